@@ -1,0 +1,20 @@
+//! RFC 6455 WebSocket primitives: a sans-IO core and, behind the `napi`
+//! feature, the Node-API binding that exposes it to JavaScript.
+//!
+//! The core never does I/O, never calls into JavaScript and never panics on
+//! any input: it takes bytes and returns events, results or
+//! [`error::ProtocolError`]s. `cargo test --no-default-features` builds it
+//! without a single Node symbol.
+
+pub mod close;
+pub mod encoder;
+pub mod error;
+pub mod handshake;
+pub mod header;
+pub mod mask;
+pub mod opcode;
+pub mod sink;
+pub mod utf8;
+
+#[cfg(feature = "napi")]
+mod binding;
