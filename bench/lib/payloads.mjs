@@ -156,3 +156,31 @@ export function cut(stream, ends, size) {
   }
   return views;
 }
+
+/**
+ * Decodes one frame at the start of `bytes` (any length encoding, masked or not) and returns its
+ * fields with the payload unmasked into a copy, or null if `bytes` holds less than one frame.
+ */
+export function decodeFrame(bytes) {
+  if (bytes.length < 2) return null;
+  const fin = (bytes[0] & 0x80) !== 0;
+  const opcode = bytes[0] & 0x0f;
+  const masked = (bytes[1] & 0x80) !== 0;
+  let n = bytes[1] & 0x7f;
+  let off = 2;
+  if (n === 126) {
+    if (bytes.length < 4) return null;
+    n = bytes.readUInt16BE(2);
+    off = 4;
+  } else if (n === 127) {
+    if (bytes.length < 10) return null;
+    n = bytes.readUInt32BE(2) * 2 ** 32 + bytes.readUInt32BE(6);
+    off = 10;
+  }
+  const key = masked ? bytes.subarray(off, off + 4) : null;
+  if (masked) off += 4;
+  if (bytes.length < off + n) return null;
+  const payload = Buffer.from(bytes.subarray(off, off + n));
+  if (key) for (let i = 0; i < n; i++) payload[i] ^= key[i & 3];
+  return { fin, opcode, masked, payload, consumed: off + n };
+}

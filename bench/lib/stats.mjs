@@ -31,7 +31,7 @@ export function mbps(bytesPerSecond) {
 }
 
 export function ratio(x) {
-  return `${x.toFixed(2)}x`;
+  return x >= 0.1 || x === 0 ? `${x.toFixed(2)}x` : `${x.toPrecision(2)}x`;
 }
 
 export function sizeLabel(n) {
