@@ -1,0 +1,544 @@
+//! The streaming assembler: one [`FrameSink::push`] per socket read turns the bytes of every
+//! frame in the chunk into events (messages and control frames), in wire order.
+//!
+//! The fast path decodes each header straight from the chunk and unmasks a single-frame
+//! message whose payload is wholly in the chunk directly into the caller's arena: no
+//! allocation, one pass over the payload. Only what straddles reads is held: a partial header
+//! (at most 14 bytes), a partial control frame (a fixed 125-byte buffer) and the message being
+//! assembled (one `Vec`, reserved from declared lengths that already passed the limits).
+
+use crate::close::decode_close_payload;
+use crate::error::{ErrorKind, ProtocolError};
+use crate::header::{decode_header, DecodeOptions, FrameHeader, MAX_HEADER_LEN};
+use crate::mask::{apply_mask, unmask_into};
+use crate::utf8::{is_valid_utf8, Utf8Validator};
+
+/// The largest message assembled in the sink's own buffer that is copied into the arena; a
+/// larger one is handed over as [`Payload::Owned`] without a copy.
+pub const ARENA_MAX_COPY: usize = 16 * 1024;
+
+/// The largest control payload (RFC 6455 §5.5).
+const MAX_CONTROL: usize = 125;
+
+/// Payload bytes unmasked and validated per step: small enough to stay in the first-level
+/// cache between the two passes, a multiple of 4 so the mask phase is the same for each step.
+const BLOCK: usize = 16 * 1024;
+
+/// The limits a [`FrameSink`] enforces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SinkOptions {
+    /// Reject unmasked frames, as a server must (RFC 6455 §5.1).
+    pub require_mask: bool,
+    /// The largest message, summed over its fragments, in bytes. `u64::MAX` means no limit.
+    pub max_payload_length: u64,
+    /// The largest number of frames one data message may have (its first frame included).
+    pub max_fragments: u32,
+}
+
+impl Default for SinkOptions {
+    /// No mask requirement, 1 MiB messages (DaloyJS's `DEFAULT_WS_MAX_PAYLOAD_LENGTH`) and up to
+    /// 131 072 frames a message.
+    fn default() -> Self {
+        SinkOptions { require_mask: false, max_payload_length: 1_048_576, max_fragments: 131_072 }
+    }
+}
+
+/// What an [`Event`] reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EventKind {
+    /// A complete text message; its payload is valid UTF-8.
+    Text,
+    /// A complete binary message.
+    Binary,
+    /// A PING frame; the payload is its application data.
+    Ping,
+    /// A PONG frame; the payload is its application data.
+    Pong,
+    /// A CLOSE frame; the payload is the reason (valid UTF-8), `close_code` the status.
+    Close,
+}
+
+/// Where an event's payload is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Payload {
+    /// `len` bytes at `start` of the arena passed to the [`FrameSink::push`] that produced it.
+    /// An empty payload is always an empty arena range.
+    Arena {
+        /// Offset in the arena.
+        start: usize,
+        /// Length in bytes.
+        len: usize,
+    },
+    /// Bytes handed over to the caller.
+    Owned(Vec<u8>),
+}
+
+impl Payload {
+    /// The payload's length in bytes.
+    pub fn len(&self) -> usize {
+        match self {
+            Payload::Arena { len, .. } => *len,
+            Payload::Owned(bytes) => bytes.len(),
+        }
+    }
+
+    /// Whether the payload is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The payload's bytes, given the arena of the push that produced it (empty when `arena`
+    /// is not that arena and the range falls outside it).
+    pub fn bytes<'a>(&'a self, arena: &'a [u8]) -> &'a [u8] {
+        match self {
+            Payload::Arena { start, len } => {
+                start.checked_add(*len).and_then(|end| arena.get(*start..end)).unwrap_or(&[])
+            }
+            Payload::Owned(bytes) => bytes,
+        }
+    }
+}
+
+/// A complete message or control frame.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    /// What happened.
+    pub kind: EventKind,
+    /// The message, the control frame's application data, or the CLOSE reason.
+    pub payload: Payload,
+    /// The status of a CLOSE (1005 when its payload was empty); 0 for other events.
+    pub close_code: u16,
+}
+
+/// The result of one [`FrameSink::push`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PushOutcome {
+    /// Bytes of the arena the events of this push occupy, from its start.
+    pub arena_used: usize,
+    /// The violation that ended the batch, after the events completed before it.
+    pub error: Option<ProtocolError>,
+}
+
+/// The frame whose payload is arriving.
+#[derive(Debug, Clone, Copy)]
+struct Frame {
+    /// The control opcode, or `None` for a data frame.
+    control: Option<u8>,
+    fin: bool,
+    mask: Option<[u8; 4]>,
+    /// Payload bytes still to come.
+    remaining: u64,
+    /// Payload bytes received so far: the mask phase.
+    received: u64,
+}
+
+/// The caller's memory for one push: the arena payloads are copied to and the event list.
+struct Batch<'a> {
+    arena: &'a mut [u8],
+    used: usize,
+    events: &'a mut Vec<Event>,
+}
+
+impl Batch<'_> {
+    /// The next `len` free bytes of the arena, when there are that many.
+    fn slot(&mut self, len: usize) -> Option<&mut [u8]> {
+        let end = self.used.checked_add(len)?;
+        self.arena.get_mut(self.used..end)
+    }
+
+    /// Records an event whose `len` payload bytes were written to [`Batch::slot`].
+    fn commit(&mut self, kind: EventKind, len: usize, close_code: u16) {
+        self.events.push(Event { kind, payload: Payload::Arena { start: self.used, len }, close_code });
+        self.used += len;
+    }
+
+    /// Records an event, copying its payload to the arena when it fits.
+    fn emit_copy(&mut self, kind: EventKind, bytes: &[u8], close_code: u16) {
+        if let Some(dst) = self.slot(bytes.len()) {
+            dst.copy_from_slice(bytes);
+            self.commit(kind, bytes.len(), close_code);
+        } else {
+            self.events.push(Event { kind, payload: Payload::Owned(bytes.to_vec()), close_code });
+        }
+    }
+}
+
+/// What [`FrameSink::take_header`] found.
+enum HeaderStep {
+    /// A whole header, and the bytes of the chunk it took.
+    Header(FrameHeader, usize),
+    /// The chunk ended inside a header: the bytes stashed.
+    NeedMore(usize),
+}
+
+/// Copies `src` to `dst` (same length), unmasking it when `mask` is set and, when `text`, checking
+/// that the whole payload is UTF-8. Works block by block so each block is still in cache when
+/// it is validated.
+fn unmask_checked(dst: &mut [u8], src: &[u8], mask: Option<[u8; 4]>, text: bool) -> Result<(), ProtocolError> {
+    let invalid = || ProtocolError::new(ErrorKind::InvalidUtf8);
+    if !text || src.len() <= BLOCK {
+        match mask {
+            Some(key) => unmask_into(dst, src, key, 0),
+            None => dst.copy_from_slice(src),
+        }
+        return if !text || is_valid_utf8(dst) { Ok(()) } else { Err(invalid()) };
+    }
+    let mut utf8 = Utf8Validator::new();
+    for (d, s) in dst.chunks_mut(BLOCK).zip(src.chunks(BLOCK)) {
+        match mask {
+            // BLOCK is a multiple of 4: every block starts at mask phase 0.
+            Some(key) => unmask_into(d, s, key, 0),
+            None => d.copy_from_slice(s),
+        }
+        utf8.feed(d).map_err(|()| invalid())?;
+    }
+    utf8.finish().map_err(|()| invalid())
+}
+
+/// The streaming assembler for one connection's incoming bytes.
+///
+/// Feed it every read with [`FrameSink::push`]: it appends one [`Event`] per completed message
+/// or control frame, reassembles fragmented messages (control frames may come between their
+/// fragments), validates text as it arrives and enforces the [`SinkOptions`] limits as soon as a
+/// header declares a length. A CLOSE frame or a protocol error ends it: later input is ignored.
+#[derive(Debug, Clone)]
+pub struct FrameSink {
+    opts: SinkOptions,
+    done: bool,
+    /// A header split across pushes.
+    head: [u8; MAX_HEADER_LEN],
+    head_len: usize,
+    /// The frame whose payload is arriving, when it straddles pushes or belongs to a message
+    /// assembled in `message`.
+    frame: Option<Frame>,
+    /// The payload of a control frame split across pushes.
+    control: [u8; MAX_CONTROL],
+    control_len: usize,
+    /// The message being assembled: fragmented, or one frame split across pushes.
+    message: Vec<u8>,
+    /// `Text` or `Binary` while a message is being assembled.
+    message_kind: Option<EventKind>,
+    /// Frames of that message so far.
+    message_frames: u32,
+    /// Declared payload bytes of that message so far.
+    message_len: u64,
+    /// Validation state of a text message being assembled.
+    utf8: Utf8Validator,
+}
+
+impl FrameSink {
+    /// A sink at the start of a connection.
+    pub fn new(opts: SinkOptions) -> Self {
+        FrameSink {
+            opts,
+            done: false,
+            head: [0; MAX_HEADER_LEN],
+            head_len: 0,
+            frame: None,
+            control: [0; MAX_CONTROL],
+            control_len: 0,
+            message: Vec::new(),
+            message_kind: None,
+            message_frames: 0,
+            message_len: 0,
+            utf8: Utf8Validator::new(),
+        }
+    }
+
+    /// The limits this sink enforces.
+    pub fn options(&self) -> &SinkOptions {
+        &self.opts
+    }
+
+    /// Decodes `chunk`, the next bytes from the peer, appending to `events` one event per message
+    /// or control frame completed in it, in wire order. Payloads go to `arena` from its start
+    /// where they fit (an assembled message only when it is at most [`ARENA_MAX_COPY`] bytes),
+    /// otherwise they are handed over as [`Payload::Owned`]. `events` is only appended to.
+    ///
+    /// A violation ends the batch: the events completed before it stay in `events`, the error is
+    /// in [`PushOutcome::error`], and the sink is done. After a CLOSE frame the sink is done too
+    /// and ignores the rest of the chunk; a done sink ignores every push.
+    pub fn push(&mut self, chunk: &[u8], arena: &mut [u8], events: &mut Vec<Event>) -> PushOutcome {
+        let mut batch = Batch { arena, used: 0, events };
+        if self.done {
+            return PushOutcome { arena_used: 0, error: None };
+        }
+        let error = self.run(chunk, &mut batch).err();
+        if error.is_some() {
+            self.end();
+        }
+        PushOutcome { arena_used: batch.used, error }
+    }
+
+    /// Whether a CLOSE frame or an error ended the sink: it ignores all input from then on.
+    pub fn is_done(&self) -> bool {
+        self.done
+    }
+
+    /// Bytes held for an unfinished header, control frame or message.
+    pub fn buffered_len(&self) -> usize {
+        self.head_len + self.control_len + self.message.len()
+    }
+
+    /// Marks the sink done and releases what it holds.
+    fn end(&mut self) {
+        self.done = true;
+        self.head_len = 0;
+        self.frame = None;
+        self.control_len = 0;
+        self.message = Vec::new();
+        self.message_kind = None;
+        self.utf8.reset();
+    }
+
+    fn run(&mut self, chunk: &[u8], batch: &mut Batch<'_>) -> Result<(), ProtocolError> {
+        let mut pos = 0;
+        while !self.done {
+            let rest = match chunk.get(pos..) {
+                Some(rest) if !rest.is_empty() => rest,
+                _ => break,
+            };
+            if self.frame.is_some() {
+                pos += self.continue_frame(rest, batch)?;
+                continue;
+            }
+            match self.take_header(rest)? {
+                HeaderStep::NeedMore(taken) => pos += taken,
+                HeaderStep::Header(header, taken) => {
+                    pos += taken;
+                    let rest = chunk.get(pos..).unwrap_or(&[]);
+                    pos += self.start_frame(header, rest, batch)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether a frame whose first byte is `b0` continues the message being assembled.
+    fn continues_message(&self, b0: u8) -> bool {
+        b0 & 0x0f == 0 && self.message_kind.is_some()
+    }
+
+    /// Decodes the header at the start of `rest`, completing one stashed by an earlier push.
+    fn take_header(&mut self, rest: &[u8]) -> Result<HeaderStep, ProtocolError> {
+        let old = self.head_len;
+        let first = if old == 0 { rest.first() } else { self.head.first() };
+        let Some(&b0) = first else {
+            return Ok(HeaderStep::NeedMore(0));
+        };
+        // A continuation frame may only bring the message up to the limit: checking its declared
+        // length against what is left lets the decoder refuse it before the masking key arrives.
+        let continuing = self.continues_message(b0);
+        let so_far = if continuing { self.message_len } else { 0 };
+        let limit = self.opts.max_payload_length;
+        let opts = DecodeOptions { require_mask: self.opts.require_mask, max_payload: Some(limit.saturating_sub(so_far)) };
+        let decoded = if old == 0 {
+            decode_header(rest, &opts)
+        } else {
+            let take = (MAX_HEADER_LEN - old).min(rest.len());
+            self.head[old..old + take].copy_from_slice(&rest[..take]);
+            decode_header(&self.head[..old + take], &opts)
+        };
+        let decoded = decoded.map_err(|err| match err.kind {
+            ErrorKind::PayloadTooLarge { actual, .. } => {
+                ProtocolError::new(ErrorKind::PayloadTooLarge { limit, actual: so_far.saturating_add(actual) })
+            }
+            _ => err,
+        })?;
+        match decoded {
+            Some(header) => {
+                self.head_len = 0;
+                Ok(HeaderStep::Header(header, header.header_len.saturating_sub(old)))
+            }
+            None => {
+                // The header is longer than what is here: at most 13 bytes to keep.
+                let take = (MAX_HEADER_LEN - old).min(rest.len());
+                if old == 0 {
+                    self.head[..take].copy_from_slice(&rest[..take]);
+                }
+                self.head_len = old + take;
+                Ok(HeaderStep::NeedMore(take))
+            }
+        }
+    }
+
+    /// Starts a frame whose header was just decoded; `rest` is the chunk after the header.
+    /// Returns the bytes of `rest` consumed.
+    fn start_frame(&mut self, header: FrameHeader, rest: &[u8], batch: &mut Batch<'_>) -> Result<usize, ProtocolError> {
+        let mask = header.masked.then_some(header.mask);
+        if header.opcode & 0x08 != 0 {
+            self.control_len = 0;
+            self.frame = Some(Frame { control: Some(header.opcode), fin: true, mask, remaining: header.payload_len, received: 0 });
+            return self.continue_frame(rest, batch);
+        }
+
+        let continuation = header.opcode == 0;
+        // RFC 6455 §5.4: a fragmented message is "a single frame with the FIN bit clear and an
+        // opcode other than 0, followed by zero or more frames with the FIN bit clear and the
+        // opcode set to 0, and terminated by a single frame with the FIN bit set and an opcode
+        // of 0"; fragments of different messages "MUST NOT be interleaved".
+        let kind = match (continuation, self.message_kind) {
+            (true, Some(kind)) => kind,
+            (true, None) => return Err(ErrorKind::UnexpectedContinuation.into()),
+            (false, Some(_)) => return Err(ErrorKind::InterleavedDataFrame.into()),
+            (false, None) if header.opcode == 0x1 => EventKind::Text,
+            (false, None) => EventKind::Binary,
+        };
+        let frames = self.message_frames.saturating_add(1);
+        if frames > self.opts.max_fragments {
+            return Err(ErrorKind::TooManyFragments { limit: self.opts.max_fragments }.into());
+        }
+        let limit = self.opts.max_payload_length;
+        let total = self.message_len.saturating_add(header.payload_len);
+        if total > limit {
+            return Err(ErrorKind::PayloadTooLarge { limit, actual: total }.into());
+        }
+
+        if header.fin && !continuation {
+            if let Some(src) = usize::try_from(header.payload_len).ok().and_then(|len| rest.get(..len)) {
+                self.emit_single(kind, src, mask, batch)?;
+                return Ok(src.len());
+            }
+        }
+
+        self.message_kind = Some(kind);
+        self.message_frames = frames;
+        self.message_len = total;
+        self.reserve(header.payload_len);
+        self.frame = Some(Frame { control: None, fin: header.fin, mask, remaining: header.payload_len, received: 0 });
+        self.continue_frame(rest, batch)
+    }
+
+    /// Emits a single-frame message whose payload is all in the chunk: unmasked straight into
+    /// the arena when it fits, into one exactly sized `Vec` otherwise.
+    fn emit_single(&mut self, kind: EventKind, src: &[u8], mask: Option<[u8; 4]>, batch: &mut Batch<'_>) -> Result<(), ProtocolError> {
+        let text = kind == EventKind::Text;
+        if let Some(dst) = batch.slot(src.len()) {
+            unmask_checked(dst, src, mask, text)?;
+            batch.commit(kind, src.len(), 0);
+        } else {
+            let mut owned = vec![0u8; src.len()];
+            unmask_checked(&mut owned, src, mask, text)?;
+            batch.events.push(Event { kind, payload: Payload::Owned(owned), close_code: 0 });
+        }
+        Ok(())
+    }
+
+    /// Makes room for `additional` more message bytes. Grows geometrically across fragments so
+    /// many small frames cost amortised constant time, but never past the payload limit: the
+    /// buffer stays within `max_payload_length`. When the allocator refuses, the buffer grows as
+    /// bytes arrive instead.
+    fn reserve(&mut self, additional: u64) {
+        let len = self.message.len();
+        let Some(needed) = usize::try_from(additional).ok().and_then(|add| len.checked_add(add)) else {
+            return;
+        };
+        if needed <= self.message.capacity() {
+            return;
+        }
+        let ceiling = usize::try_from(self.opts.max_payload_length).unwrap_or(usize::MAX);
+        let target = needed.max(self.message.capacity().saturating_mul(2).min(ceiling));
+        let _ = self.message.try_reserve_exact(target - len);
+    }
+
+    /// Takes the payload bytes of the current frame from the start of `rest`; completes the frame
+    /// when they are all there. Returns the bytes consumed.
+    fn continue_frame(&mut self, rest: &[u8], batch: &mut Batch<'_>) -> Result<usize, ProtocolError> {
+        let Some(mut frame) = self.frame else {
+            return Ok(0);
+        };
+        let take = usize::try_from(frame.remaining).map_or(rest.len(), |remaining| remaining.min(rest.len()));
+        let src = &rest[..take];
+        // The mask phase is the payload offset mod 4 (RFC 6455 §5.3: "octet i ... XOR octet
+        // at index i modulo 4 of the masking key").
+        let phase = (frame.received % 4) as usize;
+        if frame.control.is_some() {
+            let end = self.control_len + take;
+            if let Some(dst) = self.control.get_mut(self.control_len..end) {
+                match frame.mask {
+                    Some(key) => unmask_into(dst, src, key, phase),
+                    None => dst.copy_from_slice(src),
+                }
+                self.control_len = end;
+            }
+        } else {
+            self.append_message(src, frame.mask, phase)?;
+        }
+        frame.remaining -= take as u64;
+        frame.received += take as u64;
+        if frame.remaining == 0 {
+            self.frame = None;
+            self.complete_frame(frame, batch)?;
+        } else {
+            self.frame = Some(frame);
+        }
+        Ok(take)
+    }
+
+    /// Appends payload bytes to the message, unmasking them in place block by block and, for
+    /// text, validating each block while it is in cache.
+    fn append_message(&mut self, src: &[u8], mask: Option<[u8; 4]>, phase: usize) -> Result<(), ProtocolError> {
+        let text = self.message_kind == Some(EventKind::Text);
+        for block in src.chunks(BLOCK) {
+            let start = self.message.len();
+            self.message.extend_from_slice(block);
+            let added = self.message.get_mut(start..).unwrap_or(&mut []);
+            if let Some(key) = mask {
+                // Each block but the last is a multiple of 4 long: the phase is the same for all.
+                apply_mask(added, key, phase);
+            }
+            // RFC 6455 §8.1: invalid UTF-8 fails the connection; failing on the first bad byte,
+            // even mid-frame, keeps a peer from making the server buffer a doomed message.
+            if text && self.utf8.feed(added).is_err() {
+                return Err(ErrorKind::InvalidUtf8.into());
+            }
+        }
+        Ok(())
+    }
+
+    fn complete_frame(&mut self, frame: Frame, batch: &mut Batch<'_>) -> Result<(), ProtocolError> {
+        if let Some(opcode) = frame.control {
+            let payload = self.control.get(..self.control_len).unwrap_or(&[]);
+            self.control_len = 0;
+            match opcode {
+                0x9 => batch.emit_copy(EventKind::Ping, payload, 0),
+                0xa => batch.emit_copy(EventKind::Pong, payload, 0),
+                _ => {
+                    let (code, reason) = decode_close_payload(payload)?;
+                    batch.emit_copy(EventKind::Close, reason.as_bytes(), code);
+                    // RFC 6455 §5.5.1: after a CLOSE "the endpoint MUST NOT send any more data
+                    // frames"; nothing the peer sends after its own CLOSE has meaning.
+                    self.end();
+                }
+            }
+            return Ok(());
+        }
+        if !frame.fin {
+            return Ok(());
+        }
+        let kind = self.message_kind.take().unwrap_or(EventKind::Binary);
+        self.message_frames = 0;
+        self.message_len = 0;
+        if kind == EventKind::Text {
+            let complete = self.utf8.finish();
+            self.utf8.reset();
+            if complete.is_err() {
+                return Err(ErrorKind::InvalidUtf8.into());
+            }
+        }
+        let len = self.message.len();
+        match batch.slot(len) {
+            Some(dst) if len <= ARENA_MAX_COPY => {
+                dst.copy_from_slice(&self.message);
+                batch.commit(kind, len, 0);
+                self.message.clear();
+            }
+            _ => {
+                let mut owned = std::mem::take(&mut self.message);
+                owned.shrink_to_fit();
+                batch.events.push(Event { kind, payload: Payload::Owned(owned), close_code: 0 });
+            }
+        }
+        Ok(())
+    }
+}
