@@ -1,0 +1,232 @@
+'use strict';
+
+// serve(), attach() and createUpgradeHandler(): an App's WebSocket routes on a Node http(s)
+// server, either one created here or one the application already has (Express, Koa, Fastify's
+// `server`, ...), beside whatever else listens for `upgrade` on it.
+
+const http = require('node:http');
+const { App, kOnRouteAdded } = require('./app.js');
+const { UpgradeHandler, reject } = require('./upgrade.js');
+
+const SIGNALS = ['SIGTERM', 'SIGINT'];
+
+function checkApp(app, fn) {
+  if (!(app instanceof App)) throw new TypeError(`${fn}(): expected an App from daloy-ws-native`);
+}
+
+function checkOptions(options, fn) {
+  if (options === undefined) return {};
+  if (options === null || typeof options !== 'object') throw new TypeError(`${fn}(): options must be an object`);
+  return options;
+}
+
+function notFound(req, res) {
+  res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8', 'content-length': '9' });
+  res.end('Not Found');
+}
+
+/**
+ * Installs the `upgrade` listener on `server` once the app has a WebSocket route (now or later).
+ * A path the app does not own is left to the server's other `upgrade` listeners; when there are
+ * none (or `rejectUnmatched`), it is answered with 404 so the socket does not hang.
+ * @returns {() => void} removes the listener
+ */
+function listen(server, app, upgrades) {
+  let installed = false;
+  const onUpgrade = (req, socket, head) => {
+    if (upgrades.handleUpgrade(req, socket, head)) return;
+    if (server.listenerCount('upgrade') <= 1) {
+      socket.on('error', () => {});
+      reject(socket, 404, 'Not Found');
+    }
+  };
+  const install = () => {
+    if (installed || app.webSocketRoutes.size === 0) return;
+    installed = true;
+    server.on('upgrade', onUpgrade);
+  };
+  install();
+  const unsubscribe = app[kOnRouteAdded](install);
+  return () => {
+    unsubscribe();
+    if (installed) server.removeListener('upgrade', onUpgrade);
+    installed = false;
+  };
+}
+
+/**
+ * Runs `shutdown` on SIGTERM/SIGINT, then lets the process exit: with code 0 when no other
+ * listener of that signal remains (the application's own listeners decide otherwise). A second
+ * signal during the shutdown gets the default action, since the listeners are gone by then.
+ * @returns {() => void} removes the listeners
+ */
+function onSignals(shutdown) {
+  const handlers = new Map();
+  const remove = () => {
+    for (const [signal, fn] of handlers) process.removeListener(signal, fn);
+    handlers.clear();
+  };
+  for (const signal of SIGNALS) {
+    const fn = () => {
+      remove();
+      shutdown().then(
+        () => {
+          if (process.listenerCount(signal) === 0) process.exit(0);
+        },
+        () => {
+          if (process.listenerCount(signal) === 0) process.exit(1);
+        },
+      );
+    };
+    handlers.set(signal, fn);
+    process.on(signal, fn);
+  }
+  return remove;
+}
+
+// Stops accepting, closes the WebSocket connections, then waits for the server to close; HTTP
+// keep-alive connections go at once, requests still running get what is left of the grace period.
+function shutdownServer(server, upgrades, timeout) {
+  const closed = new Promise((resolve) => {
+    if (!server.listening) {
+      resolve();
+      return;
+    }
+    server.close(() => resolve());
+  });
+  if (typeof server.closeIdleConnections === 'function') server.closeIdleConnections();
+  const started = Date.now();
+  return upgrades.close({ timeout }).then(() => {
+    if (typeof server.closeAllConnections === 'function') {
+      const left = Math.max(0, timeout - (Date.now() - started));
+      const timer = setTimeout(() => server.closeAllConnections(), left);
+      closed.then(() => clearTimeout(timer));
+    }
+    return closed;
+  });
+}
+
+function portOption(port) {
+  if (port === undefined) return 3000;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError('serve(): port must be an integer from 0 to 65535');
+  return port;
+}
+
+/**
+ * Starts an HTTP server for the app's WebSocket routes. Plain HTTP requests go to
+ * `options.handler` (an Express app, any `(req, res)` listener) or get 404.
+ * @param {App} app
+ * @param {object} [options]
+ */
+function serve(app, options) {
+  checkApp(app, 'serve');
+  options = checkOptions(options, 'serve');
+  if (options.handler !== undefined && typeof options.handler !== 'function') {
+    throw new TypeError('serve(): handler must be a request listener (req, res)');
+  }
+  const port = portOption(options.port);
+  const hostname = options.hostname ?? '0.0.0.0';
+  const upgrades = new UpgradeHandler(app, { ...options, rejectUnmatched: true });
+  const server = http.createServer(options.serverOptions ?? {}, options.handler ?? notFound);
+  const unlisten = listen(server, app, upgrades);
+
+  const ready = new Promise((resolve, reject) => {
+    const onError = (err) => {
+      server.removeListener('listening', onListening);
+      reject(err);
+      // Without another 'error' listener a failed listen stays as loud as Node makes it.
+      if (server.listenerCount('error') === 0) throw err;
+    };
+    const onListening = () => {
+      server.removeListener('error', onError);
+      resolve();
+    };
+    server.once('error', onError);
+    server.once('listening', onListening);
+  });
+  ready.catch(() => {});
+  server.listen(port, hostname);
+
+  let closing = null;
+  let removeSignals = () => {};
+  const close = () => {
+    if (closing === null) {
+      removeSignals();
+      closing = shutdownServer(server, upgrades, upgrades.shutdownTimeout).finally(unlisten);
+    }
+    return closing;
+  };
+  if (options.handleSignals !== false) removeSignals = onSignals(close);
+
+  return {
+    server,
+    /** The port listened on (the one chosen by the system once listening, for port 0). */
+    get port() {
+      const address = server.address();
+      return address !== null && typeof address === 'object' ? address.port : port;
+    },
+    hostname,
+    /** Resolves once the server listens; rejects if listening failed. */
+    ready,
+    /** Open WebSocket connections (live view). */
+    get connections() {
+      return upgrades.connections;
+    },
+    handleUpgrade: (req, socket, head) => upgrades.handleUpgrade(req, socket, head),
+    close,
+  };
+}
+
+/**
+ * Serves the app's WebSocket routes on an existing http/https server, beside its request
+ * handler and its other `upgrade` listeners.
+ * @param {App} app
+ * @param {import('node:http').Server} server
+ * @param {object} [options]
+ */
+function attach(app, server, options) {
+  checkApp(app, 'attach');
+  if (server === null || typeof server !== 'object' || typeof server.on !== 'function' || typeof server.listenerCount !== 'function') {
+    throw new TypeError('attach(): expected an http.Server or https.Server');
+  }
+  options = checkOptions(options, 'attach');
+  const upgrades = new UpgradeHandler(app, { ...options, rejectUnmatched: options.rejectUnmatched === true });
+  const unlisten = listen(server, app, upgrades);
+  let closing = null;
+  let removeSignals = () => {};
+  const close = () => {
+    if (closing === null) {
+      removeSignals();
+      closing = upgrades.close().finally(unlisten);
+    }
+    return closing;
+  };
+  if (options.handleSignals === true) {
+    removeSignals = onSignals(() => {
+      closing = shutdownServer(server, upgrades, upgrades.shutdownTimeout).finally(unlisten);
+      return closing;
+    });
+  }
+  return {
+    server,
+    get connections() {
+      return upgrades.connections;
+    },
+    handleUpgrade: (req, socket, head) => upgrades.handleUpgrade(req, socket, head),
+    /** Closes the WebSocket connections gracefully and removes the listener; the server stays yours. */
+    close,
+  };
+}
+
+/**
+ * The handshake and connection tracking without any listener: call `handleUpgrade(req, socket,
+ * head)` from your own `upgrade` listener; it returns whether it took the request.
+ * @param {App} app
+ * @param {object} [options]
+ */
+function createUpgradeHandler(app, options) {
+  checkApp(app, 'createUpgradeHandler');
+  return new UpgradeHandler(app, checkOptions(options, 'createUpgradeHandler'));
+}
+
+module.exports = { serve, attach, createUpgradeHandler };

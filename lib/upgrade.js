@@ -1,0 +1,384 @@
+'use strict';
+
+// The opening handshake (RFC 6455 §4.2) on a Node `upgrade` event, in DaloyJS's order: route
+// match, handshake headers, allowedOrigins, beforeUpgrade, 101, open. Also the set of live
+// connections of one server, and their graceful shutdown.
+
+const { Buffer } = require('node:buffer');
+const { STATUS_CODES } = require('node:http');
+const { WS_CLOSE_CODE } = require('./constants.js');
+const { WebSocketProtocolError } = require('./errors.js');
+const { validateUpgradeSync, validateSelectedSubprotocol, checkWebSocketOrigin } = require('../index.js');
+const { WebSocketConnection } = require('./connection.js');
+const { log, isLogger } = require('./logger.js');
+const { App } = require('./app.js');
+
+const DEFAULT_CLOSE_TIMEOUT_MS = 10_000;
+const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
+// Bytes a client may send before its 101 while an async beforeUpgrade runs (RFC 6455 §4.1 says
+// it must wait): beyond this the socket is paused, so a hostile client cannot grow memory.
+const HANDSHAKE_HOLD_MAX = 64 * 1024;
+// Response headers the rejection writer sets itself.
+const OWN_HEADERS = new Set(['connection', 'content-length', 'transfer-encoding', 'upgrade', 'keep-alive']);
+
+function timeoutOption(name, value, fallback) {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < 0 || value > 2147483647) {
+    throw new RangeError(`${name} must be a non-negative integer number of milliseconds`);
+  }
+  return value;
+}
+
+function swallow() {
+  // A socket error during the handshake: Node destroys the socket; there is nobody to tell.
+}
+
+function destroySocket() {
+  this.destroy();
+}
+
+/**
+ * Answers an upgrade request with a plain HTTP response and closes the socket once it is out.
+ * @param {import('node:stream').Duplex} socket
+ * @param {number} status
+ * @param {string[]} headerLines extra `Name: value` lines
+ * @param {string | Uint8Array} body
+ */
+function writeResponse(socket, status, headerLines, body, statusText) {
+  if (socket.destroyed || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+  let head = `HTTP/1.1 ${status} ${statusText || STATUS_CODES[status] || 'Unknown'}\r\nConnection: close\r\n`;
+  for (const line of headerLines) head += line + '\r\n';
+  head += `Content-Length: ${bytes.length}\r\n\r\n`;
+  socket.once('finish', destroySocket);
+  socket.write(head, 'latin1');
+  socket.end(bytes);
+}
+
+function reject(socket, status, reason, extraLines) {
+  const lines = extraLines === undefined ? [] : extraLines;
+  if (reason !== '') lines.push('Content-Type: text/plain; charset=utf-8');
+  writeResponse(socket, status, lines, reason);
+}
+
+function isResponse(value) {
+  if (typeof Response === 'function' && value instanceof Response) return true;
+  // A Response from another fetch implementation (e.g. the undici package).
+  return (
+    value !== null &&
+    typeof value === 'object' &&
+    typeof value.status === 'number' &&
+    typeof value.arrayBuffer === 'function' &&
+    value.headers !== null &&
+    typeof value.headers === 'object' &&
+    typeof value.headers.forEach === 'function'
+  );
+}
+
+/** A `Response` returned by beforeUpgrade: its status, headers and body reach the client. */
+function writeRejection(socket, response) {
+  const lines = [];
+  response.headers.forEach((value, name) => {
+    if (name === 'set-cookie' || OWN_HEADERS.has(name)) return;
+    lines.push(`${name}: ${value}`);
+  });
+  const cookies = typeof response.headers.getSetCookie === 'function' ? response.headers.getSetCookie() : [];
+  for (const cookie of cookies) lines.push(`set-cookie: ${cookie}`);
+  const status = response.status;
+  const finish = (body) => writeResponse(socket, status, lines, body, response.statusText);
+  if (response.body === null || response.body === undefined) {
+    finish(Buffer.alloc(0));
+    return;
+  }
+  response.arrayBuffer().then(
+    (body) => finish(Buffer.from(body)),
+    () => finish(Buffer.alloc(0)),
+  );
+}
+
+// The request URL as the client sees it. Node gives the request target: usually origin-form
+// ("/path?query"), possibly absolute-form ("http://host/path?query").
+function splitTarget(target) {
+  if (target.charCodeAt(0) !== 47 /* / */) {
+    if (!URL.canParse(target)) return null;
+    const url = new URL(target);
+    return { pathname: url.pathname, search: url.search };
+  }
+  const q = target.indexOf('?');
+  if (q === -1) return { pathname: target, search: '' };
+  return { pathname: target.slice(0, q), search: target.slice(q) };
+}
+
+function headerObject(headers) {
+  const out = {};
+  for (const name in headers) {
+    const value = headers[name];
+    if (value !== undefined) out[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return out;
+}
+
+function webHeaders(rawHeaders) {
+  const headers = new Headers();
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    // HTTP/2 pseudo-headers have no place in a Request.
+    if (rawHeaders[i].charCodeAt(0) !== 58) headers.append(rawHeaders[i], rawHeaders[i + 1]);
+  }
+  return headers;
+}
+
+// ctx for beforeUpgrade and open. `request` (a WHATWG Request) is built on first use: most
+// routes never read it, and building one costs more than the rest of the handshake.
+function createContext(req, href, params, search, protocols) {
+  let request;
+  return {
+    get request() {
+      if (request === undefined) request = new Request(href, { method: 'GET', headers: webHeaders(req.rawHeaders) });
+      return request;
+    },
+    params,
+    query: search.length > 1 ? Object.fromEntries(new URLSearchParams(search)) : {},
+    headers: headerObject(req.headers),
+    state: {},
+    protocols,
+  };
+}
+
+/**
+ * Accepts WebSocket upgrades for one App and tracks the resulting connections.
+ * Created by serve(), attach() and createUpgradeHandler().
+ */
+class UpgradeHandler {
+  #app;
+  #logger;
+  #rejectUnmatched;
+  #connections = new Set();
+  #handshakes = new Set();
+  #shuttingDown = false;
+  #closing = null;
+  #onEmpty = null;
+
+  /** Milliseconds a started closing handshake may take before the socket is destroyed. */
+  closeTimeout;
+  /** Default grace period of close(), in milliseconds. */
+  shutdownTimeout;
+
+  /**
+   * @param {App} app
+   * @param {{ logger?: object, closeTimeout?: number, shutdownTimeout?: number, rejectUnmatched?: boolean }} [options]
+   */
+  constructor(app, options = {}) {
+    if (!(app instanceof App)) throw new TypeError('expected an App from daloy-ws-native');
+    if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
+    if (options.logger !== undefined && !isLogger(options.logger)) {
+      throw new TypeError('logger must be an object with an error(fields, message) method');
+    }
+    this.#app = app;
+    this.#logger = options.logger;
+    this.#rejectUnmatched = options.rejectUnmatched === true;
+    this.closeTimeout = timeoutOption('closeTimeout', options.closeTimeout, DEFAULT_CLOSE_TIMEOUT_MS);
+    this.shutdownTimeout = timeoutOption('shutdownTimeout', options.shutdownTimeout, DEFAULT_SHUTDOWN_TIMEOUT_MS);
+  }
+
+  /** The logger in force: the option, else the App's (read each time, so `app.log = x` applies). */
+  get logger() {
+    return this.#logger !== undefined ? this.#logger : this.#app.log;
+  }
+
+  /** The open connections (live view). */
+  get connections() {
+    return this.#connections;
+  }
+
+  /** @internal called by a connection when its socket has closed */
+  untrack(conn) {
+    this.#connections.delete(conn);
+    if (this.#connections.size === 0 && this.#onEmpty !== null) this.#onEmpty();
+  }
+
+  /**
+   * Handles one `upgrade` event. Returns `true` when it took the socket (a route matched, whether
+   * the upgrade was then accepted or rejected, or `rejectUnmatched` answered 404), `false` when the
+   * path belongs to no route, leaving the socket untouched for another listener.
+   * @param {import('node:http').IncomingMessage} req
+   * @param {import('node:stream').Duplex} socket
+   * @param {Buffer} head
+   */
+  handleUpgrade(req, socket, head) {
+    const target = splitTarget(typeof req.url === 'string' && req.url !== '' ? req.url : '/');
+    const match = target === null ? undefined : this.#app.webSocketRoutes.find(target.pathname);
+    if (match === undefined) {
+      if (!this.#rejectUnmatched) return false;
+      socket.on('error', swallow);
+      reject(socket, 404, 'Not Found');
+      return true;
+    }
+    // From here the socket is ours: an 'error' without a listener would crash the process.
+    socket.on('error', swallow);
+    try {
+      this.#handshake(req, socket, head, match, target);
+    } catch (err) {
+      log(this.logger, 'error', { err, path: match.route.path }, 'WebSocket upgrade failed');
+      reject(socket, 500, 'Internal Server Error');
+    }
+    return true;
+  }
+
+  #handshake(req, socket, head, match, target) {
+    const route = match.route;
+    if (this.#shuttingDown) return reject(socket, 503, 'Server is shutting down');
+    // RFC 6455 §4.1: the opening handshake is an HTTP/1.1 GET.
+    if (req.method !== 'GET') return reject(socket, 405, 'WebSocket upgrade requires GET', ['Allow: GET']);
+    const result = validateUpgradeSync(req.headers);
+    if (!result.ok) {
+      // RFC 6455 §4.4: a version mismatch is answered with the versions this server speaks.
+      return reject(socket, result.status, result.reason, result.status === 426 ? ['Sec-WebSocket-Version: 13'] : undefined);
+    }
+    const host = req.headers.host || 'localhost';
+    const href = `${socket.encrypted === true ? 'https' : 'http'}://${host}${target.pathname}${target.search}`;
+    if (!URL.canParse(href)) return reject(socket, 400, 'Invalid Host header or request target');
+    const ctx = createContext(req, href, match.params, target.search, result.protocols);
+    const handler = route.handler;
+    const policy = handler.allowedOrigins;
+    if (policy !== undefined) {
+      // A function policy receives the real Request; the others need only the URL and Origin.
+      const subject = typeof policy === 'function' ? ctx.request : { url: href, headers: req.headers };
+      const verdict = checkWebSocketOrigin(subject, policy);
+      if (!verdict.ok) return reject(socket, 403, verdict.reason);
+    }
+    if (handler.beforeUpgrade === undefined) return this.#accept(socket, route, '', result, ctx, [head]);
+    let decision;
+    try {
+      decision = handler.beforeUpgrade(ctx.request, ctx);
+    } catch (err) {
+      return this.#beforeUpgradeFailed(socket, route, err);
+    }
+    if (decision !== null && typeof decision === 'object' && typeof decision.then === 'function' && !isResponse(decision)) {
+      return this.#awaitDecision(socket, route, result, ctx, head, decision);
+    }
+    this.#decide(socket, route, result, ctx, [head], decision);
+  }
+
+  // An async beforeUpgrade: meanwhile the socket is read (bounded), so that a client hanging up
+  // is noticed and dropped instead of being greeted with a 101 it will never read.
+  #awaitDecision(socket, route, result, ctx, head, promise) {
+    const held = [head];
+    let heldBytes = head.length;
+    let gone = false;
+    const onData = (chunk) => {
+      held.push(chunk);
+      heldBytes += chunk.length;
+      if (heldBytes > HANDSHAKE_HOLD_MAX) socket.pause();
+    };
+    const onGone = () => {
+      gone = true;
+      socket.destroy();
+    };
+    const cleanup = () => {
+      this.#handshakes.delete(socket);
+      socket.removeListener('data', onData);
+      socket.removeListener('end', onGone);
+      socket.removeListener('close', onGone);
+    };
+    this.#handshakes.add(socket);
+    socket.on('data', onData);
+    socket.on('end', onGone);
+    socket.on('close', onGone);
+    promise.then(
+      (decision) => {
+        cleanup();
+        if (gone || socket.destroyed) return;
+        try {
+          this.#decide(socket, route, result, ctx, held, decision);
+        } catch (err) {
+          log(this.logger, 'error', { err, path: route.path }, 'WebSocket upgrade failed');
+          reject(socket, 500, 'Internal Server Error');
+        }
+      },
+      (err) => {
+        cleanup();
+        if (gone || socket.destroyed) return;
+        this.#beforeUpgradeFailed(socket, route, err);
+      },
+    );
+  }
+
+  #decide(socket, route, result, ctx, held, decision) {
+    if (this.#shuttingDown) return reject(socket, 503, 'Server is shutting down');
+    if (isResponse(decision)) return writeRejection(socket, decision);
+    let protocol = '';
+    if (typeof decision === 'string') {
+      try {
+        protocol = validateSelectedSubprotocol(decision, result.protocols);
+      } catch (err) {
+        return this.#beforeUpgradeFailed(socket, route, err);
+      }
+    }
+    this.#accept(socket, route, protocol, result, ctx, held);
+  }
+
+  #beforeUpgradeFailed(socket, route, err) {
+    if (err instanceof WebSocketProtocolError) return reject(socket, 400, err.message);
+    log(this.logger, 'error', { err, path: route.path }, 'WebSocket beforeUpgrade() failed');
+    reject(socket, 500, 'Internal Server Error');
+  }
+
+  #accept(socket, route, protocol, result, ctx, held) {
+    if (socket.destroyed || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    socket.removeListener('error', swallow);
+    // The http server may have armed an inactivity timer on the socket; idleTimeout replaces it.
+    if (typeof socket.setTimeout === 'function') socket.setTimeout(0);
+    if (typeof socket.setNoDelay === 'function') socket.setNoDelay(true);
+    const conn = WebSocketConnection.accept(this, socket, route, protocol, result.acceptKey, ctx, held);
+    if (!socket.destroyed) this.#connections.add(conn);
+  }
+
+  /**
+   * Graceful shutdown: refuses new upgrades, sends CLOSE (1001 by default) to every open
+   * connection, waits up to `timeout` ms for their closing handshakes, then destroys what is left.
+   * Resolves when every socket is closed. Idempotent.
+   * @param {{ code?: number, reason?: string, timeout?: number }} [options]
+   */
+  close(options = {}) {
+    if (this.#closing !== null) return this.#closing;
+    const code = options.code ?? WS_CLOSE_CODE.GOING_AWAY;
+    const reason = options.reason ?? 'Server shutting down';
+    const timeout = timeoutOption('timeout', options.timeout, this.shutdownTimeout);
+    this.#shuttingDown = true;
+    for (const socket of this.#handshakes) socket.destroy();
+    this.#handshakes.clear();
+    this.#closing = new Promise((resolve) => {
+      let timer = null;
+      this.#onEmpty = () => {
+        this.#onEmpty = null;
+        if (timer !== null) clearTimeout(timer);
+        resolve();
+      };
+      for (const conn of this.#connections) {
+        try {
+          conn.close(code, reason);
+        } catch (err) {
+          log(this.logger, 'error', { err }, 'WebSocket close during shutdown failed');
+          conn.terminate();
+        }
+      }
+      if (this.#connections.size === 0) {
+        this.#onEmpty();
+        return;
+      }
+      timer = setTimeout(() => {
+        timer = null;
+        for (const conn of this.#connections) conn.terminate();
+      }, timeout);
+    });
+    return this.#closing;
+  }
+}
+
+module.exports = { UpgradeHandler, reject };
