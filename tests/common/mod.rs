@@ -302,3 +302,87 @@ pub fn reference(opts: SinkOptions, stream: &[u8]) -> (Vec<Seen>, Option<Protoco
         }
     }
 }
+
+/// Random limits, sometimes tight enough to trip.
+pub fn random_options(rng: &mut XorShift) -> SinkOptions {
+    SinkOptions {
+        require_mask: rng.one_in(2),
+        max_payload_length: match rng.below(5) {
+            0 => u64::MAX,
+            1 => rng.below(4),
+            2 => rng.below(300),
+            3 => 70_000,
+            _ => 1_048_576,
+        },
+        max_fragments: match rng.below(4) {
+            0 => rng.below(4) as u32,
+            1 => 1 + rng.below(10) as u32,
+            _ => 131_072,
+        },
+    }
+}
+
+/// A stream of mostly plausible frames: data messages (single or fragmented, text or binary,
+/// now and then invalid UTF-8), control frames between fragments, now and then a broken header,
+/// a CLOSE, or a corrupted byte.
+pub fn random_stream(rng: &mut XorShift, frames: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut in_message = false;
+    for _ in 0..frames {
+        let mask = (!rng.one_in(5)).then(|| [rng.next_u64() as u8, rng.next_u64() as u8, rng.next_u64() as u8, rng.next_u64() as u8]);
+        let len = match rng.below(10) {
+            0 => 0,
+            1..=5 => rng.below_usize(20),
+            6 | 7 => 100 + rng.below_usize(60),
+            8 => 60_000 + rng.below_usize(10_000),
+            _ => 1 + rng.below_usize(3000),
+        };
+        let text = rng.one_in(2);
+        let mut payload = if text { rng.text(len) } else { rng.bytes(len) };
+        if text && !payload.is_empty() && rng.one_in(30) {
+            let i = rng.below_usize(payload.len());
+            payload[i] = 0xff;
+        }
+        match rng.below(12) {
+            0 | 1 => out.extend(frame(true, 0x9 + rng.below(2) as u8, &payload[..payload.len().min(125)], mask)),
+            2 if rng.one_in(4) => {
+                let code = [1000u16, 1001, 1005, 3000, 4999, 999][rng.below_usize(6)];
+                let mut close = code.to_be_bytes().to_vec();
+                let reason_len = rng.below_usize(10);
+                close.extend_from_slice(&rng.text(reason_len));
+                out.extend(frame(true, 0x8, &close, mask));
+            }
+            3 if rng.one_in(6) => {
+                let b0 = rng.next_u64() as u8;
+                out.extend(raw_frame(b0, &payload[..payload.len().min(10)], mask));
+            }
+            _ => {
+                let fin = rng.one_in(2);
+                let opcode = if in_message && !rng.one_in(20) {
+                    0
+                } else if rng.one_in(20) {
+                    0
+                } else if text {
+                    1
+                } else {
+                    2
+                };
+                out.extend(frame(fin, opcode, &payload, mask));
+                in_message = !fin;
+            }
+        }
+        if rng.one_in(40) && !out.is_empty() {
+            let i = rng.below_usize(out.len());
+            out[i] ^= 1 << rng.below(8);
+        }
+    }
+    out
+}
+
+/// Offsets to cut a stream of `len` bytes at, ascending.
+pub fn random_cuts(rng: &mut XorShift, len: usize) -> Vec<usize> {
+    let n = rng.below_usize(12);
+    let mut cuts: Vec<usize> = (0..n).map(|_| rng.below_usize(len + 1)).collect();
+    cuts.sort_unstable();
+    cuts
+}
