@@ -55,7 +55,8 @@ pub fn decode_close_payload(payload: &[u8]) -> Result<(u16, &str), ProtocolError
             }
             // RFC 6455 §5.5.1: the body after the code is "a UTF-8-encoded reason"; §8.1 makes
             // invalid UTF-8 a failure of the connection.
-            let reason = simdutf8::basic::from_utf8(reason).map_err(|_| ProtocolError::new(ErrorKind::InvalidCloseReason))?;
+            let reason = simdutf8::basic::from_utf8(reason)
+                .map_err(|_| ProtocolError::new(ErrorKind::InvalidCloseReason))?;
             Ok((code, reason))
         }
     }
@@ -67,7 +68,9 @@ mod tests {
 
     #[test]
     fn accepts_exactly_the_wire_codes() {
-        let valid: Vec<u16> = (0..=u16::MAX).filter(|&c| is_valid_wire_close_code(c)).collect();
+        let valid: Vec<u16> = (0..=u16::MAX)
+            .filter(|&c| is_valid_wire_close_code(c))
+            .collect();
         let expected: Vec<u16> = (1000..=1014)
             .filter(|c| ![1004, 1005, 1006].contains(c))
             .chain(3000..=4999)
@@ -78,13 +81,19 @@ mod tests {
     #[test]
     fn encodes_the_code_big_endian_then_the_reason() {
         assert_eq!(encode_close_payload(1000, "").unwrap(), vec![0x03, 0xe8]);
-        assert_eq!(encode_close_payload(4001, "bye").unwrap(), vec![0x0f, 0xa1, b'b', b'y', b'e']);
+        assert_eq!(
+            encode_close_payload(4001, "bye").unwrap(),
+            vec![0x0f, 0xa1, b'b', b'y', b'e']
+        );
     }
 
     #[test]
     fn refuses_to_encode_a_code_that_may_not_be_sent() {
         for code in [0, 999, 1004, 1005, 1006, 1015, 2999, 5000] {
-            assert_eq!(encode_close_payload(code, "").unwrap_err().kind, ErrorKind::InvalidCloseCode(code));
+            assert_eq!(
+                encode_close_payload(code, "").unwrap_err().kind,
+                ErrorKind::InvalidCloseCode(code)
+            );
         }
     }
 
@@ -127,7 +136,12 @@ mod tests {
 
     #[test]
     fn round_trips_code_and_reason() {
-        for (code, reason) in [(1000, ""), (1001, "going away"), (3000, "κόσμε"), (4999, "x")] {
+        for (code, reason) in [
+            (1000, ""),
+            (1001, "going away"),
+            (3000, "κόσμε"),
+            (4999, "x"),
+        ] {
             let payload = encode_close_payload(code, reason).unwrap();
             assert_eq!(decode_close_payload(&payload).unwrap(), (code, reason));
         }

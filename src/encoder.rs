@@ -19,7 +19,13 @@ pub fn check_payload(opcode: u8, payload_len: usize) -> Result<(), ProtocolError
 /// four bits of `opcode` are used. The length takes the shortest form, as RFC 6455 §5.2 requires
 /// ("the minimal number of bytes MUST be used to encode the length"): 7 bits up to 125, 16 bits
 /// from 126, 64 bits from 65536. With `mask`, the MASK bit is set and the key follows.
-pub fn encode_header(dst: &mut [u8; 14], fin: bool, opcode: u8, payload_len: u64, mask: Option<[u8; 4]>) -> usize {
+pub fn encode_header(
+    dst: &mut [u8; 14],
+    fin: bool,
+    opcode: u8,
+    payload_len: u64,
+    mask: Option<[u8; 4]>,
+) -> usize {
     dst[0] = if fin { 0x80 } else { 0 } | (opcode & 0x0f);
     let mask_bit = if mask.is_some() { 0x80 } else { 0 };
     let mut len = match payload_len {
@@ -47,7 +53,12 @@ pub fn encode_header(dst: &mut [u8; 14], fin: bool, opcode: u8, payload_len: u64
 
 /// A whole frame: its header, then `payload`, masked with `mask` when given. Fails with
 /// [`ErrorKind::ControlTooLong`] for a control payload over 125 bytes.
-pub fn encode_frame(fin: bool, opcode: u8, payload: &[u8], mask: Option<[u8; 4]>) -> Result<Vec<u8>, ProtocolError> {
+pub fn encode_frame(
+    fin: bool,
+    opcode: u8,
+    payload: &[u8],
+    mask: Option<[u8; 4]>,
+) -> Result<Vec<u8>, ProtocolError> {
     check_payload(opcode, payload.len())?;
     let mut head = [0u8; 14];
     let head_len = encode_header(&mut head, fin, opcode, payload.len() as u64, mask);

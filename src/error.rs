@@ -128,13 +128,17 @@ impl From<ErrorKind> for ProtocolError {
 impl fmt::Display for ProtocolError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.kind {
-            ErrorKind::ReservedBits { .. } => f.write_str("RSV bits must be zero (no extensions negotiated)"),
+            ErrorKind::ReservedBits { .. } => {
+                f.write_str("RSV bits must be zero (no extensions negotiated)")
+            }
             ErrorKind::FragmentedControl => f.write_str("Control frames must not be fragmented"),
             ErrorKind::ControlTooLong => f.write_str("Control frame payload exceeds 125 bytes"),
             ErrorKind::UnknownControlOpcode(op) => write!(f, "Unknown control opcode 0x{op:x}"),
             ErrorKind::UnknownDataOpcode(op) => write!(f, "Unknown data opcode 0x{op:x}"),
             ErrorKind::UnmaskedFrame => f.write_str("Client frames must be masked"),
-            ErrorKind::LengthOverflow => f.write_str("Frame payload exceeds Number.MAX_SAFE_INTEGER"),
+            ErrorKind::LengthOverflow => {
+                f.write_str("Frame payload exceeds Number.MAX_SAFE_INTEGER")
+            }
             ErrorKind::UnexpectedContinuation => {
                 f.write_str("Continuation frame without an initial data frame")
             }
@@ -142,12 +146,17 @@ impl fmt::Display for ProtocolError {
                 f.write_str("New data frame received while a fragmented message is in progress")
             }
             ErrorKind::InvalidUtf8 => f.write_str("Invalid UTF-8 in text message"),
-            ErrorKind::ClosePayloadTooShort => f.write_str("Close payload must be empty or ≥2 bytes"),
+            ErrorKind::ClosePayloadTooShort => {
+                f.write_str("Close payload must be empty or ≥2 bytes")
+            }
             ErrorKind::InvalidCloseCode(code) => write!(f, "Invalid close status code {code}"),
             ErrorKind::InvalidCloseReason => f.write_str("Invalid UTF-8 in close reason"),
             ErrorKind::CloseReasonTooLong => f.write_str("Close reason exceeds 123 bytes"),
             ErrorKind::PayloadTooLarge { limit, actual } => {
-                write!(f, "WebSocket message exceeds maxPayloadLength ({actual} > {limit})")
+                write!(
+                    f,
+                    "WebSocket message exceeds maxPayloadLength ({actual} > {limit})"
+                )
             }
             ErrorKind::TooManyFragments { .. } => f.write_str("Too many message fragments"),
         }

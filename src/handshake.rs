@@ -46,7 +46,23 @@ pub fn is_http_token(value: &str) -> bool {
     !value.is_empty()
         && value.bytes().all(|b| {
             b.is_ascii_alphanumeric()
-                || matches!(b, b'!' | b'#' | b'$' | b'%' | b'&' | b'\'' | b'*' | b'+' | b'-' | b'.' | b'^' | b'_' | b'`' | b'|' | b'~')
+                || matches!(
+                    b,
+                    b'!' | b'#'
+                        | b'$'
+                        | b'%'
+                        | b'&'
+                        | b'\''
+                        | b'*'
+                        | b'+'
+                        | b'-'
+                        | b'.'
+                        | b'^'
+                        | b'_'
+                        | b'`'
+                        | b'|'
+                        | b'~'
+                )
         })
 }
 
@@ -87,7 +103,11 @@ pub struct Rejection {
 /// Whether a `Connection` value lists the `upgrade` option: a comma-separated list of tokens
 /// (RFC 9110 §7.6.1), compared without regard to ASCII case.
 fn connection_has_upgrade(value: &str) -> bool {
-    value.split(',').any(|token| token.trim_matches([' ', '\t']).eq_ignore_ascii_case("upgrade"))
+    value.split(',').any(|token| {
+        token
+            .trim_matches([' ', '\t'])
+            .eq_ignore_ascii_case("upgrade")
+    })
 }
 
 /// Checks an upgrade request's handshake headers in DaloyJS's order and, when they are valid,
@@ -95,27 +115,50 @@ fn connection_has_upgrade(value: &str) -> bool {
 pub fn validate_upgrade(headers: &UpgradeHeaders<'_>) -> Result<Accepted, Rejection> {
     // RFC 6455 §4.2.1 item 3: "An |Upgrade| header field containing the value "websocket",
     // treated as an ASCII case-insensitive value."
-    if !headers.upgrade.is_some_and(|v| v.eq_ignore_ascii_case("websocket")) {
-        return Err(Rejection { status: 400, reason: "Missing or invalid Upgrade header" });
+    if !headers
+        .upgrade
+        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"))
+    {
+        return Err(Rejection {
+            status: 400,
+            reason: "Missing or invalid Upgrade header",
+        });
     }
     // RFC 6455 §4.2.1 item 4: "A |Connection| header field that includes the token "Upgrade",
     // treated as an ASCII case-insensitive value."
     if !headers.connection.is_some_and(connection_has_upgrade) {
-        return Err(Rejection { status: 400, reason: "Missing or invalid Connection header" });
+        return Err(Rejection {
+            status: 400,
+            reason: "Missing or invalid Connection header",
+        });
     }
     // RFC 6455 §4.2.1 item 6: "A |Sec-WebSocket-Version| header field, with a value of 13";
     // §4.4: otherwise answer 426 Upgrade Required.
     if headers.version != Some("13") {
-        return Err(Rejection { status: 426, reason: "Unsupported Sec-WebSocket-Version" });
+        return Err(Rejection {
+            status: 426,
+            reason: "Unsupported Sec-WebSocket-Version",
+        });
     }
     // RFC 6455 §4.2.1 item 5: a |Sec-WebSocket-Key| that "when decoded, is 16 bytes in length".
     let key = match headers.key {
         Some(key) if is_valid_key(key) => key,
-        _ => return Err(Rejection { status: 400, reason: "Missing or invalid Sec-WebSocket-Key" }),
+        _ => {
+            return Err(Rejection {
+                status: 400,
+                reason: "Missing or invalid Sec-WebSocket-Key",
+            })
+        }
     };
     Ok(Accepted {
         accept_key: compute_accept_key(key),
-        protocols: headers.protocol.map(parse_subprotocols).unwrap_or_default().into_iter().map(str::to_owned).collect(),
+        protocols: headers
+            .protocol
+            .map(parse_subprotocols)
+            .unwrap_or_default()
+            .into_iter()
+            .map(str::to_owned)
+            .collect(),
     })
 }
 
@@ -169,7 +212,10 @@ mod tests {
 
     #[test]
     fn parses_subprotocols_trimmed_without_empties_in_order() {
-        assert_eq!(parse_subprotocols("chat, superchat ,, \t v2.json "), vec!["chat", "superchat", "v2.json"]);
+        assert_eq!(
+            parse_subprotocols("chat, superchat ,, \t v2.json "),
+            vec!["chat", "superchat", "v2.json"]
+        );
         assert!(parse_subprotocols("").is_empty());
         assert!(parse_subprotocols(" , ,").is_empty());
         assert_eq!(parse_subprotocols("\u{feff}a\u{a0}"), vec!["a"]);
@@ -186,48 +232,114 @@ mod tests {
 
     #[test]
     fn accepts_a_valid_upgrade_with_its_accept_key_and_protocols() {
-        let headers = UpgradeHeaders { protocol: Some("chat, superchat"), ..valid_headers() };
+        let headers = UpgradeHeaders {
+            protocol: Some("chat, superchat"),
+            ..valid_headers()
+        };
         let accepted = validate_upgrade(&headers).unwrap();
         assert_eq!(accepted.accept_key, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
-        assert_eq!(accepted.protocols, vec!["chat".to_owned(), "superchat".to_owned()]);
-        assert!(validate_upgrade(&valid_headers()).unwrap().protocols.is_empty());
+        assert_eq!(
+            accepted.protocols,
+            vec!["chat".to_owned(), "superchat".to_owned()]
+        );
+        assert!(validate_upgrade(&valid_headers())
+            .unwrap()
+            .protocols
+            .is_empty());
     }
 
     #[test]
     fn compares_upgrade_and_connection_without_ascii_case() {
-        let headers = UpgradeHeaders { upgrade: Some("WebSocket"), connection: Some("keep-alive, UPGRADE"), ..valid_headers() };
+        let headers = UpgradeHeaders {
+            upgrade: Some("WebSocket"),
+            connection: Some("keep-alive, UPGRADE"),
+            ..valid_headers()
+        };
         assert!(validate_upgrade(&headers).is_ok());
     }
 
     #[test]
     fn rejects_a_missing_or_wrong_upgrade_header_first() {
         for upgrade in [None, Some(""), Some("websockets"), Some("h2c")] {
-            let headers = UpgradeHeaders { upgrade, version: None, key: None, connection: None, ..valid_headers() };
-            assert_eq!(validate_upgrade(&headers), Err(Rejection { status: 400, reason: "Missing or invalid Upgrade header" }));
+            let headers = UpgradeHeaders {
+                upgrade,
+                version: None,
+                key: None,
+                connection: None,
+                ..valid_headers()
+            };
+            assert_eq!(
+                validate_upgrade(&headers),
+                Err(Rejection {
+                    status: 400,
+                    reason: "Missing or invalid Upgrade header"
+                })
+            );
         }
     }
 
     #[test]
     fn rejects_a_connection_header_without_the_upgrade_token() {
-        for connection in [None, Some(""), Some("keep-alive"), Some("upgraded"), Some("keep-alive upgrade")] {
-            let headers = UpgradeHeaders { connection, version: None, key: None, ..valid_headers() };
-            assert_eq!(validate_upgrade(&headers), Err(Rejection { status: 400, reason: "Missing or invalid Connection header" }));
+        for connection in [
+            None,
+            Some(""),
+            Some("keep-alive"),
+            Some("upgraded"),
+            Some("keep-alive upgrade"),
+        ] {
+            let headers = UpgradeHeaders {
+                connection,
+                version: None,
+                key: None,
+                ..valid_headers()
+            };
+            assert_eq!(
+                validate_upgrade(&headers),
+                Err(Rejection {
+                    status: 400,
+                    reason: "Missing or invalid Connection header"
+                })
+            );
         }
     }
 
     #[test]
     fn rejects_a_version_other_than_13_with_426() {
         for version in [None, Some(""), Some("8"), Some(" 13"), Some("13, 8")] {
-            let headers = UpgradeHeaders { version, key: None, ..valid_headers() };
-            assert_eq!(validate_upgrade(&headers), Err(Rejection { status: 426, reason: "Unsupported Sec-WebSocket-Version" }));
+            let headers = UpgradeHeaders {
+                version,
+                key: None,
+                ..valid_headers()
+            };
+            assert_eq!(
+                validate_upgrade(&headers),
+                Err(Rejection {
+                    status: 426,
+                    reason: "Unsupported Sec-WebSocket-Version"
+                })
+            );
         }
     }
 
     #[test]
     fn rejects_a_missing_or_invalid_key_last() {
-        for key in [None, Some(""), Some("short"), Some("dGhlIHNhbXBsZSBub25jZQ")] {
-            let headers = UpgradeHeaders { key, ..valid_headers() };
-            assert_eq!(validate_upgrade(&headers), Err(Rejection { status: 400, reason: "Missing or invalid Sec-WebSocket-Key" }));
+        for key in [
+            None,
+            Some(""),
+            Some("short"),
+            Some("dGhlIHNhbXBsZSBub25jZQ"),
+        ] {
+            let headers = UpgradeHeaders {
+                key,
+                ..valid_headers()
+            };
+            assert_eq!(
+                validate_upgrade(&headers),
+                Err(Rejection {
+                    status: 400,
+                    reason: "Missing or invalid Sec-WebSocket-Key"
+                })
+            );
         }
     }
 }

@@ -44,7 +44,10 @@ pub struct FrameHeader {
 /// error is decided as soon as the bytes that prove it are there, in this order: RSV bits;
 /// control frames (FIN, 7-bit length over 125, opcode); data opcode; extended length; length
 /// over 2^53 - 1; `max_payload` on a data frame's declared length; `require_mask`; masking key.
-pub fn decode_header(buf: &[u8], opts: &DecodeOptions) -> Result<Option<FrameHeader>, ProtocolError> {
+pub fn decode_header(
+    buf: &[u8],
+    opts: &DecodeOptions,
+) -> Result<Option<FrameHeader>, ProtocolError> {
     let (b0, b1) = match buf {
         [b0, b1, ..] => (*b0, *b1),
         _ => return Ok(None),
@@ -53,7 +56,10 @@ pub fn decode_header(buf: &[u8], opts: &DecodeOptions) -> Result<Option<FrameHea
     // RFC 6455 §5.2: "RSV1, RSV2, RSV3: 1 bit each. MUST be 0 unless an extension is negotiated
     // that defines meanings for non-zero values." This core negotiates none.
     if b0 & 0x70 != 0 {
-        return Err(ErrorKind::ReservedBits { rsv1: b0 & 0x40 != 0 }.into());
+        return Err(ErrorKind::ReservedBits {
+            rsv1: b0 & 0x40 != 0,
+        }
+        .into());
     }
     let opcode = b0 & 0x0f;
     let masked = b1 & 0x80 != 0;
@@ -105,7 +111,11 @@ pub fn decode_header(buf: &[u8], opts: &DecodeOptions) -> Result<Option<FrameHea
     if !is_control {
         if let Some(limit) = opts.max_payload {
             if payload_len > limit {
-                return Err(ErrorKind::PayloadTooLarge { limit, actual: payload_len }.into());
+                return Err(ErrorKind::PayloadTooLarge {
+                    limit,
+                    actual: payload_len,
+                }
+                .into());
             }
         }
     }
@@ -125,7 +135,14 @@ pub fn decode_header(buf: &[u8], opts: &DecodeOptions) -> Result<Option<FrameHea
         header_len += 4;
     }
 
-    Ok(Some(FrameHeader { fin, opcode, masked, mask, payload_len, header_len }))
+    Ok(Some(FrameHeader {
+        fin,
+        opcode,
+        masked,
+        mask,
+        payload_len,
+        header_len,
+    }))
 }
 
 /// One whole frame decoded by [`parse_frame`]; its payload is `buf[payload_start..][..payload_len]`,
@@ -146,7 +163,10 @@ pub struct ParsedFrame {
 
 /// Decodes the frame at the start of `buf` and unmasks its payload in place. `Ok(None)` means
 /// the frame is not complete yet; errors are those of [`decode_header`].
-pub fn parse_frame(buf: &mut [u8], opts: &DecodeOptions) -> Result<Option<ParsedFrame>, ProtocolError> {
+pub fn parse_frame(
+    buf: &mut [u8],
+    opts: &DecodeOptions,
+) -> Result<Option<ParsedFrame>, ProtocolError> {
     let Some(header) = decode_header(buf, opts)? else {
         return Ok(None);
     };

@@ -57,7 +57,10 @@ mod tests {
     use super::{apply_mask, unmask_into};
 
     fn reference(data: &[u8], key: [u8; 4], phase: usize) -> Vec<u8> {
-        data.iter().enumerate().map(|(i, b)| b ^ key[(i + phase) % 4]).collect()
+        data.iter()
+            .enumerate()
+            .map(|(i, b)| b ^ key[(i + phase) % 4])
+            .collect()
     }
 
     #[test]
@@ -71,7 +74,9 @@ mod tests {
     #[test]
     fn matches_the_bytewise_definition_for_every_length_and_phase() {
         let key = [0x12, 0x34, 0x56, 0x78];
-        let data: Vec<u8> = (0..100u8).map(|i| i.wrapping_mul(37).wrapping_add(11)).collect();
+        let data: Vec<u8> = (0..100u8)
+            .map(|i| i.wrapping_mul(37).wrapping_add(11))
+            .collect();
         for len in 0..data.len() {
             for phase in 0..8 {
                 let expected = reference(&data[..len], key, phase);

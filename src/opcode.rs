@@ -57,7 +57,14 @@ mod tests {
 
     #[test]
     fn round_trips_every_defined_opcode() {
-        for op in [OpCode::Continuation, OpCode::Text, OpCode::Binary, OpCode::Close, OpCode::Ping, OpCode::Pong] {
+        for op in [
+            OpCode::Continuation,
+            OpCode::Text,
+            OpCode::Binary,
+            OpCode::Close,
+            OpCode::Ping,
+            OpCode::Pong,
+        ] {
             assert_eq!(OpCode::from_u8(op.as_u8()), Some(op));
         }
     }

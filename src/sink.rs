@@ -39,7 +39,11 @@ impl Default for SinkOptions {
     /// No mask requirement, 1 MiB messages (DaloyJS's `DEFAULT_WS_MAX_PAYLOAD_LENGTH`) and up to
     /// 131 072 frames a message.
     fn default() -> Self {
-        SinkOptions { require_mask: false, max_payload_length: 1_048_576, max_fragments: 131_072 }
+        SinkOptions {
+            require_mask: false,
+            max_payload_length: 1_048_576,
+            max_fragments: 131_072,
+        }
     }
 }
 
@@ -91,9 +95,10 @@ impl Payload {
     /// is not that arena and the range falls outside it).
     pub fn bytes<'a>(&'a self, arena: &'a [u8]) -> &'a [u8] {
         match self {
-            Payload::Arena { start, len } => {
-                start.checked_add(*len).and_then(|end| arena.get(*start..end)).unwrap_or(&[])
-            }
+            Payload::Arena { start, len } => start
+                .checked_add(*len)
+                .and_then(|end| arena.get(*start..end))
+                .unwrap_or(&[]),
             Payload::Owned(bytes) => bytes,
         }
     }
@@ -148,7 +153,14 @@ impl Batch<'_> {
 
     /// Records an event whose `len` payload bytes were written to [`Batch::slot`].
     fn commit(&mut self, kind: EventKind, len: usize, close_code: u16) {
-        self.events.push(Event { kind, payload: Payload::Arena { start: self.used, len }, close_code });
+        self.events.push(Event {
+            kind,
+            payload: Payload::Arena {
+                start: self.used,
+                len,
+            },
+            close_code,
+        });
         self.used += len;
     }
 
@@ -158,7 +170,11 @@ impl Batch<'_> {
             dst.copy_from_slice(bytes);
             self.commit(kind, bytes.len(), close_code);
         } else {
-            self.events.push(Event { kind, payload: Payload::Owned(bytes.to_vec()), close_code });
+            self.events.push(Event {
+                kind,
+                payload: Payload::Owned(bytes.to_vec()),
+                close_code,
+            });
         }
     }
 }
@@ -174,14 +190,23 @@ enum HeaderStep {
 /// Copies `src` to `dst` (same length), unmasking it when `mask` is set and, when `text`, checking
 /// that the whole payload is UTF-8. Works block by block so each block is still in cache when
 /// it is validated.
-fn unmask_checked(dst: &mut [u8], src: &[u8], mask: Option<[u8; 4]>, text: bool) -> Result<(), ProtocolError> {
+fn unmask_checked(
+    dst: &mut [u8],
+    src: &[u8],
+    mask: Option<[u8; 4]>,
+    text: bool,
+) -> Result<(), ProtocolError> {
     let invalid = || ProtocolError::new(ErrorKind::InvalidUtf8);
     if !text || src.len() <= BLOCK {
         match mask {
             Some(key) => unmask_into(dst, src, key, 0),
             None => dst.copy_from_slice(src),
         }
-        return if !text || is_valid_utf8(dst) { Ok(()) } else { Err(invalid()) };
+        return if !text || is_valid_utf8(dst) {
+            Ok(())
+        } else {
+            Err(invalid())
+        };
     }
     let mut utf8 = Utf8Validator::new();
     for (d, s) in dst.chunks_mut(BLOCK).zip(src.chunks(BLOCK)) {
@@ -259,15 +284,25 @@ impl FrameSink {
     /// in [`PushOutcome::error`], and the sink is done. After a CLOSE frame the sink is done too
     /// and ignores the rest of the chunk; a done sink ignores every push.
     pub fn push(&mut self, chunk: &[u8], arena: &mut [u8], events: &mut Vec<Event>) -> PushOutcome {
-        let mut batch = Batch { arena, used: 0, events };
+        let mut batch = Batch {
+            arena,
+            used: 0,
+            events,
+        };
         if self.done {
-            return PushOutcome { arena_used: 0, error: None };
+            return PushOutcome {
+                arena_used: 0,
+                error: None,
+            };
         }
         let error = self.run(chunk, &mut batch).err();
         if error.is_some() {
             self.end();
         }
-        PushOutcome { arena_used: batch.used, error }
+        PushOutcome {
+            arena_used: batch.used,
+            error,
+        }
     }
 
     /// Whether a CLOSE frame or an error ended the sink: it ignores all input from then on.
@@ -322,7 +357,11 @@ impl FrameSink {
     /// Decodes the header at the start of `rest`, completing one stashed by an earlier push.
     fn take_header(&mut self, rest: &[u8]) -> Result<HeaderStep, ProtocolError> {
         let old = self.head_len;
-        let first = if old == 0 { rest.first() } else { self.head.first() };
+        let first = if old == 0 {
+            rest.first()
+        } else {
+            self.head.first()
+        };
         let Some(&b0) = first else {
             return Ok(HeaderStep::NeedMore(0));
         };
@@ -331,7 +370,10 @@ impl FrameSink {
         let continuing = self.continues_message(b0);
         let so_far = if continuing { self.message_len } else { 0 };
         let limit = self.opts.max_payload_length;
-        let opts = DecodeOptions { require_mask: self.opts.require_mask, max_payload: Some(limit.saturating_sub(so_far)) };
+        let opts = DecodeOptions {
+            require_mask: self.opts.require_mask,
+            max_payload: Some(limit.saturating_sub(so_far)),
+        };
         let decoded = if old == 0 {
             decode_header(rest, &opts)
         } else {
@@ -341,14 +383,20 @@ impl FrameSink {
         };
         let decoded = decoded.map_err(|err| match err.kind {
             ErrorKind::PayloadTooLarge { actual, .. } => {
-                ProtocolError::new(ErrorKind::PayloadTooLarge { limit, actual: so_far.saturating_add(actual) })
+                ProtocolError::new(ErrorKind::PayloadTooLarge {
+                    limit,
+                    actual: so_far.saturating_add(actual),
+                })
             }
             _ => err,
         })?;
         match decoded {
             Some(header) => {
                 self.head_len = 0;
-                Ok(HeaderStep::Header(header, header.header_len.saturating_sub(old)))
+                Ok(HeaderStep::Header(
+                    header,
+                    header.header_len.saturating_sub(old),
+                ))
             }
             None => {
                 // The header is longer than what is here: at most 13 bytes to keep.
@@ -364,11 +412,22 @@ impl FrameSink {
 
     /// Starts a frame whose header was just decoded; `rest` is the chunk after the header.
     /// Returns the bytes of `rest` consumed.
-    fn start_frame(&mut self, header: FrameHeader, rest: &[u8], batch: &mut Batch<'_>) -> Result<usize, ProtocolError> {
+    fn start_frame(
+        &mut self,
+        header: FrameHeader,
+        rest: &[u8],
+        batch: &mut Batch<'_>,
+    ) -> Result<usize, ProtocolError> {
         let mask = header.masked.then_some(header.mask);
         if header.opcode & 0x08 != 0 {
             self.control_len = 0;
-            self.frame = Some(Frame { control: Some(header.opcode), fin: true, mask, remaining: header.payload_len, received: 0 });
+            self.frame = Some(Frame {
+                control: Some(header.opcode),
+                fin: true,
+                mask,
+                remaining: header.payload_len,
+                received: 0,
+            });
             return self.continue_frame(rest, batch);
         }
 
@@ -386,16 +445,26 @@ impl FrameSink {
         };
         let frames = self.message_frames.saturating_add(1);
         if frames > self.opts.max_fragments {
-            return Err(ErrorKind::TooManyFragments { limit: self.opts.max_fragments }.into());
+            return Err(ErrorKind::TooManyFragments {
+                limit: self.opts.max_fragments,
+            }
+            .into());
         }
         let limit = self.opts.max_payload_length;
         let total = self.message_len.saturating_add(header.payload_len);
         if total > limit {
-            return Err(ErrorKind::PayloadTooLarge { limit, actual: total }.into());
+            return Err(ErrorKind::PayloadTooLarge {
+                limit,
+                actual: total,
+            }
+            .into());
         }
 
         if header.fin && !continuation {
-            if let Some(src) = usize::try_from(header.payload_len).ok().and_then(|len| rest.get(..len)) {
+            if let Some(src) = usize::try_from(header.payload_len)
+                .ok()
+                .and_then(|len| rest.get(..len))
+            {
                 self.emit_single(kind, src, mask, batch)?;
                 return Ok(src.len());
             }
@@ -405,13 +474,25 @@ impl FrameSink {
         self.message_frames = frames;
         self.message_len = total;
         self.reserve(header.payload_len);
-        self.frame = Some(Frame { control: None, fin: header.fin, mask, remaining: header.payload_len, received: 0 });
+        self.frame = Some(Frame {
+            control: None,
+            fin: header.fin,
+            mask,
+            remaining: header.payload_len,
+            received: 0,
+        });
         self.continue_frame(rest, batch)
     }
 
     /// Emits a single-frame message whose payload is all in the chunk: unmasked straight into
     /// the arena when it fits, into one exactly sized `Vec` otherwise.
-    fn emit_single(&mut self, kind: EventKind, src: &[u8], mask: Option<[u8; 4]>, batch: &mut Batch<'_>) -> Result<(), ProtocolError> {
+    fn emit_single(
+        &mut self,
+        kind: EventKind,
+        src: &[u8],
+        mask: Option<[u8; 4]>,
+        batch: &mut Batch<'_>,
+    ) -> Result<(), ProtocolError> {
         let text = kind == EventKind::Text;
         if let Some(dst) = batch.slot(src.len()) {
             unmask_checked(dst, src, mask, text)?;
@@ -419,7 +500,11 @@ impl FrameSink {
         } else {
             let mut owned = vec![0u8; src.len()];
             unmask_checked(&mut owned, src, mask, text)?;
-            batch.events.push(Event { kind, payload: Payload::Owned(owned), close_code: 0 });
+            batch.events.push(Event {
+                kind,
+                payload: Payload::Owned(owned),
+                close_code: 0,
+            });
         }
         Ok(())
     }
@@ -430,7 +515,10 @@ impl FrameSink {
     /// bytes arrive instead.
     fn reserve(&mut self, additional: u64) {
         let len = self.message.len();
-        let Some(needed) = usize::try_from(additional).ok().and_then(|add| len.checked_add(add)) else {
+        let Some(needed) = usize::try_from(additional)
+            .ok()
+            .and_then(|add| len.checked_add(add))
+        else {
             return;
         };
         if needed <= self.message.capacity() {
@@ -443,11 +531,16 @@ impl FrameSink {
 
     /// Takes the payload bytes of the current frame from the start of `rest`; completes the frame
     /// when they are all there. Returns the bytes consumed.
-    fn continue_frame(&mut self, rest: &[u8], batch: &mut Batch<'_>) -> Result<usize, ProtocolError> {
+    fn continue_frame(
+        &mut self,
+        rest: &[u8],
+        batch: &mut Batch<'_>,
+    ) -> Result<usize, ProtocolError> {
         let Some(mut frame) = self.frame else {
             return Ok(0);
         };
-        let take = usize::try_from(frame.remaining).map_or(rest.len(), |remaining| remaining.min(rest.len()));
+        let take = usize::try_from(frame.remaining)
+            .map_or(rest.len(), |remaining| remaining.min(rest.len()));
         let src = &rest[..take];
         // The mask phase is the payload offset mod 4 (RFC 6455 §5.3: "octet i ... XOR octet
         // at index i modulo 4 of the masking key").
@@ -477,7 +570,12 @@ impl FrameSink {
 
     /// Appends payload bytes to the message, unmasking them in place block by block and, for
     /// text, validating each block while it is in cache.
-    fn append_message(&mut self, src: &[u8], mask: Option<[u8; 4]>, phase: usize) -> Result<(), ProtocolError> {
+    fn append_message(
+        &mut self,
+        src: &[u8],
+        mask: Option<[u8; 4]>,
+        phase: usize,
+    ) -> Result<(), ProtocolError> {
         let text = self.message_kind == Some(EventKind::Text);
         for block in src.chunks(BLOCK) {
             let start = self.message.len();
@@ -536,7 +634,11 @@ impl FrameSink {
             _ => {
                 let mut owned = std::mem::take(&mut self.message);
                 owned.shrink_to_fit();
-                batch.events.push(Event { kind, payload: Payload::Owned(owned), close_code: 0 });
+                batch.events.push(Event {
+                    kind,
+                    payload: Payload::Owned(owned),
+                    close_code: 0,
+                });
             }
         }
         Ok(())

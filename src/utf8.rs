@@ -30,7 +30,10 @@ pub struct Utf8Validator {
 impl Utf8Validator {
     /// A validator at the start of a stream.
     pub const fn new() -> Self {
-        Utf8Validator { tail: [0; 4], tail_len: 0 }
+        Utf8Validator {
+            tail: [0; 4],
+            tail_len: 0,
+        }
     }
 
     /// Validates the next piece of the stream. `Err(())` means the stream is invalid whatever
@@ -126,7 +129,17 @@ mod tests {
 
     #[test]
     fn fails_at_once_on_a_sequence_that_cannot_be_completed() {
-        for bad in [&[0xf4, 0x90][..], &[0xed, 0xa0], &[0xc0], &[0xc1], &[0xf5], &[0xff], &[0xe0, 0x80], &[0xf0, 0x80], &[0x80]] {
+        for bad in [
+            &[0xf4, 0x90][..],
+            &[0xed, 0xa0],
+            &[0xc0],
+            &[0xc1],
+            &[0xf5],
+            &[0xff],
+            &[0xe0, 0x80],
+            &[0xf0, 0x80],
+            &[0x80],
+        ] {
             let mut v = Utf8Validator::new();
             assert_eq!(v.feed(bad), Err(()), "{bad:02x?}");
         }
@@ -140,7 +153,7 @@ mod tests {
         let mut v = Utf8Validator::new();
         assert_eq!(v.feed(&[0xe2]), Ok(()));
         assert_eq!(v.feed(&[0x82]), Ok(()));
-        assert_eq!(v.feed(&[b'x']), Err(()));
+        assert_eq!(v.feed(b"x"), Err(()));
     }
 
     #[test]
@@ -180,7 +193,10 @@ mod tests {
         let cases: &[&[u8]] = &[
             b"",
             "κόσμε".as_bytes(),
-            &[0xce, 0xba, 0xe1, 0xbd, 0xb9, 0xcf, 0x83, 0xce, 0xbc, 0xce, 0xb5, 0xf4, 0x90, 0x80, 0x80],
+            &[
+                0xce, 0xba, 0xe1, 0xbd, 0xb9, 0xcf, 0x83, 0xce, 0xbc, 0xce, 0xb5, 0xf4, 0x90, 0x80,
+                0x80,
+            ],
             &[0xed, 0x9f, 0xbf],
             &[0xed, 0xa0, 0x80],
             &[0xee, 0x80, 0x80],

@@ -10,14 +10,26 @@ use daloy_ws_native::header::{parse_frame, DecodeOptions};
 
 #[test]
 fn encodes_the_rfc_examples() {
-    assert_eq!(encode_frame(true, 0x1, b"Hello", None).unwrap(), [0x81, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f]);
+    assert_eq!(
+        encode_frame(true, 0x1, b"Hello", None).unwrap(),
+        [0x81, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f]
+    );
     assert_eq!(
         encode_frame(true, 0x1, b"Hello", Some([0x37, 0xfa, 0x21, 0x3d])).unwrap(),
         [0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58]
     );
-    assert_eq!(encode_frame(false, 0x1, b"Hel", None).unwrap(), [0x01, 0x03, 0x48, 0x65, 0x6c]);
-    assert_eq!(encode_frame(true, 0x0, b"lo", None).unwrap(), [0x80, 0x02, 0x6c, 0x6f]);
-    assert_eq!(encode_frame(true, 0x9, b"Hello", None).unwrap(), [0x89, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f]);
+    assert_eq!(
+        encode_frame(false, 0x1, b"Hel", None).unwrap(),
+        [0x01, 0x03, 0x48, 0x65, 0x6c]
+    );
+    assert_eq!(
+        encode_frame(true, 0x0, b"lo", None).unwrap(),
+        [0x80, 0x02, 0x6c, 0x6f]
+    );
+    assert_eq!(
+        encode_frame(true, 0x9, b"Hello", None).unwrap(),
+        [0x89, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f]
+    );
     assert_eq!(
         encode_frame(true, 0xa, b"Hello", Some([0x37, 0xfa, 0x21, 0x3d])).unwrap(),
         [0x8a, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58]
@@ -32,10 +44,28 @@ fn encodes_the_rfc_examples() {
 #[test]
 fn uses_the_shortest_length_encoding() {
     let mut head = [0u8; 14];
-    for (len, header_len, marker) in [(0u64, 2, 0), (125, 2, 125), (126, 4, 126), (65535, 4, 126), (65536, 10, 127), (1 << 40, 10, 127)] {
-        assert_eq!(encode_header(&mut head, true, 2, len, None), header_len, "length {len}");
-        assert_eq!(head[1] & 0x7f, if marker == 0 { len as u8 } else { marker }, "length {len}");
-        assert_eq!(encode_header(&mut head, true, 2, len, Some([1, 2, 3, 4])), header_len + 4);
+    for (len, header_len, marker) in [
+        (0u64, 2, 0),
+        (125, 2, 125),
+        (126, 4, 126),
+        (65535, 4, 126),
+        (65536, 10, 127),
+        (1 << 40, 10, 127),
+    ] {
+        assert_eq!(
+            encode_header(&mut head, true, 2, len, None),
+            header_len,
+            "length {len}"
+        );
+        assert_eq!(
+            head[1] & 0x7f,
+            if marker == 0 { len as u8 } else { marker },
+            "length {len}"
+        );
+        assert_eq!(
+            encode_header(&mut head, true, 2, len, Some([1, 2, 3, 4])),
+            header_len + 4
+        );
         assert_eq!(&head[header_len..header_len + 4], [1, 2, 3, 4]);
         assert_eq!(head[1] & 0x80, 0x80);
     }
@@ -56,7 +86,10 @@ fn refuses_a_control_payload_over_125_bytes() {
     for op in [0x8, 0x9, 0xa] {
         let err = encode_frame(true, op, &[0; 126], None).unwrap_err();
         assert_eq!(err.kind, ErrorKind::ControlTooLong);
-        assert_eq!(check_payload(op, 126).unwrap_err().kind, ErrorKind::ControlTooLong);
+        assert_eq!(
+            check_payload(op, 126).unwrap_err().kind,
+            ErrorKind::ControlTooLong
+        );
     }
     assert!(check_payload(0x2, 1 << 20).is_ok());
 }
@@ -69,8 +102,17 @@ fn round_trips_through_parse_frame() {
         let key = rng.one_in(2).then(|| [rng.next_u64() as u8, 2, 3, 4]);
         let fin = rng.one_in(2);
         let mut wire = encode_frame(fin, 0x2, &payload, key).unwrap();
-        let parsed = parse_frame(&mut wire, &DecodeOptions::default()).unwrap().unwrap();
-        assert_eq!((parsed.fin, parsed.opcode, parsed.consumed), (fin, 2, wire.len()));
-        assert_eq!(&wire[parsed.payload_start..], payload.as_slice(), "length {len}");
+        let parsed = parse_frame(&mut wire, &DecodeOptions::default())
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (parsed.fin, parsed.opcode, parsed.consumed),
+            (fin, 2, wire.len())
+        );
+        assert_eq!(
+            &wire[parsed.payload_start..],
+            payload.as_slice(),
+            "length {len}"
+        );
     }
 }

@@ -4,8 +4,12 @@
 mod common;
 
 use common::*;
-use daloy_ws_native::close::{decode_close_payload, encode_close_payload, is_valid_wire_close_code};
-use daloy_ws_native::handshake::{is_http_token, is_valid_key, parse_subprotocols, validate_upgrade, UpgradeHeaders};
+use daloy_ws_native::close::{
+    decode_close_payload, encode_close_payload, is_valid_wire_close_code,
+};
+use daloy_ws_native::handshake::{
+    is_http_token, is_valid_key, parse_subprotocols, validate_upgrade, UpgradeHeaders,
+};
 use daloy_ws_native::header::{decode_header, parse_frame, DecodeOptions, MAX_SAFE_LENGTH};
 use daloy_ws_native::sink::SinkOptions;
 use daloy_ws_native::utf8::Utf8Validator;
@@ -22,11 +26,20 @@ fn sink_agrees_with_the_reference_on_random_frame_streams_split_anywhere() {
         let whole = run_whole(opts, &stream, arena);
         assert_eq!(outcome(&whole), expected, "case {case}: whole");
         let cuts = random_cuts(&mut rng, stream.len());
-        let split = run_cut(opts, &stream, &cuts, [0, 7, 300, 1 << 16][rng.below_usize(4)]);
+        let split = run_cut(
+            opts,
+            &stream,
+            &cuts,
+            [0, 7, 300, 1 << 16][rng.below_usize(4)],
+        );
         assert_eq!(outcome(&split), expected, "case {case}: cut at {cuts:?}");
         if stream.len() < 4096 {
             let bytewise = run_bytewise(opts, &stream, arena);
-            assert_eq!(outcome(&bytewise), expected, "case {case}: one byte at a time");
+            assert_eq!(
+                outcome(&bytewise),
+                expected,
+                "case {case}: one byte at a time"
+            );
         }
     }
 }
@@ -45,10 +58,22 @@ fn sink_never_panics_on_random_bytes_and_ignores_the_split() {
             }
         }
         let expected = reference(opts, &stream);
-        assert_eq!(outcome(&run_whole(opts, &stream, 64)), expected, "case {case}");
+        assert_eq!(
+            outcome(&run_whole(opts, &stream, 64)),
+            expected,
+            "case {case}"
+        );
         let cuts = random_cuts(&mut rng, stream.len());
-        assert_eq!(outcome(&run_cut(opts, &stream, &cuts, rng.below_usize(100))), expected, "case {case}");
-        assert_eq!(outcome(&run_bytewise(opts, &stream, 0)), expected, "case {case}");
+        assert_eq!(
+            outcome(&run_cut(opts, &stream, &cuts, rng.below_usize(100))),
+            expected,
+            "case {case}"
+        );
+        assert_eq!(
+            outcome(&run_bytewise(opts, &stream, 0)),
+            expected,
+            "case {case}"
+        );
     }
 }
 
@@ -57,11 +82,19 @@ fn sink_keeps_buffering_bounded_whatever_a_peer_sends() {
     let mut rng = XorShift::new(0x11);
     for _ in 0..200 {
         let limit = rng.below(5000);
-        let opts = SinkOptions { require_mask: false, max_payload_length: limit, max_fragments: u32::MAX };
+        let opts = SinkOptions {
+            require_mask: false,
+            max_payload_length: limit,
+            max_fragments: u32::MAX,
+        };
         let stream = random_stream(&mut rng, 20);
         let cuts = random_cuts(&mut rng, stream.len());
         let run = run_cut(opts, &stream, &cuts, 128);
-        assert!(run.max_buffered as u64 <= limit + 14 + 125, "held {} with limit {limit}", run.max_buffered);
+        assert!(
+            run.max_buffered as u64 <= limit + 14 + 125,
+            "held {} with limit {limit}",
+            run.max_buffered
+        );
     }
 }
 
@@ -73,7 +106,11 @@ fn decode_header_never_panics_and_is_consistent_with_parse_frame() {
         let buf = rng.bytes(len);
         let opts = DecodeOptions {
             require_mask: rng.one_in(2),
-            max_payload: if rng.one_in(2) { None } else { Some(rng.below(1 << 20)) },
+            max_payload: if rng.one_in(2) {
+                None
+            } else {
+                Some(rng.below(1 << 20))
+            },
         };
         let decoded = decode_header(&buf, &opts);
         let mut copy = buf.clone();
@@ -108,7 +145,18 @@ fn decode_header_never_panics_and_is_consistent_with_parse_frame() {
 fn utf8_validator_agrees_with_std_on_random_near_utf8_split_anywhere() {
     let mut rng = XorShift::new(0x7f8);
     let alphabet: [&[u8]; 12] = [
-        b"a", "é".as_bytes(), "€".as_bytes(), "𝄞".as_bytes(), &[0x80], &[0xbf], &[0xc0], &[0xe0], &[0xed], &[0xf0], &[0xf4], &[0xff],
+        b"a",
+        "é".as_bytes(),
+        "€".as_bytes(),
+        "𝄞".as_bytes(),
+        &[0x80],
+        &[0xbf],
+        &[0xc0],
+        &[0xe0],
+        &[0xed],
+        &[0xf0],
+        &[0xf4],
+        &[0xff],
     ];
     for _ in 0..20_000 {
         let mut bytes = Vec::new();
@@ -128,7 +176,10 @@ fn utf8_validator_agrees_with_std_on_random_near_utf8_split_anywhere() {
                 // Failing early is only right when no continuation could repair the prefix.
                 let prefix = &bytes[..cut];
                 let err = std::str::from_utf8(prefix).unwrap_err();
-                assert!(err.error_len().is_some(), "{bytes:02x?} failed at {cut} on a valid prefix");
+                assert!(
+                    err.error_len().is_some(),
+                    "{bytes:02x?} failed at {cut} on a valid prefix"
+                );
                 break;
             }
             assert!(v.pending_len() <= 3);
@@ -161,7 +212,21 @@ fn close_payloads_decode_without_panic_and_round_trip() {
 #[test]
 fn handshake_helpers_never_panic_on_random_strings() {
     let mut rng = XorShift::new(0x4a5);
-    let pieces = ["a", "Z", "=", "+", "/", ",", " ", "\t", "é", "upgrade", "websocket", "13", "dGhlIHNhbXBsZSBub25jZQ=="];
+    let pieces = [
+        "a",
+        "Z",
+        "=",
+        "+",
+        "/",
+        ",",
+        " ",
+        "\t",
+        "é",
+        "upgrade",
+        "websocket",
+        "13",
+        "dGhlIHNhbXBsZSBub25jZQ==",
+    ];
     for _ in 0..5000 {
         let mut s = String::new();
         for _ in 0..rng.below_usize(8) {
@@ -177,7 +242,13 @@ fn handshake_helpers_never_panic_on_random_strings() {
         if is_http_token(&s) {
             assert!(!s.is_empty() && s.is_ascii());
         }
-        let headers = UpgradeHeaders { upgrade: Some(&s), connection: Some(&s), version: Some(&s), key: Some(&s), protocol: Some(&s) };
+        let headers = UpgradeHeaders {
+            upgrade: Some(&s),
+            connection: Some(&s),
+            version: Some(&s),
+            key: Some(&s),
+            protocol: Some(&s),
+        };
         assert!(validate_upgrade(&headers).is_err());
     }
 }

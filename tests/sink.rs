@@ -16,7 +16,10 @@ fn opts() -> SinkOptions {
 }
 
 fn server() -> SinkOptions {
-    SinkOptions { require_mask: true, ..SinkOptions::default() }
+    SinkOptions {
+        require_mask: true,
+        ..SinkOptions::default()
+    }
 }
 
 fn err(kind: ErrorKind) -> Option<ProtocolError> {
@@ -26,26 +29,50 @@ fn err(kind: ErrorKind) -> Option<ProtocolError> {
 /// Feeds `stream` whole, split in two at every offset, split in three at a spread of offsets and
 /// one byte at a time, with every arena size; asserts that each run gives `expected` and returns
 /// the largest `buffered_len` seen.
-fn assert_stream(o: SinkOptions, stream: &[u8], expected: &[(EventKind, &[u8], u16)], error: Option<ProtocolError>) -> usize {
-    let expected: Vec<Seen> = expected.iter().map(|(k, b, c)| (*k, b.to_vec(), *c)).collect();
+fn assert_stream(
+    o: SinkOptions,
+    stream: &[u8],
+    expected: &[(EventKind, &[u8], u16)],
+    error: Option<ProtocolError>,
+) -> usize {
+    let expected: Vec<Seen> = expected
+        .iter()
+        .map(|(k, b, c)| (*k, b.to_vec(), *c))
+        .collect();
     let mut max_buffered = 0;
     let mut check = |run: Run, how: &str| {
         assert_eq!(outcome(&run), (expected.clone(), error), "{how}");
         max_buffered = max_buffered.max(run.max_buffered);
     };
-    assert_eq!(reference(o, stream), (expected.clone(), error), "reference decoder");
+    assert_eq!(
+        reference(o, stream),
+        (expected.clone(), error),
+        "reference decoder"
+    );
     for &arena in &ARENAS {
-        check(run_whole(o, stream, arena), &format!("whole, arena {arena}"));
-        check(run_bytewise(o, stream, arena), &format!("one byte at a time, arena {arena}"));
+        check(
+            run_whole(o, stream, arena),
+            &format!("whole, arena {arena}"),
+        );
+        check(
+            run_bytewise(o, stream, arena),
+            &format!("one byte at a time, arena {arena}"),
+        );
     }
     for cut in 0..=stream.len() {
         let arena = ARENAS[cut % ARENAS.len()];
-        check(run_cut(o, stream, &[cut], arena), &format!("cut at {cut}, arena {arena}"));
+        check(
+            run_cut(o, stream, &[cut], arena),
+            &format!("cut at {cut}, arena {arena}"),
+        );
     }
     let step = (stream.len() / 17).max(1);
     for a in (0..=stream.len()).step_by(step) {
         for b in (a..=stream.len()).step_by(step) {
-            check(run_cut(o, stream, &[a, b], 300), &format!("cut at {a} and {b}"));
+            check(
+                run_cut(o, stream, &[a, b], 300),
+                &format!("cut at {a} and {b}"),
+            );
         }
     }
     max_buffered
@@ -59,7 +86,9 @@ fn decodes_the_rfc_single_frame_unmasked_text() {
 
 #[test]
 fn decodes_the_rfc_single_frame_masked_text() {
-    let stream = [0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58];
+    let stream = [
+        0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58,
+    ];
     assert_stream(server(), &stream, &[(EventKind::Text, b"Hello", 0)], None);
 }
 
@@ -77,7 +106,9 @@ fn decodes_the_rfc_unmasked_ping() {
 
 #[test]
 fn decodes_the_rfc_masked_pong() {
-    let stream = [0x8a, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58];
+    let stream = [
+        0x8a, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58,
+    ];
     assert_stream(server(), &stream, &[(EventKind::Pong, b"Hello", 0)], None);
 }
 
@@ -96,14 +127,21 @@ fn decodes_the_rfc_64_kib_binary_with_a_64_bit_length() {
     let mut stream = vec![0x82, 0x7f, 0, 0, 0, 0, 0, 1, 0, 0];
     stream.extend_from_slice(&payload);
     let expected = [(EventKind::Binary, payload.as_slice(), 0)];
-    assert_eq!(reference(opts(), &stream), (vec![(EventKind::Binary, payload.clone(), 0)], None));
+    assert_eq!(
+        reference(opts(), &stream),
+        (vec![(EventKind::Binary, payload.clone(), 0)], None)
+    );
     for &arena in &ARENAS {
         assert_eq!(run_whole(opts(), &stream, arena).seen(), expected);
         assert_eq!(run_bytewise(opts(), &stream, arena).seen(), expected);
     }
     for cut in 0..=stream.len() {
         let run = run_cut(opts(), &stream, &[cut], ARENAS[cut % ARENAS.len()]);
-        assert_eq!((run.seen(), run.error), (expected.to_vec(), None), "cut at {cut}");
+        assert_eq!(
+            (run.seen(), run.error),
+            (expected.to_vec(), None),
+            "cut at {cut}"
+        );
     }
 }
 
@@ -115,7 +153,11 @@ fn decodes_a_masked_64_kib_text_split_anywhere() {
     let expected = [(EventKind::Text, payload.as_slice(), 0)];
     for cut in (0..=stream.len()).step_by(97).chain(0..20) {
         let run = run_cut(server(), &stream, &[cut], 0);
-        assert_eq!((run.seen(), run.error), (expected.to_vec(), None), "cut at {cut}");
+        assert_eq!(
+            (run.seen(), run.error),
+            (expected.to_vec(), None),
+            "cut at {cut}"
+        );
     }
     assert_eq!(run_bytewise(server(), &stream, 1 << 20).seen(), expected);
 }
@@ -124,11 +166,15 @@ fn decodes_a_masked_64_kib_text_split_anywhere() {
 fn decodes_every_rfc_example_in_one_stream() {
     let mut stream = Vec::new();
     stream.extend_from_slice(&[0x81, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f]);
-    stream.extend_from_slice(&[0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58]);
+    stream.extend_from_slice(&[
+        0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58,
+    ]);
     stream.extend_from_slice(&[0x01, 0x03, 0x48, 0x65, 0x6c]);
     stream.extend_from_slice(&[0x89, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f]);
     stream.extend_from_slice(&[0x80, 0x02, 0x6c, 0x6f]);
-    stream.extend_from_slice(&[0x8a, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58]);
+    stream.extend_from_slice(&[
+        0x8a, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58,
+    ]);
     let payload: Vec<u8> = (0..=255u8).collect();
     stream.extend_from_slice(&[0x82, 0x7e, 0x01, 0x00]);
     stream.extend_from_slice(&payload);
@@ -159,7 +205,12 @@ fn reports_a_close_with_its_code_and_reason_then_ignores_the_rest() {
 
 #[test]
 fn reports_an_empty_close_as_1005() {
-    assert_stream(server(), &frame(true, 0x8, &[], Some(KEY)), &[(EventKind::Close, b"", 1005)], None);
+    assert_stream(
+        server(),
+        &frame(true, 0x8, &[], Some(KEY)),
+        &[(EventKind::Close, b"", 1005)],
+        None,
+    );
 }
 
 #[test]
@@ -171,7 +222,10 @@ fn ignores_every_push_after_a_close() {
     assert!(sink.is_done());
     events.clear();
     let outcome = sink.push(&frame(true, 0x1, b"late", None), &mut [0; 16], &mut events);
-    assert_eq!((outcome.arena_used, outcome.error, events.len()), (0, None, 0));
+    assert_eq!(
+        (outcome.arena_used, outcome.error, events.len()),
+        (0, None, 0)
+    );
 }
 
 #[test]
@@ -182,7 +236,10 @@ fn ignores_every_push_after_an_error() {
     assert_eq!(outcome.error, err(ErrorKind::ReservedBits { rsv1: true }));
     assert!(sink.is_done());
     let outcome = sink.push(&frame(true, 0x1, b"late", None), &mut [0; 16], &mut events);
-    assert_eq!((outcome.arena_used, outcome.error, events.len()), (0, None, 0));
+    assert_eq!(
+        (outcome.arena_used, outcome.error, events.len()),
+        (0, None, 0)
+    );
 }
 
 #[test]
@@ -232,7 +289,12 @@ fn carries_the_mask_phase_across_splits_inside_fragments() {
         whole.extend_from_slice(&piece);
         let fin = i == 7;
         let opcode = if i == 0 { 0x2 } else { 0x0 };
-        stream.extend_from_slice(&frame(fin, opcode, &piece, Some([0x11 * i as u8, 0x22, 0x33, 0x44 + i as u8])));
+        stream.extend_from_slice(&frame(
+            fin,
+            opcode,
+            &piece,
+            Some([0x11 * i as u8, 0x22, 0x33, 0x44 + i as u8]),
+        ));
     }
     assert_stream(server(), &stream, &[(EventKind::Binary, &whole, 0)], None);
 }
@@ -248,7 +310,11 @@ fn accepts_empty_messages_and_empty_fragments() {
     assert_stream(
         opts(),
         &stream,
-        &[(EventKind::Text, b"", 0), (EventKind::Binary, b"", 0), (EventKind::Text, b"x", 0)],
+        &[
+            (EventKind::Text, b"", 0),
+            (EventKind::Binary, b"", 0),
+            (EventKind::Text, b"x", 0),
+        ],
         None,
     );
 }
@@ -257,20 +323,50 @@ fn accepts_empty_messages_and_empty_fragments() {
 fn accepts_a_non_minimal_length_encoding() {
     // RFC 6455 §5.2 asks senders for the minimal encoding; like DaloyJS and ws, a receiver
     // takes any encoding of a valid length.
-    let stream = [0x82, 0x7e, 0x00, 0x02, 0xaa, 0xbb, 0x82, 0x7f, 0, 0, 0, 0, 0, 0, 0, 1, 0xcc];
-    assert_stream(opts(), &stream, &[(EventKind::Binary, &[0xaa, 0xbb], 0), (EventKind::Binary, &[0xcc], 0)], None);
+    let stream = [
+        0x82, 0x7e, 0x00, 0x02, 0xaa, 0xbb, 0x82, 0x7f, 0, 0, 0, 0, 0, 0, 0, 1, 0xcc,
+    ];
+    assert_stream(
+        opts(),
+        &stream,
+        &[
+            (EventKind::Binary, &[0xaa, 0xbb], 0),
+            (EventKind::Binary, &[0xcc], 0),
+        ],
+        None,
+    );
 }
 
 #[test]
 fn rejects_reserved_bits() {
-    assert_stream(opts(), &[0xc1, 0x00], &[], err(ErrorKind::ReservedBits { rsv1: true }));
-    assert_stream(opts(), &[0xa1, 0x00], &[], err(ErrorKind::ReservedBits { rsv1: false }));
-    assert_stream(opts(), &[0x91, 0x00], &[], err(ErrorKind::ReservedBits { rsv1: false }));
+    assert_stream(
+        opts(),
+        &[0xc1, 0x00],
+        &[],
+        err(ErrorKind::ReservedBits { rsv1: true }),
+    );
+    assert_stream(
+        opts(),
+        &[0xa1, 0x00],
+        &[],
+        err(ErrorKind::ReservedBits { rsv1: false }),
+    );
+    assert_stream(
+        opts(),
+        &[0x91, 0x00],
+        &[],
+        err(ErrorKind::ReservedBits { rsv1: false }),
+    );
 }
 
 #[test]
 fn rejects_a_control_frame_with_fin_clear() {
-    assert_stream(opts(), &[0x09, 0x00], &[], err(ErrorKind::FragmentedControl));
+    assert_stream(
+        opts(),
+        &[0x09, 0x00],
+        &[],
+        err(ErrorKind::FragmentedControl),
+    );
 }
 
 #[test]
@@ -282,29 +378,67 @@ fn rejects_a_control_frame_longer_than_125_bytes() {
 #[test]
 fn rejects_unknown_control_and_data_opcodes() {
     for op in 0xb..=0xf {
-        assert_stream(opts(), &[0x80 | op, 0x00], &[], err(ErrorKind::UnknownControlOpcode(op)));
+        assert_stream(
+            opts(),
+            &[0x80 | op, 0x00],
+            &[],
+            err(ErrorKind::UnknownControlOpcode(op)),
+        );
     }
     for op in 0x3..=0x7 {
-        assert_stream(opts(), &[0x80 | op, 0x00], &[], err(ErrorKind::UnknownDataOpcode(op)));
+        assert_stream(
+            opts(),
+            &[0x80 | op, 0x00],
+            &[],
+            err(ErrorKind::UnknownDataOpcode(op)),
+        );
     }
 }
 
 #[test]
 fn rejects_an_unmasked_frame_when_masks_are_required() {
-    assert_stream(server(), &frame(true, 0x1, b"hi", None), &[], err(ErrorKind::UnmaskedFrame));
-    assert_stream(server(), &frame(true, 0x9, b"", None), &[], err(ErrorKind::UnmaskedFrame));
+    assert_stream(
+        server(),
+        &frame(true, 0x1, b"hi", None),
+        &[],
+        err(ErrorKind::UnmaskedFrame),
+    );
+    assert_stream(
+        server(),
+        &frame(true, 0x9, b"", None),
+        &[],
+        err(ErrorKind::UnmaskedFrame),
+    );
 }
 
 #[test]
 fn rejects_a_length_above_max_safe_integer() {
-    let o = SinkOptions { max_payload_length: u64::MAX, ..opts() };
-    assert_stream(o, &[0x82, 0x7f, 0x00, 0x20, 0, 0, 0, 0, 0, 0], &[], err(ErrorKind::LengthOverflow));
-    assert_stream(o, &[0x82, 0x7f, 0x80, 0, 0, 0, 0, 0, 0, 0], &[], err(ErrorKind::LengthOverflow));
+    let o = SinkOptions {
+        max_payload_length: u64::MAX,
+        ..opts()
+    };
+    assert_stream(
+        o,
+        &[0x82, 0x7f, 0x00, 0x20, 0, 0, 0, 0, 0, 0],
+        &[],
+        err(ErrorKind::LengthOverflow),
+    );
+    assert_stream(
+        o,
+        &[0x82, 0x7f, 0x80, 0, 0, 0, 0, 0, 0, 0],
+        &[],
+        err(ErrorKind::LengthOverflow),
+    );
 }
 
 #[test]
 fn rejects_a_continuation_without_a_message() {
-    assert_stream(opts(), &frame(true, 0x0, b"x", None), &[], err(ErrorKind::UnexpectedContinuation));
+    assert_stream(
+        opts(),
+        &frame(true, 0x0, b"x", None),
+        &[],
+        err(ErrorKind::UnexpectedContinuation),
+    );
 }
 
 #[test]
@@ -315,14 +449,32 @@ fn rejects_a_data_frame_inside_a_fragmented_message() {
 
 #[test]
 fn rejects_invalid_utf8_in_a_single_frame_text() {
-    let stream = [frame(true, 0x2, &[0xff], None), frame(true, 0x1, &[b'a', 0xc0, 0x80], Some(KEY))].concat();
-    assert_stream(opts(), &stream, &[(EventKind::Binary, &[0xff], 0)], err(ErrorKind::InvalidUtf8));
+    let stream = [
+        frame(true, 0x2, &[0xff], None),
+        frame(true, 0x1, &[b'a', 0xc0, 0x80], Some(KEY)),
+    ]
+    .concat();
+    assert_stream(
+        opts(),
+        &stream,
+        &[(EventKind::Binary, &[0xff], 0)],
+        err(ErrorKind::InvalidUtf8),
+    );
 }
 
 #[test]
 fn rejects_text_ending_inside_a_character() {
-    assert_stream(opts(), &frame(true, 0x1, &[b'a', 0xe2, 0x82], None), &[], err(ErrorKind::InvalidUtf8));
-    let stream = [frame(false, 0x1, &[0xf0, 0x9f], None), frame(true, 0x0, &[0x98], None)].concat();
+    assert_stream(
+        opts(),
+        &frame(true, 0x1, &[b'a', 0xe2, 0x82], None),
+        &[],
+        err(ErrorKind::InvalidUtf8),
+    );
+    let stream = [
+        frame(false, 0x1, &[0xf0, 0x9f], None),
+        frame(true, 0x0, &[0x98], None),
+    ]
+    .concat();
     assert_stream(opts(), &stream, &[], err(ErrorKind::InvalidUtf8));
 }
 
@@ -334,7 +486,12 @@ fn accepts_a_character_split_across_fragments() {
         frame(true, 0x0, &[0x80], Some(KEY)),
     ]
     .concat();
-    assert_stream(server(), &stream, &[(EventKind::Text, "😀".as_bytes(), 0)], None);
+    assert_stream(
+        server(),
+        &stream,
+        &[(EventKind::Text, "😀".as_bytes(), 0)],
+        None,
+    );
 }
 
 #[test]
@@ -347,9 +504,20 @@ fn fails_fast_on_invalid_utf8_inside_an_unfinished_frame() {
     let mut sink = FrameSink::new(server());
     let mut events = Vec::new();
     let first = sink.push(&stream[..header_len + 5], &mut [0; 64], &mut events);
-    assert_eq!(first.error, None, "ED alone may still start a valid character");
-    let second = sink.push(&stream[header_len + 5..header_len + 6], &mut [0; 64], &mut events);
-    assert_eq!(second.error, err(ErrorKind::InvalidUtf8), "ED A0 is a surrogate");
+    assert_eq!(
+        first.error, None,
+        "ED alone may still start a valid character"
+    );
+    let second = sink.push(
+        &stream[header_len + 5..header_len + 6],
+        &mut [0; 64],
+        &mut events,
+    );
+    assert_eq!(
+        second.error,
+        err(ErrorKind::InvalidUtf8),
+        "ED A0 is a surrogate"
+    );
     assert!(events.is_empty());
     assert_eq!(sink.buffered_len(), 0);
 }
@@ -369,19 +537,34 @@ fn fails_fast_on_invalid_utf8_in_an_early_fragment() {
 #[test]
 fn does_not_validate_binary_messages() {
     let stream = frame(true, 0x2, &[0xff, 0xfe, 0xc0], None);
-    assert_stream(opts(), &stream, &[(EventKind::Binary, &[0xff, 0xfe, 0xc0], 0)], None);
+    assert_stream(
+        opts(),
+        &stream,
+        &[(EventKind::Binary, &[0xff, 0xfe, 0xc0], 0)],
+        None,
+    );
 }
 
 #[test]
 fn rejects_a_one_byte_close_payload() {
-    assert_stream(server(), &frame(true, 0x8, &[0x03], Some(KEY)), &[], err(ErrorKind::ClosePayloadTooShort));
+    assert_stream(
+        server(),
+        &frame(true, 0x8, &[0x03], Some(KEY)),
+        &[],
+        err(ErrorKind::ClosePayloadTooShort),
+    );
 }
 
 #[test]
 fn rejects_a_close_with_an_invalid_code() {
     for code in [0u16, 999, 1004, 1005, 1006, 1015, 2999, 5000] {
         let stream = frame(true, 0x8, &code.to_be_bytes(), Some(KEY));
-        assert_stream(server(), &stream, &[], err(ErrorKind::InvalidCloseCode(code)));
+        assert_stream(
+            server(),
+            &stream,
+            &[],
+            err(ErrorKind::InvalidCloseCode(code)),
+        );
     }
 }
 
@@ -393,19 +576,42 @@ fn rejects_a_close_reason_that_is_not_utf8() {
 
 #[test]
 fn rejects_a_declared_frame_length_over_the_limit_before_the_mask_arrives() {
-    let o = SinkOptions { require_mask: true, max_payload_length: 100, ..opts() };
+    let o = SinkOptions {
+        require_mask: true,
+        max_payload_length: 100,
+        ..opts()
+    };
     // 16-bit length 101, then the mask key would follow: the error needs only the first 4 bytes.
     let stream = [0x82, 0xfe, 0x00, 0x65];
-    let max = assert_stream(o, &stream, &[], err(ErrorKind::PayloadTooLarge { limit: 100, actual: 101 }));
+    let max = assert_stream(
+        o,
+        &stream,
+        &[],
+        err(ErrorKind::PayloadTooLarge {
+            limit: 100,
+            actual: 101,
+        }),
+    );
     assert!(max <= 3);
     // Even unmasked (which the server refuses too), the limit is checked first.
     let stream = [0x82, 0x7f, 0, 0, 0, 0, 0, 1, 0, 0];
-    assert_stream(o, &stream, &[], err(ErrorKind::PayloadTooLarge { limit: 100, actual: 65536 }));
+    assert_stream(
+        o,
+        &stream,
+        &[],
+        err(ErrorKind::PayloadTooLarge {
+            limit: 100,
+            actual: 65536,
+        }),
+    );
 }
 
 #[test]
 fn rejects_a_message_whose_fragments_sum_over_the_limit() {
-    let o = SinkOptions { max_payload_length: 10, ..opts() };
+    let o = SinkOptions {
+        max_payload_length: 10,
+        ..opts()
+    };
     let stream = [
         frame(false, 0x2, &[1; 4], None),
         frame(true, 0x9, &[0; 20], None),
@@ -413,26 +619,61 @@ fn rejects_a_message_whose_fragments_sum_over_the_limit() {
         frame(true, 0x0, &[3; 1], None),
     ]
     .concat();
-    assert_stream(o, &stream, &[(EventKind::Ping, &[0; 20], 0)], err(ErrorKind::PayloadTooLarge { limit: 10, actual: 11 }));
+    assert_stream(
+        o,
+        &stream,
+        &[(EventKind::Ping, &[0; 20], 0)],
+        err(ErrorKind::PayloadTooLarge {
+            limit: 10,
+            actual: 11,
+        }),
+    );
 }
 
 #[test]
 fn accepts_a_message_of_exactly_the_limit() {
-    let o = SinkOptions { max_payload_length: 10, ..opts() };
-    let stream = [frame(false, 0x2, &[1; 4], None), frame(true, 0x0, &[2; 6], None), frame(true, 0x1, &[b'a'; 10], None)].concat();
+    let o = SinkOptions {
+        max_payload_length: 10,
+        ..opts()
+    };
+    let stream = [
+        frame(false, 0x2, &[1; 4], None),
+        frame(true, 0x0, &[2; 6], None),
+        frame(true, 0x1, &[b'a'; 10], None),
+    ]
+    .concat();
     let whole = [[1u8; 4].as_slice(), &[2; 6]].concat();
-    assert_stream(o, &stream, &[(EventKind::Binary, &whole, 0), (EventKind::Text, &[b'a'; 10], 0)], None);
+    assert_stream(
+        o,
+        &stream,
+        &[
+            (EventKind::Binary, &whole, 0),
+            (EventKind::Text, &[b'a'; 10], 0),
+        ],
+        None,
+    );
 }
 
 #[test]
 fn applies_no_limit_to_control_frames() {
-    let o = SinkOptions { max_payload_length: 0, ..opts() };
-    let stream = [frame(true, 0x9, &[7; 125], None), frame(true, 0x1, b"", None), frame(true, 0x1, b"x", None)].concat();
+    let o = SinkOptions {
+        max_payload_length: 0,
+        ..opts()
+    };
+    let stream = [
+        frame(true, 0x9, &[7; 125], None),
+        frame(true, 0x1, b"", None),
+        frame(true, 0x1, b"x", None),
+    ]
+    .concat();
     assert_stream(
         o,
         &stream,
         &[(EventKind::Ping, &[7; 125], 0), (EventKind::Text, b"", 0)],
-        err(ErrorKind::PayloadTooLarge { limit: 0, actual: 1 }),
+        err(ErrorKind::PayloadTooLarge {
+            limit: 0,
+            actual: 1,
+        }),
     );
 }
 
@@ -440,18 +681,41 @@ fn applies_no_limit_to_control_frames() {
 fn checks_the_limit_before_the_continuation_and_fragment_rules() {
     // A continuation without a message, declaring more than the limit: the length rule comes
     // first, as in DaloyJS where parseFrame throws before the assembler sees the frame.
-    let o = SinkOptions { max_payload_length: 3, ..opts() };
-    assert_stream(o, &frame(true, 0x0, b"abcd", None), &[], err(ErrorKind::PayloadTooLarge { limit: 3, actual: 4 }));
+    let o = SinkOptions {
+        max_payload_length: 3,
+        ..opts()
+    };
+    assert_stream(
+        o,
+        &frame(true, 0x0, b"abcd", None),
+        &[],
+        err(ErrorKind::PayloadTooLarge {
+            limit: 3,
+            actual: 4,
+        }),
+    );
     // An interleaved data frame within the limit on its own is an opcode error, whatever the
     // bytes of the message in progress.
-    let stream = [frame(false, 0x2, b"ab", None), frame(true, 0x2, b"cd", None)].concat();
+    let stream = [
+        frame(false, 0x2, b"ab", None),
+        frame(true, 0x2, b"cd", None),
+    ]
+    .concat();
     assert_stream(o, &stream, &[], err(ErrorKind::InterleavedDataFrame));
 }
 
 #[test]
 fn rejects_more_fragments_than_allowed() {
-    let o = SinkOptions { max_fragments: 3, ..opts() };
-    let ok = [frame(false, 0x1, b"a", None), frame(false, 0x0, b"b", None), frame(true, 0x0, b"c", None)].concat();
+    let o = SinkOptions {
+        max_fragments: 3,
+        ..opts()
+    };
+    let ok = [
+        frame(false, 0x1, b"a", None),
+        frame(false, 0x0, b"b", None),
+        frame(true, 0x0, b"c", None),
+    ]
+    .concat();
     assert_stream(o, &ok, &[(EventKind::Text, b"abc", 0)], None);
     let stream = [
         frame(false, 0x1, b"a", None),
@@ -461,7 +725,12 @@ fn rejects_more_fragments_than_allowed() {
         frame(true, 0x0, b"d", None),
     ]
     .concat();
-    assert_stream(o, &stream, &[(EventKind::Pong, b"", 0)], err(ErrorKind::TooManyFragments { limit: 3 }));
+    assert_stream(
+        o,
+        &stream,
+        &[(EventKind::Pong, b"", 0)],
+        err(ErrorKind::TooManyFragments { limit: 3 }),
+    );
     // The count restarts with each message.
     let again = [ok.clone(), ok.clone(), ok].concat();
     assert_stream(o, &again, &[(EventKind::Text, &b"abc"[..], 0); 3], None);
@@ -470,27 +739,49 @@ fn rejects_more_fragments_than_allowed() {
 #[test]
 fn keeps_memory_bounded_under_dribbled_headers_and_payloads() {
     let limit = 4096u64;
-    let o = SinkOptions { require_mask: true, max_payload_length: limit, max_fragments: 1000 };
+    let o = SinkOptions {
+        require_mask: true,
+        max_payload_length: limit,
+        max_fragments: 1000,
+    };
     let mut rng = XorShift::new(11);
     let mut stream = Vec::new();
     let mut whole = Vec::new();
     for i in 0..8 {
         let piece = rng.bytes(512);
         whole.extend_from_slice(&piece);
-        stream.extend_from_slice(&frame(i == 7, if i == 0 { 0x2 } else { 0x0 }, &piece, Some([i, 1, 2, 3])));
+        stream.extend_from_slice(&frame(
+            i == 7,
+            if i == 0 { 0x2 } else { 0x0 },
+            &piece,
+            Some([i, 1, 2, 3]),
+        ));
         stream.extend_from_slice(&frame(true, 0x9, &[i; 125], Some([3, 2, 1, i])));
     }
     let run = run_bytewise(o, &stream, 64);
     assert_eq!(run.error, None);
     assert_eq!(run.events.len(), 9);
-    assert!(run.events[7] == (EventKind::Binary, whole, 0), "the message comes after the seventh ping");
-    assert!(run.max_buffered as u64 <= limit + 14 + 125, "held {}", run.max_buffered);
+    assert!(
+        run.events[7] == (EventKind::Binary, whole, 0),
+        "the message comes after the seventh ping"
+    );
+    assert!(
+        run.max_buffered as u64 <= limit + 14 + 125,
+        "held {}",
+        run.max_buffered
+    );
     // One byte over the limit, dribbled: refused when the last length byte arrives, with
     // nothing held for the payload.
     let mut over = frame(false, 0x2, &[0; 4000], Some(KEY));
     over.extend_from_slice(&[0x80, 0xfe, 0x00, 0x61]);
     let run = run_bytewise(o, &over, 0);
-    assert_eq!(run.error, err(ErrorKind::PayloadTooLarge { limit, actual: 4097 }));
+    assert_eq!(
+        run.error,
+        err(ErrorKind::PayloadTooLarge {
+            limit,
+            actual: 4097
+        })
+    );
     assert!(run.max_buffered <= 4000 + 3);
 }
 
@@ -498,7 +789,12 @@ fn keeps_memory_bounded_under_dribbled_headers_and_payloads() {
 fn places_payloads_in_the_arena_only_when_they_fit() {
     let mut sink = FrameSink::new(opts());
     let mut events = Vec::new();
-    let stream = [frame(true, 0x2, b"abcd", None), frame(true, 0x2, b"efgh", None), frame(true, 0x9, b"ij", None)].concat();
+    let stream = [
+        frame(true, 0x2, b"abcd", None),
+        frame(true, 0x2, b"efgh", None),
+        frame(true, 0x9, b"ij", None),
+    ]
+    .concat();
     let mut arena = [0u8; 6];
     let outcome = sink.push(&stream, &mut arena, &mut events);
     assert_eq!(outcome.arena_used, 6);
@@ -526,7 +822,13 @@ fn hands_over_assembled_messages_above_the_copy_threshold() {
     let outcome = sink.push(&stream, &mut arena, &mut events);
     assert_eq!(outcome.error, None);
     assert_eq!(events[0].payload, Payload::Owned(big));
-    assert_eq!(events[1].payload, Payload::Arena { start: 0, len: ARENA_MAX_COPY });
+    assert_eq!(
+        events[1].payload,
+        Payload::Arena {
+            start: 0,
+            len: ARENA_MAX_COPY
+        }
+    );
     assert_eq!(events[1].payload.bytes(&arena), small.as_slice());
     assert_eq!(sink.buffered_len(), 0);
 }
@@ -536,9 +838,17 @@ fn unmasks_a_whole_single_frame_message_into_the_arena() {
     let mut sink = FrameSink::new(server());
     let mut events = Vec::new();
     let mut arena = [0u8; 16];
-    let stream = [0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58];
+    let stream = [
+        0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58,
+    ];
     let outcome = sink.push(&stream, &mut arena, &mut events);
-    assert_eq!(outcome, daloy_ws_native::sink::PushOutcome { arena_used: 5, error: None });
+    assert_eq!(
+        outcome,
+        daloy_ws_native::sink::PushOutcome {
+            arena_used: 5,
+            error: None
+        }
+    );
     assert_eq!(events[0].payload, Payload::Arena { start: 0, len: 5 });
     assert_eq!(&arena[..5], b"Hello");
     assert_eq!(sink.buffered_len(), 0);
@@ -562,16 +872,34 @@ fn holds_only_the_partial_header_between_pushes() {
 
 #[test]
 fn uses_the_default_limits() {
-    assert_eq!(SinkOptions::default(), SinkOptions { require_mask: false, max_payload_length: 1_048_576, max_fragments: 131_072 });
+    assert_eq!(
+        SinkOptions::default(),
+        SinkOptions {
+            require_mask: false,
+            max_payload_length: 1_048_576,
+            max_fragments: 131_072
+        }
+    );
     let stream = [0x82, 0x7f, 0, 0, 0, 0, 0, 0x10, 0, 1];
-    assert_stream(opts(), &stream, &[], err(ErrorKind::PayloadTooLarge { limit: 1_048_576, actual: 1_048_577 }));
+    assert_stream(
+        opts(),
+        &stream,
+        &[],
+        err(ErrorKind::PayloadTooLarge {
+            limit: 1_048_576,
+            actual: 1_048_577,
+        }),
+    );
 }
 
 #[test]
 fn assembles_many_small_fragments_in_linear_time() {
     // 65 536 fragments of 64 bytes (Autobahn 9.3.1's shape): each reserve must not copy the
     // whole message again, or this would take minutes.
-    let o = SinkOptions { max_payload_length: 8 << 20, ..opts() };
+    let o = SinkOptions {
+        max_payload_length: 8 << 20,
+        ..opts()
+    };
     let mut stream = Vec::with_capacity(66 * 65536);
     for i in 0..65536u32 {
         let opcode = if i == 0 { 0x2 } else { 0x0 };
@@ -581,5 +909,9 @@ fn assembles_many_small_fragments_in_linear_time() {
     assert_eq!(run.error, None);
     assert_eq!(run.events.len(), 1);
     assert_eq!(run.events[0].1.len(), 64 * 65536);
-    assert!(run.events[0].1.chunks(64).enumerate().all(|(i, c)| c.iter().all(|&b| b == i as u8)));
+    assert!(run.events[0]
+        .1
+        .chunks(64)
+        .enumerate()
+        .all(|(i, c)| c.iter().all(|&b| b == i as u8)));
 }

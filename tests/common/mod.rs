@@ -98,30 +98,57 @@ pub struct Run {
 
 impl Run {
     pub fn seen(&self) -> Vec<(EventKind, &[u8], u16)> {
-        self.events.iter().map(|(k, b, c)| (*k, b.as_slice(), *c)).collect()
+        self.events
+            .iter()
+            .map(|(k, b, c)| (*k, b.as_slice(), *c))
+            .collect()
     }
 }
 
 fn sentinel() -> Event {
-    Event { kind: EventKind::Pong, payload: Payload::Owned(b"sentinel".to_vec()), close_code: 4242 }
+    Event {
+        kind: EventKind::Pong,
+        payload: Payload::Owned(b"sentinel".to_vec()),
+        close_code: 4242,
+    }
 }
 
 /// Feeds `pieces` to a fresh sink, one push each, with an arena of `arena_len` bytes (filled with
 /// garbage before each push), and checks after every push the invariants the sink promises.
-pub fn run_pieces<'a>(opts: SinkOptions, pieces: impl IntoIterator<Item = &'a [u8]>, arena_len: usize) -> Run {
+pub fn run_pieces<'a>(
+    opts: SinkOptions,
+    pieces: impl IntoIterator<Item = &'a [u8]>,
+    arena_len: usize,
+) -> Run {
     let mut sink = FrameSink::new(opts);
     let mut arena = vec![0u8; arena_len];
     let mut events = Vec::new();
-    let mut run = Run { events: Vec::new(), error: None, max_buffered: 0, owned: 0 };
-    let bound = opts.max_payload_length.saturating_add((MAX_HEADER_LEN + 125) as u64);
+    let mut run = Run {
+        events: Vec::new(),
+        error: None,
+        max_buffered: 0,
+        owned: 0,
+    };
+    let bound = opts
+        .max_payload_length
+        .saturating_add((MAX_HEADER_LEN + 125) as u64);
     for (n, piece) in pieces.into_iter().enumerate() {
         arena.fill(0xa5 ^ n as u8);
         events.clear();
         events.push(sentinel());
         let was_done = sink.is_done();
         let outcome = sink.push(piece, &mut arena, &mut events);
-        assert_eq!(events.first(), Some(&sentinel()), "push must only append to events");
-        assert!(outcome.arena_used <= arena.len(), "arena_used {} > arena {}", outcome.arena_used, arena.len());
+        assert_eq!(
+            events.first(),
+            Some(&sentinel()),
+            "push must only append to events"
+        );
+        assert!(
+            outcome.arena_used <= arena.len(),
+            "arena_used {} > arena {}",
+            outcome.arena_used,
+            arena.len()
+        );
         if was_done {
             assert_eq!(outcome.arena_used, 0, "a done sink writes nothing");
             assert_eq!(events.len(), 1, "a done sink reports nothing");
@@ -140,7 +167,12 @@ pub fn run_pieces<'a>(opts: SinkOptions, pieces: impl IntoIterator<Item = &'a [u
                 }
                 Payload::Owned(bytes) => {
                     assert!(!bytes.is_empty(), "an empty payload is an arena range");
-                    assert!(bytes.len() > free || bytes.len() > ARENA_MAX_COPY, "owned {} bytes with {} free", bytes.len(), free);
+                    assert!(
+                        bytes.len() > free || bytes.len() > ARENA_MAX_COPY,
+                        "owned {} bytes with {} free",
+                        bytes.len(),
+                        free
+                    );
                     run.owned += 1;
                     bytes.as_slice()
                 }
@@ -160,20 +192,28 @@ pub fn run_pieces<'a>(opts: SinkOptions, pieces: impl IntoIterator<Item = &'a [u
                     assert_eq!(event.close_code, 0);
                 }
                 EventKind::Close => {
-                    assert!(std::str::from_utf8(bytes).is_ok(), "close reasons are UTF-8");
+                    assert!(
+                        std::str::from_utf8(bytes).is_ok(),
+                        "close reasons are UTF-8"
+                    );
                     assert!(bytes.len() <= 123);
                     assert!(
-                        (event.close_code == 1005 && bytes.is_empty()) || is_valid_wire_close_code(event.close_code),
+                        (event.close_code == 1005 && bytes.is_empty())
+                            || is_valid_wire_close_code(event.close_code),
                         "close code {}",
                         event.close_code
                     );
                     assert!(sink.is_done(), "a CLOSE ends the sink");
-                    assert!(run.events.last().map_or(true, |e| e.0 != EventKind::Close));
+                    assert!(run.events.last().is_none_or(|e| e.0 != EventKind::Close));
                 }
             }
-            run.events.push((event.kind, bytes.to_vec(), event.close_code));
+            run.events
+                .push((event.kind, bytes.to_vec(), event.close_code));
         }
-        assert_eq!(cursor, outcome.arena_used, "arena_used is the sum of arena payloads");
+        assert_eq!(
+            cursor, outcome.arena_used,
+            "arena_used is the sum of arena payloads"
+        );
         if let Some(err) = outcome.error {
             assert!(sink.is_done(), "an error ends the sink");
             run.error = Some(err);
@@ -181,7 +221,12 @@ pub fn run_pieces<'a>(opts: SinkOptions, pieces: impl IntoIterator<Item = &'a [u
         if sink.is_done() {
             assert_eq!(sink.buffered_len(), 0, "a done sink holds nothing");
         }
-        assert!(sink.buffered_len() as u64 <= bound, "buffered {} > {}", sink.buffered_len(), bound);
+        assert!(
+            sink.buffered_len() as u64 <= bound,
+            "buffered {} > {}",
+            sink.buffered_len(),
+            bound
+        );
         run.max_buffered = run.max_buffered.max(sink.buffered_len());
     }
     run
@@ -226,17 +271,33 @@ pub fn reference(opts: SinkOptions, stream: &[u8]) -> (Vec<Seen>, Option<Protoco
     let limit = opts.max_payload_length;
     loop {
         let rest = &stream[pos..];
-        let Some(&b0) = rest.first() else { return (events, None) };
+        let Some(&b0) = rest.first() else {
+            return (events, None);
+        };
         let so_far = match &message {
             Some((_, bytes, _)) if b0 & 0x0f == 0 => bytes.len() as u64,
             _ => 0,
         };
-        let decode = DecodeOptions { require_mask: opts.require_mask, max_payload: Some(limit.saturating_sub(so_far)) };
+        let decode = DecodeOptions {
+            require_mask: opts.require_mask,
+            max_payload: Some(limit.saturating_sub(so_far)),
+        };
         let header = match decode_header(rest, &decode) {
             Ok(Some(h)) => h,
             Ok(None) => return (events, None),
-            Err(ProtocolError { kind: ErrorKind::PayloadTooLarge { actual, .. } }) => {
-                return (events, Some(ErrorKind::PayloadTooLarge { limit, actual: so_far + actual }.into()))
+            Err(ProtocolError {
+                kind: ErrorKind::PayloadTooLarge { actual, .. },
+            }) => {
+                return (
+                    events,
+                    Some(
+                        ErrorKind::PayloadTooLarge {
+                            limit,
+                            actual: so_far + actual,
+                        }
+                        .into(),
+                    ),
+                )
             }
             Err(err) => return (events, Some(err)),
         };
@@ -275,11 +336,28 @@ pub fn reference(opts: SinkOptions, stream: &[u8]) -> (Vec<Seen>, Option<Protoco
             (_, None) => (EventKind::Binary, Vec::new(), 0),
         };
         if frames + 1 > opts.max_fragments {
-            return (events, Some(ErrorKind::TooManyFragments { limit: opts.max_fragments }.into()));
+            return (
+                events,
+                Some(
+                    ErrorKind::TooManyFragments {
+                        limit: opts.max_fragments,
+                    }
+                    .into(),
+                ),
+            );
         }
         let total = bytes.len() as u64 + header.payload_len;
         if total > limit {
-            return (events, Some(ErrorKind::PayloadTooLarge { limit, actual: total }.into()));
+            return (
+                events,
+                Some(
+                    ErrorKind::PayloadTooLarge {
+                        limit,
+                        actual: total,
+                    }
+                    .into(),
+                ),
+            );
         }
         if kind == EventKind::Text && utf8.feed(&payload).is_err() {
             return (events, Some(ErrorKind::InvalidUtf8.into()));
@@ -329,7 +407,14 @@ pub fn random_stream(rng: &mut XorShift, frames: usize) -> Vec<u8> {
     let mut out = Vec::new();
     let mut in_message = false;
     for _ in 0..frames {
-        let mask = (!rng.one_in(5)).then(|| [rng.next_u64() as u8, rng.next_u64() as u8, rng.next_u64() as u8, rng.next_u64() as u8]);
+        let mask = (!rng.one_in(5)).then(|| {
+            [
+                rng.next_u64() as u8,
+                rng.next_u64() as u8,
+                rng.next_u64() as u8,
+                rng.next_u64() as u8,
+            ]
+        });
         let len = match rng.below(10) {
             0 => 0,
             1..=5 => rng.below_usize(20),
@@ -344,7 +429,12 @@ pub fn random_stream(rng: &mut XorShift, frames: usize) -> Vec<u8> {
             payload[i] = 0xff;
         }
         match rng.below(12) {
-            0 | 1 => out.extend(frame(true, 0x9 + rng.below(2) as u8, &payload[..payload.len().min(125)], mask)),
+            0 | 1 => out.extend(frame(
+                true,
+                0x9 + rng.below(2) as u8,
+                &payload[..payload.len().min(125)],
+                mask,
+            )),
             2 if rng.one_in(4) => {
                 let code = [1000u16, 1001, 1005, 3000, 4999, 999][rng.below_usize(6)];
                 let mut close = code.to_be_bytes().to_vec();
@@ -358,9 +448,10 @@ pub fn random_stream(rng: &mut XorShift, frames: usize) -> Vec<u8> {
             }
             _ => {
                 let fin = rng.one_in(2);
-                let opcode = if in_message && !rng.one_in(20) {
-                    0
-                } else if rng.one_in(20) {
+                // Mostly the right opcode for the state; now and then a continuation out of place
+                // or a new message inside one.
+                let stray = rng.one_in(20);
+                let opcode = if in_message != stray {
                     0
                 } else if text {
                     1
