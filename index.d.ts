@@ -1,0 +1,292 @@
+/// <reference types="node" />
+// Types of `daloy-ws-native` and `daloy-ws-native/websocket`: the `@daloyjs/core/websocket` surface.
+
+// ---------------------------------------------------------------- constants
+
+/** RFC 6455 §1.3: the GUID appended to `Sec-WebSocket-Key` before hashing. */
+export declare const WS_GUID: '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
+
+/** WHATWG `WebSocket.readyState` values. */
+export declare const WS_READY_STATE: {
+  readonly CONNECTING: 0;
+  readonly OPEN: 1;
+  readonly CLOSING: 2;
+  readonly CLOSED: 3;
+};
+
+/** RFC 6455 §5.2 opcodes. */
+export declare const WS_OPCODE: {
+  readonly CONTINUATION: 0;
+  readonly TEXT: 1;
+  readonly BINARY: 2;
+  readonly CLOSE: 8;
+  readonly PING: 9;
+  readonly PONG: 10;
+};
+
+/** RFC 6455 §7.4.1 status codes in common use. */
+export declare const WS_CLOSE_CODE: {
+  readonly NORMAL_CLOSURE: 1000;
+  readonly GOING_AWAY: 1001;
+  readonly PROTOCOL_ERROR: 1002;
+  readonly UNSUPPORTED_DATA: 1003;
+  readonly NO_STATUS_RECEIVED: 1005;
+  readonly ABNORMAL_CLOSURE: 1006;
+  readonly INVALID_PAYLOAD: 1007;
+  readonly POLICY_VIOLATION: 1008;
+  readonly MESSAGE_TOO_BIG: 1009;
+  readonly INTERNAL_ERROR: 1011;
+};
+
+/** RFC 6455 §5.5: control frames carry at most 125 payload bytes. */
+export declare const WS_MAX_CONTROL_PAYLOAD: 125;
+/** Queued outbound bytes above which backpressure handling starts (1 MiB). */
+export declare const DEFAULT_WS_BACKPRESSURE_LIMIT: 1048576;
+/** Largest inbound message accepted by default (1 MiB). */
+export declare const DEFAULT_WS_MAX_PAYLOAD_LENGTH: 1048576;
+/** Seconds without inbound traffic before a connection is closed with 1001. */
+export declare const DEFAULT_WS_IDLE_TIMEOUT_SECONDS: 120;
+/** Most frames one message may span (enough for Autobahn|Testsuite's 9.* cases). */
+export declare const DEFAULT_WS_MAX_FRAGMENTS: 131072;
+
+/** Returned by {@link parseFrame} when the buffer does not yet hold a whole frame. */
+export declare const FRAME_INCOMPLETE: unique symbol;
+
+// ---------------------------------------------------------------- errors
+
+/** Stable identifiers of protocol errors (the names the `ws` package uses). */
+export type WebSocketErrorCode =
+  | 'WS_ERR_UNEXPECTED_RSV_1'
+  | 'WS_ERR_UNEXPECTED_RSV_2_3'
+  | 'WS_ERR_EXPECTED_FIN'
+  | 'WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH'
+  | 'WS_ERR_INVALID_OPCODE'
+  | 'WS_ERR_EXPECTED_MASK'
+  | 'WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH'
+  | 'WS_ERR_INVALID_UTF8'
+  | 'WS_ERR_INVALID_CLOSE_CODE'
+  | 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH'
+  | 'WS_ERR_TOO_MANY_BUFFERED_PARTS'
+  | 'WS_ERR_INVALID_SUBPROTOCOL'
+  | 'WS_ERR_PROTOCOL'
+  | (string & {});
+
+/** Every RFC 6455 violation. Adapters close the connection with {@link closeCode}. */
+export declare class WebSocketProtocolError extends Error {
+  constructor(message: string, options?: { code?: string; closeCode?: number });
+  /** Stable identifier, e.g. `WS_ERR_INVALID_UTF8`. */
+  code: WebSocketErrorCode;
+  /** The close status a server answers with: 1002, 1007 (invalid UTF-8), 1008 or 1009. */
+  closeCode: number;
+}
+
+/** A message (summed over its fragments) or a declared frame length above `maxPayloadLength`. */
+export declare class WebSocketPayloadTooLargeError extends WebSocketProtocolError {
+  constructor(limit: number, actual: number);
+  /** The `maxPayloadLength` in force. */
+  readonly limit: number;
+  /** The length that exceeded it. */
+  readonly actual: number;
+}
+
+// ---------------------------------------------------------------- public types
+
+/** Per-application state handed to WebSocket contexts. */
+export type AppState = Record<string, unknown>;
+
+type ParamName<S extends string> = S extends `${infer Name}/${string}` ? Name : S;
+type ParamsAfter<S extends string> = S extends `${string}/${infer Tail}` ? PathParams<`/${Tail}`> : {};
+
+/** Path parameters of a route pattern: `"/chat/:room"` gives `{ room: string }`. */
+export type PathParams<P extends string> = string extends P
+  ? Record<string, string>
+  : P extends `${string}:${infer Rest}`
+    ? { [K in ParamName<Rest>]: string } & ParamsAfter<Rest>
+    : {};
+
+/** Live, server-side view of a WebSocket connection (mirrors the WHATWG `WebSocket` where it makes sense). */
+export interface WebSocketConnection<TData = unknown> {
+  /** WHATWG ready state. */
+  readonly readyState: 0 | 1 | 2 | 3;
+  /** Negotiated subprotocol (the response's `Sec-WebSocket-Protocol`), or `""`. */
+  readonly protocol: string;
+  /** Negotiated extensions (the response's `Sec-WebSocket-Extensions`), or `""`. */
+  readonly extensions: string;
+  /** Bytes queued but not yet handed to the kernel. */
+  readonly bufferedAmount: number;
+  /** How binary messages are surfaced: a Buffer (default) or an ArrayBuffer. */
+  binaryType: 'arraybuffer' | 'nodebuffer';
+  /** Free slot for the application's per-connection state. */
+  data: TData;
+  /** Sends a TEXT frame for a string, a BINARY frame for bytes; `{ binary: true }` forces BINARY. */
+  send(data: string | ArrayBufferLike | ArrayBufferView, options?: { binary?: boolean }): void;
+  /** Sends a CLOSE frame and starts the closing handshake. */
+  close(code?: number, reason?: string): void;
+  /** Sends a PING frame (payload ≤ 125 bytes). */
+  ping(data?: string | ArrayBufferLike | ArrayBufferView): void;
+  /** Sends a PONG frame (payload ≤ 125 bytes). */
+  pong(data?: string | ArrayBufferLike | ArrayBufferView): void;
+  /** Tears the socket down at once, without a closing handshake. */
+  terminate(): void;
+}
+
+/** Per-upgrade context handed to `beforeUpgrade` and `open`. */
+export interface WebSocketContext<P extends string = string, S = AppState> {
+  /** The upgrade request. */
+  request: Request;
+  /** Parameters of the matched route pattern. */
+  params: PathParams<P>;
+  /** Query-string parameters of the upgrade URL. */
+  query: Record<string, string>;
+  /** Upgrade request headers, lower-case keys. */
+  headers: Record<string, string>;
+  /** Per-upgrade state. */
+  state: S;
+  /** Subprotocols offered by the client, in its order of preference. */
+  protocols: string[];
+}
+
+/** Lifecycle callbacks and limits of a WebSocket route (Bun's handler shape). */
+export interface WebSocketHandler<P extends string = string, S = AppState, TData = unknown> {
+  /** Close the connection with 1009 when queued outbound bytes exceed `backpressureLimit`. Default: true. */
+  closeOnBackpressureLimit?: boolean;
+  /** Queued outbound bytes before backpressure handling starts. Default: 1 MiB. */
+  backpressureLimit?: number;
+  /** Per-message compression. Default: false (not negotiated by the Node wiring). */
+  perMessageDeflate?: boolean;
+  /** Seconds without inbound traffic before the connection is closed with 1001. Default: 120. */
+  idleTimeout?: number;
+  /** Largest inbound message in bytes. Default: 1 MiB. */
+  maxPayloadLength?: number;
+  /** `Origin` policy checked before `beforeUpgrade` (403 when it fails). */
+  allowedOrigins?: 'same-origin' | readonly string[] | ((origin: string | null, request: Request) => boolean);
+  /**
+   * Runs before the 101 response: return a `Response` to reject, a string to select that
+   * subprotocol (it must have been offered), or `undefined` to accept.
+   */
+  beforeUpgrade?(
+    request: Request,
+    ctx: WebSocketContext<P, S>,
+  ): Response | string | undefined | void | Promise<Response | string | undefined | void>;
+  /** Called once the connection is open. */
+  open?(conn: WebSocketConnection<TData>, ctx: WebSocketContext<P, S>): void | Promise<void>;
+  /** Called for each complete message: a string for text, bytes for binary (`isBinary: true`). */
+  message?(conn: WebSocketConnection<TData>, data: string | Uint8Array | ArrayBuffer, isBinary: boolean): void | Promise<void>;
+  /** Called once when the connection closes, with the close code and reason. */
+  close?(conn: WebSocketConnection<TData>, code: number, reason: string): void | Promise<void>;
+  /** Called when a socket or handler error occurs on the connection. */
+  error?(conn: WebSocketConnection<TData>, err: unknown): void | Promise<void>;
+  /** Called when the socket's send buffer drains after backpressure. */
+  drain?(conn: WebSocketConnection<TData>): void | Promise<void>;
+}
+
+/** Result of {@link validateUpgrade}. */
+export type HandshakeResult =
+  | { ok: true; acceptKey: string; protocols: string[] }
+  | { ok: false; status: number; reason: string };
+
+/** One decoded frame, as returned by {@link parseFrame}. */
+export interface ParsedFrame {
+  /** FIN bit: this frame ends a message. */
+  fin: boolean;
+  /** Frame opcode (see {@link WS_OPCODE}). */
+  opcode: number;
+  /** Unmasked payload: a view of the input buffer, not a copy. */
+  payload: Uint8Array;
+  /** Bytes of the input this frame took (header and payload). */
+  consumed: number;
+}
+
+/** A complete message delivered by {@link FrameSink}. */
+export interface MessageEvent {
+  /** The text for a text message, the bytes (owned by the receiver) for a binary one. */
+  data: string | Uint8Array;
+  /** True when the message was sent as binary frames. */
+  isBinary: boolean;
+}
+
+/** Callbacks of a {@link FrameSink}. */
+export interface FrameSinkEvents {
+  /** A complete (possibly reassembled) message arrived. */
+  onMessage(ev: MessageEvent): void;
+  /** A PING arrived; `payload` is the receiver's own copy. */
+  onPing(payload: Uint8Array): void;
+  /** A PONG arrived; `payload` is the receiver's own copy. */
+  onPong(payload: Uint8Array): void;
+  /** A CLOSE arrived (1005 when it carried no code); all later input is ignored. */
+  onClose(code: number, reason: string): void;
+  /** The peer broke RFC 6455; all later input is ignored. Close with `err.closeCode`. */
+  onProtocolError(err: WebSocketProtocolError): void;
+}
+
+/** Options of a {@link FrameSink}. */
+export interface FrameSinkOptions extends FrameSinkEvents {
+  /** Reject unmasked frames (RFC 6455 §5.1: a server must). Default: false. */
+  requireMask?: boolean;
+  /** Largest message, summed over its fragments; also checked on each declared frame length. Default: 1 MiB. */
+  maxPayloadLength?: number;
+  /** Most frames one message may span. Default: 131072. */
+  maxFragments?: number;
+}
+
+// ---------------------------------------------------------------- functions
+
+/** `base64(SHA-1(key + WS_GUID))` (RFC 6455 §4.2.2): the `Sec-WebSocket-Accept` value. */
+export declare function computeAcceptKey(key: string): Promise<string>;
+/** Synchronous twin of {@link computeAcceptKey}. */
+export declare function computeAcceptKeySync(key: string): string;
+/** Offered subprotocols: split on `,`, trimmed, empties dropped, client order kept. */
+export declare function parseSubprotocols(header: string | null | undefined): string[];
+/** Returns `protocol` if it is an HTTP token the client offered; throws {@link WebSocketProtocolError} otherwise. */
+export declare function validateSelectedSubprotocol(protocol: string, offered: readonly string[]): string;
+
+/** Header access accepted by {@link validateUpgrade}: a `Headers`-like object or Node's `IncomingHttpHeaders`. */
+export type UpgradeHeaders =
+  | { get(name: string): string | null }
+  | Record<string, string | string[] | undefined>;
+
+/** Checks the opening handshake (RFC 6455 §4.2.1) and computes the accept key. */
+export declare function validateUpgrade(headers: UpgradeHeaders): Promise<HandshakeResult>;
+/** Synchronous twin of {@link validateUpgrade}. */
+export declare function validateUpgradeSync(headers: UpgradeHeaders): HandshakeResult;
+/** Applies a route's `allowedOrigins` policy to an upgrade request. */
+export declare function checkWebSocketOrigin(
+  request: Request,
+  policy: WebSocketHandler<any, any, any>['allowedOrigins'],
+): { ok: true } | { ok: false; reason: string };
+
+/** Decodes one frame at the start of `buf`, unmasking in place; {@link FRAME_INCOMPLETE} when more bytes are needed. */
+export declare function parseFrame(
+  buf: Uint8Array,
+  opts?: { requireMask?: boolean; maxPayload?: number },
+): ParsedFrame | typeof FRAME_INCOMPLETE;
+/** Encodes one complete frame; `mask: true` draws a random masking key. */
+export declare function encodeFrame(opts: { fin?: boolean; opcode: number; payload?: Uint8Array; mask?: boolean }): Uint8Array;
+/** Whether `code` may appear in a CLOSE frame: 1000–1014 but 1004–1006, and 3000–4999. */
+export declare function isValidWireCloseCode(code: number): boolean;
+/** Big-endian status code followed by the UTF-8 reason; throws on an invalid code or a reason over 123 bytes. */
+export declare function encodeClosePayload(code: number, reason?: string): Uint8Array;
+/** Decodes a CLOSE payload; an empty one gives `{ code: 1005, reason: "" }`. */
+export declare function decodeClosePayload(payload: Uint8Array): { code: number; reason: string };
+/** A string becomes a TEXT payload; bytes become a BINARY payload without a copy. */
+export declare function encodeSendPayload(data: string | ArrayBufferLike | ArrayBufferView): { opcode: number; payload: Uint8Array };
+/** Returns its argument: declares a handler with `ctx.params` and `conn.data` inferred. */
+export declare function defineWebSocket<P extends string, S = AppState, TData = unknown>(
+  handler: WebSocketHandler<P, S, TData>,
+): WebSocketHandler<P, S, TData>;
+
+/** Streaming RFC 6455 parser: push socket bytes split anywhere; callbacks fire in wire order. */
+export declare class FrameSink {
+  constructor(opts: FrameSinkOptions);
+  /** Feeds bytes. A callback's exception propagates; events not yet delivered wait for the next push. */
+  push(chunk: Uint8Array | ArrayBuffer | ArrayBufferView): void;
+  /** Bytes held for an unfinished frame header or message. */
+  readonly bufferedAmount: number;
+}
+
+/** An application's WebSocket routes; served on Node by `serve` / `attach` from `daloy-ws-native/node`. */
+export declare class App {
+  constructor(options?: Record<string, unknown>);
+  /** Registers a WebSocket route; `:name` segments become `ctx.params.name`. */
+  ws<P extends string, S = AppState, TData = unknown>(path: P, handler: WebSocketHandler<P, S, TData>): this;
+}

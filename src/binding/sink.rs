@@ -1,0 +1,164 @@
+use napi::bindgen_prelude::{BufferSlice, Error, Result, Status, Uint32ArraySlice, Uint8ArraySlice};
+use napi::Env;
+use napi_derive::napi;
+
+use super::errors::ErrorRecord;
+use super::frame::payload_limit;
+use crate::error::ProtocolError;
+use crate::sink::{Event, EventKind, FrameSink, Payload, SinkOptions};
+
+/// Slots at the head of the event table: event count, arena bytes used, status, buffered bytes.
+const TABLE_HEAD: usize = 4;
+/// `u32`s per event: kind (| `OWNED_FLAG`), arena start or owned index, length, close code.
+const EVENT_WORDS: usize = 4;
+/// Set on an event's kind when its payload is in the returned array of owned buffers.
+const OWNED_FLAG: u32 = 0x100;
+
+fn kind_code(kind: EventKind) -> u32 {
+  // The RFC 6455 opcodes, so JavaScript can switch on `WS_OPCODE`.
+  match kind {
+    EventKind::Text => 0x1,
+    EventKind::Binary => 0x2,
+    EventKind::Close => 0x8,
+    EventKind::Ping => 0x9,
+    EventKind::Pong => 0xa,
+  }
+}
+
+/// Flag in `table[2]`: the batch ended with a protocol error (see `takeError`).
+const FLAG_ERROR: u32 = 1;
+/// Flag in `table[2]`: more events than the table holds; `next` writes the following ones.
+const FLAG_MORE: u32 = 2;
+
+/// The streaming assembler for one connection. One `push` per socket read is the only crossing
+/// between JavaScript and Rust: events go to a `Uint32Array` table, payloads to a JavaScript arena.
+#[napi]
+pub struct NativeFrameSink {
+  inner: FrameSink,
+  /// Events of the last push; `cursor` is the first one not yet written to a table.
+  events: Vec<Event>,
+  cursor: usize,
+  /// Where the last push's arena started in the JavaScript buffer: table offsets are absolute.
+  arena_base: u32,
+  error: Option<ProtocolError>,
+}
+
+#[napi]
+impl NativeFrameSink {
+  /// `max_payload_length`: negative, NaN or infinite means no limit.
+  #[napi(constructor)]
+  pub fn new(require_mask: bool, max_payload_length: f64, max_fragments: u32) -> Self {
+    let opts = SinkOptions {
+      require_mask,
+      max_payload_length: payload_limit(max_payload_length).unwrap_or(u64::MAX),
+      max_fragments,
+    };
+    NativeFrameSink { inner: FrameSink::new(opts), events: Vec::new(), cursor: 0, arena_base: 0, error: None }
+  }
+
+  /// Decodes `chunk`. Writes the batch into `table` (head: event count, arena bytes used, flags,
+  /// bytes buffered; then four words per event), payloads into `arena[arena_offset..]` where they
+  /// fit, and returns the payloads that did not as Buffers handed over without a copy (or `null`).
+  /// After an error or a CLOSE the sink ignores all input.
+  #[napi]
+  pub fn push<'env>(
+    &mut self,
+    env: &'env Env,
+    chunk: &[u8],
+    mut arena: Uint8ArraySlice,
+    arena_offset: u32,
+    mut table: Uint32ArraySlice,
+  ) -> Result<Option<Vec<BufferSlice<'env>>>> {
+    // SAFETY: `arena` and `table` view JavaScript memory that stays alive for this synchronous call
+    // and that JavaScript does not touch meanwhile; they are distinct typed arrays, and the arena is
+    // never the caller's chunk (index.js allocates it).
+    let (arena, table) = unsafe { (arena.as_mut(), table.as_mut()) };
+    if table.len() < TABLE_HEAD + EVENT_WORDS {
+      return Err(Error::new(Status::InvalidArg, "event table too small"));
+    }
+    let arena = arena.get_mut(arena_offset as usize..).unwrap_or(&mut []);
+    self.events.clear();
+    self.cursor = 0;
+    self.arena_base = arena_offset;
+    let outcome = self.inner.push(chunk, arena, &mut self.events);
+    self.error = outcome.error;
+    table[1] = outcome.arena_used as u32;
+    table[3] = u32::try_from(self.inner.buffered_len()).unwrap_or(u32::MAX);
+    self.write_batch(env, table)
+  }
+
+  /// Writes the events of the last push that did not fit in the table (after `FLAG_MORE`).
+  #[napi]
+  pub fn next<'env>(&mut self, env: &'env Env, mut table: Uint32ArraySlice) -> Result<Option<Vec<BufferSlice<'env>>>> {
+    // SAFETY: as in `push`.
+    let table = unsafe { table.as_mut() };
+    if table.len() < TABLE_HEAD + EVENT_WORDS {
+      return Err(Error::new(Status::InvalidArg, "event table too small"));
+    }
+    table[1] = 0;
+    table[3] = u32::try_from(self.inner.buffered_len()).unwrap_or(u32::MAX);
+    self.write_batch(env, table)
+  }
+
+  /// The error that ended the last batch, once.
+  #[napi]
+  pub fn take_error(&mut self) -> Option<ErrorRecord> {
+    self.error.take().map(|err| ErrorRecord::from(&err))
+  }
+
+  fn write_batch<'env>(&mut self, env: &'env Env, table: &mut [u32]) -> Result<Option<Vec<BufferSlice<'env>>>> {
+    let capacity = (table.len() - TABLE_HEAD) / EVENT_WORDS;
+    let end = self.events.len().min(self.cursor + capacity);
+    let mut owned: Option<Vec<BufferSlice<'env>>> = None;
+    for (i, event) in self.events[self.cursor..end].iter_mut().enumerate() {
+      let slot = TABLE_HEAD + i * EVENT_WORDS;
+      let payload = std::mem::replace(&mut event.payload, Payload::Arena { start: 0, len: 0 });
+      let (flag, start, len) = match payload {
+        Payload::Arena { start, len } => (0, self.arena_base + start as u32, len as u32),
+        Payload::Owned(bytes) => {
+          let list = owned.get_or_insert_with(Vec::new);
+          let len = bytes.len() as u32;
+          list.push(hand_over(env, bytes)?);
+          (OWNED_FLAG, (list.len() - 1) as u32, len)
+        }
+      };
+      table[slot] = kind_code(event.kind) | flag;
+      table[slot + 1] = start;
+      table[slot + 2] = len;
+      table[slot + 3] = u32::from(event.close_code);
+    }
+    table[0] = (end - self.cursor) as u32;
+    self.cursor = end;
+    table[2] = if end < self.events.len() {
+      FLAG_MORE
+    } else if self.error.is_some() {
+      FLAG_ERROR
+    } else {
+      0
+    };
+    Ok(owned)
+  }
+}
+
+/// Gives a payload assembled in Rust to JavaScript without a copy. The engine is told the buffer's
+/// size, so that garbage collection frees dropped messages as promptly as it frees its own buffers:
+/// without it, large messages pile up between collections and every new one lands on fresh pages.
+fn hand_over<'env>(env: &'env Env, bytes: Vec<u8>) -> Result<BufferSlice<'env>> {
+  if bytes.is_empty() {
+    return BufferSlice::from_data(env, bytes);
+  }
+  let mut bytes = std::mem::ManuallyDrop::new(bytes);
+  let (ptr, len, cap) = (bytes.as_mut_ptr(), bytes.len(), bytes.capacity());
+  let size = i64::try_from(cap).unwrap_or(i64::MAX);
+  // SAFETY: `ptr`, `len` and `cap` come from a Vec whose ownership moves to the finalizer, which
+  // rebuilds and drops it exactly once when the engine collects the buffer (or at once if the engine
+  // copied the bytes instead).
+  env.adjust_external_memory(size)?;
+  let slice = unsafe {
+    BufferSlice::from_external(env, ptr, len, (ptr, len, cap), move |env: Env, (ptr, len, cap)| {
+      drop(Vec::from_raw_parts(ptr, len, cap));
+      let _ = env.adjust_external_memory(-size);
+    })
+  }?;
+  Ok(slice)
+}
