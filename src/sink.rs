@@ -75,13 +75,19 @@ pub enum Payload {
     },
     /// Bytes handed over to the caller.
     Owned(Vec<u8>),
+    /// The first `len` bytes of the `dest` passed to [`FrameSink::push_into`]: a large message
+    /// assembled straight into the caller's memory (see [`PushOutcome::want_dest`]).
+    Dest {
+        /// Length in bytes.
+        len: usize,
+    },
 }
 
 impl Payload {
     /// The payload's length in bytes.
     pub fn len(&self) -> usize {
         match self {
-            Payload::Arena { len, .. } => *len,
+            Payload::Arena { len, .. } | Payload::Dest { len } => *len,
             Payload::Owned(bytes) => bytes.len(),
         }
     }
@@ -92,14 +98,21 @@ impl Payload {
     }
 
     /// The payload's bytes, given the arena of the push that produced it (empty when `arena`
-    /// is not that arena and the range falls outside it).
+    /// is not that arena and the range falls outside it). A [`Payload::Dest`] payload is in the
+    /// caller's `dest`, see [`Payload::bytes_in`].
     pub fn bytes<'a>(&'a self, arena: &'a [u8]) -> &'a [u8] {
+        self.bytes_in(arena, &[])
+    }
+
+    /// The payload's bytes, given the arena and the `dest` of the push that produced it.
+    pub fn bytes_in<'a>(&'a self, arena: &'a [u8], dest: &'a [u8]) -> &'a [u8] {
         match self {
             Payload::Arena { start, len } => start
                 .checked_add(*len)
                 .and_then(|end| arena.get(*start..end))
                 .unwrap_or(&[]),
             Payload::Owned(bytes) => bytes,
+            Payload::Dest { len } => dest.get(..*len).unwrap_or(&[]),
         }
     }
 }
@@ -122,6 +135,11 @@ pub struct PushOutcome {
     pub arena_used: usize,
     /// The violation that ended the batch, after the events completed before it.
     pub error: Option<ProtocolError>,
+    /// Non-zero while a single-frame message larger than [`ARENA_MAX_COPY`] is arriving over
+    /// several pushes: its length. A caller that passes a `dest` at least this long to the
+    /// following [`FrameSink::push_into`] calls gets the message assembled there, in memory it
+    /// owns, with no copy when it completes ([`Payload::Dest`]).
+    pub want_dest: usize,
 }
 
 /// The frame whose payload is arriving.
@@ -142,6 +160,8 @@ struct Batch<'a> {
     arena: &'a mut [u8],
     used: usize,
     events: &'a mut Vec<Event>,
+    /// The caller's memory for a large message (see [`PushOutcome::want_dest`]).
+    dest: &'a mut [u8],
 }
 
 impl Batch<'_> {
@@ -249,6 +269,12 @@ pub struct FrameSink {
     message_len: u64,
     /// Validation state of a text message being assembled.
     utf8: Utf8Validator,
+    /// Length of the single-frame message being assembled when it is large enough to rather
+    /// land in the caller's `dest`; 0 otherwise.
+    dest_len: usize,
+    /// Bytes of that message already in the caller's `dest` (from the push that first passed
+    /// one): `Some` once the message moved there from `message`.
+    dest_written: Option<usize>,
 }
 
 impl FrameSink {
@@ -267,6 +293,8 @@ impl FrameSink {
             message_frames: 0,
             message_len: 0,
             utf8: Utf8Validator::new(),
+            dest_len: 0,
+            dest_written: None,
         }
     }
 
@@ -284,17 +312,36 @@ impl FrameSink {
     /// in [`PushOutcome::error`], and the sink is done. After a CLOSE frame the sink is done too
     /// and ignores the rest of the chunk; a done sink ignores every push.
     pub fn push(&mut self, chunk: &[u8], arena: &mut [u8], events: &mut Vec<Event>) -> PushOutcome {
+        self.push_into(chunk, arena, &mut [], events)
+    }
+
+    /// [`FrameSink::push`], with `dest`: memory for a large single-frame message that arrives
+    /// over several pushes. Once a push reported [`PushOutcome::want_dest`], a `dest` at least
+    /// that long takes the message: what was buffered so far is copied there once, the rest is
+    /// unmasked straight into it, and the message completes as [`Payload::Dest`]. Pass the same
+    /// `dest` to every push until then (an empty one before `want_dest` or to decline); a
+    /// different one leaves the message's bytes unspecified (never unsafe, never a panic).
+    pub fn push_into(
+        &mut self,
+        chunk: &[u8],
+        arena: &mut [u8],
+        dest: &mut [u8],
+        events: &mut Vec<Event>,
+    ) -> PushOutcome {
         let mut batch = Batch {
             arena,
             used: 0,
             events,
+            dest,
         };
         if self.done {
             return PushOutcome {
                 arena_used: 0,
                 error: None,
+                want_dest: 0,
             };
         }
+        self.adopt_dest(batch.dest);
         let error = self.run(chunk, &mut batch).err();
         if error.is_some() {
             self.end();
@@ -302,6 +349,21 @@ impl FrameSink {
         PushOutcome {
             arena_used: batch.used,
             error,
+            want_dest: if self.dest_written.is_none() { self.dest_len } else { 0 },
+        }
+    }
+
+    /// Moves the large message being assembled into the caller's `dest`, the first time one
+    /// long enough is passed.
+    fn adopt_dest(&mut self, dest: &mut [u8]) {
+        if self.dest_len == 0 || self.dest_written.is_some() || dest.len() < self.dest_len {
+            return;
+        }
+        let held = self.message.len();
+        if let Some(dst) = dest.get_mut(..held) {
+            dst.copy_from_slice(&self.message);
+            self.message.clear();
+            self.dest_written = Some(held);
         }
     }
 
@@ -312,7 +374,7 @@ impl FrameSink {
 
     /// Bytes held for an unfinished header, control frame or message.
     pub fn buffered_len(&self) -> usize {
-        self.head_len + self.control_len + self.message.len()
+        self.head_len + self.control_len + self.message.len() + self.dest_written.unwrap_or(0)
     }
 
     /// Marks the sink done and releases what it holds.
@@ -324,6 +386,8 @@ impl FrameSink {
         self.message = Vec::new();
         self.message_kind = None;
         self.utf8.reset();
+        self.dest_len = 0;
+        self.dest_written = None;
     }
 
     fn run(&mut self, chunk: &[u8], batch: &mut Batch<'_>) -> Result<(), ProtocolError> {
@@ -473,7 +537,15 @@ impl FrameSink {
         self.message_kind = Some(kind);
         self.message_frames = frames;
         self.message_len = total;
-        self.reserve(header.payload_len);
+        match usize::try_from(header.payload_len) {
+            // A large single-frame message may be assembled in the caller's memory: buffer only
+            // what this chunk brings until the caller offers it (`want_dest`).
+            Ok(len) if header.fin && !continuation && len > ARENA_MAX_COPY => {
+                self.dest_len = len;
+                self.reserve(rest.len().min(len) as u64);
+            }
+            _ => self.reserve(header.payload_len),
+        }
         self.frame = Some(Frame {
             control: None,
             fin: header.fin,
@@ -555,7 +627,7 @@ impl FrameSink {
                 self.control_len = end;
             }
         } else {
-            self.append_message(src, frame.mask, phase)?;
+            self.append_message(src, frame.mask, phase, batch.dest)?;
         }
         frame.remaining -= take as u64;
         frame.received += take as u64;
@@ -569,14 +641,32 @@ impl FrameSink {
     }
 
     /// Appends payload bytes to the message, unmasking them in place block by block and, for
-    /// text, validating each block while it is in cache.
+    /// text, validating each block while it is in cache. A message that moved to the caller's
+    /// `dest` is unmasked straight into it.
     fn append_message(
         &mut self,
         src: &[u8],
         mask: Option<[u8; 4]>,
         phase: usize,
+        dest: &mut [u8],
     ) -> Result<(), ProtocolError> {
         let text = self.message_kind == Some(EventKind::Text);
+        if let Some(written) = self.dest_written {
+            let end = written.saturating_add(src.len());
+            // Only a caller that broke the `push_into` contract passes a shorter `dest`: the
+            // bytes are then dropped, and the message's content is unspecified.
+            if let Some(dst) = dest.get_mut(written..end) {
+                match mask {
+                    Some(key) => unmask_into(dst, src, key, phase),
+                    None => dst.copy_from_slice(src),
+                }
+                if text && self.utf8.feed(dst).is_err() {
+                    return Err(ErrorKind::InvalidUtf8.into());
+                }
+            }
+            self.dest_written = Some(end);
+            return Ok(());
+        }
         for block in src.chunks(BLOCK) {
             let start = self.message.len();
             self.message.extend_from_slice(block);
@@ -624,6 +714,16 @@ impl FrameSink {
                 return Err(ErrorKind::InvalidUtf8.into());
             }
         }
+        if self.dest_written.take().is_some() {
+            let len = std::mem::take(&mut self.dest_len);
+            batch.events.push(Event {
+                kind,
+                payload: Payload::Dest { len },
+                close_code: 0,
+            });
+            return Ok(());
+        }
+        self.dest_len = 0;
         let len = self.message.len();
         match batch.slot(len) {
             Some(dst) if len <= ARENA_MAX_COPY => {

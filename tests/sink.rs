@@ -58,12 +58,21 @@ fn assert_stream(
             run_bytewise(o, stream, arena),
             &format!("one byte at a time, arena {arena}"),
         );
+        check(
+            run_pieces_with(o, stream.chunks(1), arena, true),
+            &format!("one byte at a time, arena {arena}, dest offered"),
+        );
     }
     for cut in 0..=stream.len() {
         let arena = ARENAS[cut % ARENAS.len()];
         check(
             run_cut(o, stream, &[cut], arena),
             &format!("cut at {cut}, arena {arena}"),
+        );
+        let pieces = [&stream[..cut], &stream[cut..]];
+        check(
+            run_pieces_with(o, pieces, arena, true),
+            &format!("cut at {cut}, arena {arena}, dest offered"),
         );
     }
     let step = (stream.len() / 17).max(1);
@@ -846,7 +855,8 @@ fn unmasks_a_whole_single_frame_message_into_the_arena() {
         outcome,
         daloy_ws_native::sink::PushOutcome {
             arena_used: 5,
-            error: None
+            error: None,
+            want_dest: 0,
         }
     );
     assert_eq!(events[0].payload, Payload::Arena { start: 0, len: 5 });
@@ -914,4 +924,58 @@ fn assembles_many_small_fragments_in_linear_time() {
         .chunks(64)
         .enumerate()
         .all(|(i, c)| c.iter().all(|&b| b == i as u8)));
+}
+
+#[test]
+fn assembles_a_large_single_frame_message_in_the_callers_dest() {
+    let mut rng = XorShift::new(11);
+    let big = rng.bytes(3 * ARENA_MAX_COPY + 7);
+    let key = [0x11, 0x22, 0x33, 0x44];
+    let stream = frame(true, 0x2, &big, Some(key));
+    let (first, rest) = stream.split_at(1000);
+    let (second, third) = rest.split_at(20_001);
+    let mut sink = FrameSink::new(server());
+    let mut events = Vec::new();
+    let mut arena = vec![0u8; 4096];
+
+    let outcome = sink.push_into(first, &mut arena, &mut [], &mut events);
+    assert_eq!(outcome.want_dest, big.len(), "the length of the message is asked for");
+    assert!(events.is_empty());
+
+    let mut dest = vec![0u8; big.len()];
+    let outcome = sink.push_into(second, &mut arena, &mut dest, &mut events);
+    assert_eq!(outcome.want_dest, 0, "asked once, then assembled in the dest");
+    // A 16-bit length and a masking key: an 8-byte header.
+    assert_eq!(sink.buffered_len(), first.len() + second.len() - 8);
+
+    let outcome = sink.push_into(third, &mut arena, &mut dest, &mut events);
+    assert_eq!(outcome.error, None);
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].kind, EventKind::Binary);
+    assert_eq!(events[0].payload, Payload::Dest { len: big.len() });
+    assert_eq!(events[0].payload.bytes_in(&arena, &dest), big.as_slice());
+    assert_eq!(sink.buffered_len(), 0);
+}
+
+#[test]
+fn keeps_a_large_message_in_its_own_buffer_when_no_dest_is_offered() {
+    let mut rng = XorShift::new(12);
+    let big = rng.bytes(2 * ARENA_MAX_COPY);
+    let stream = frame(true, 0x1, &vec![b'a'; big.len()], Some([9, 8, 7, 6]));
+    let run = run_cut(server(), &stream, &[100, 5000, 30_000], 1 << 20);
+    assert_eq!(run.error, None);
+    assert_eq!(run.events.len(), 1);
+    assert_eq!(run.owned, 1, "handed over as an owned buffer");
+}
+
+#[test]
+fn validates_text_written_to_the_dest_as_it_arrives() {
+    let mut text = vec![b'a'; 2 * ARENA_MAX_COPY];
+    text[ARENA_MAX_COPY + 5] = 0xff;
+    let stream = frame(true, 0x1, &text, Some([1, 2, 3, 4]));
+    // Cut before the bad byte, and stop feeding well before the frame ends.
+    let pieces = [&stream[..500], &stream[500..ARENA_MAX_COPY + 20]];
+    let run = run_pieces_with(server(), pieces, 1024, true);
+    assert!(run.events.is_empty());
+    assert_eq!(run.error, err(ErrorKind::InvalidUtf8));
 }

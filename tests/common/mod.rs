@@ -120,7 +120,19 @@ pub fn run_pieces<'a>(
     pieces: impl IntoIterator<Item = &'a [u8]>,
     arena_len: usize,
 ) -> Run {
+    run_pieces_with(opts, pieces, arena_len, false)
+}
+
+/// [`run_pieces`], offering a `dest` of the wanted length whenever a push reports
+/// `want_dest` (as the JavaScript binding does) when `offer_dest` is set.
+pub fn run_pieces_with<'a>(
+    opts: SinkOptions,
+    pieces: impl IntoIterator<Item = &'a [u8]>,
+    arena_len: usize,
+    offer_dest: bool,
+) -> Run {
     let mut sink = FrameSink::new(opts);
+    let mut dest: Vec<u8> = Vec::new();
     let mut arena = vec![0u8; arena_len];
     let mut events = Vec::new();
     let mut run = Run {
@@ -137,7 +149,8 @@ pub fn run_pieces<'a>(
         events.clear();
         events.push(sentinel());
         let was_done = sink.is_done();
-        let outcome = sink.push(piece, &mut arena, &mut events);
+        let outcome = sink.push_into(piece, &mut arena, &mut dest, &mut events);
+        let mut dest_taken = false;
         assert_eq!(
             events.first(),
             Some(&sentinel()),
@@ -175,6 +188,13 @@ pub fn run_pieces<'a>(
                     );
                     run.owned += 1;
                     bytes.as_slice()
+                }
+                Payload::Dest { len } => {
+                    assert!(offer_dest, "a Dest payload only where a dest was offered");
+                    assert!(!dest_taken, "one Dest payload per dest");
+                    assert_eq!(*len, dest.len(), "a Dest payload fills the dest");
+                    dest_taken = true;
+                    &dest[..*len]
                 }
             };
             match event.kind {
@@ -214,6 +234,14 @@ pub fn run_pieces<'a>(
             cursor, outcome.arena_used,
             "arena_used is the sum of arena payloads"
         );
+        if dest_taken {
+            dest = Vec::new();
+        }
+        if offer_dest && outcome.want_dest > 0 && dest.is_empty() {
+            assert!(outcome.want_dest as u64 <= opts.max_payload_length);
+            // Garbage, so that a byte the sink forgot to write shows.
+            dest = vec![0x5a; outcome.want_dest];
+        }
         if let Some(err) = outcome.error {
             assert!(sink.is_done(), "an error ends the sink");
             run.error = Some(err);
