@@ -1,5 +1,7 @@
-use napi::bindgen_prelude::{BufferSlice, Error, Result, Status, Uint32ArraySlice, Uint8ArraySlice};
-use napi::Env;
+use napi::bindgen_prelude::{
+  Buffer, BufferSlice, Error, FromNapiValue, Result, Status, ToNapiValue, Uint32ArraySlice, Uint8ArraySlice,
+};
+use napi::{sys, Env};
 use napi_derive::napi;
 
 use super::errors::ErrorRecord;
@@ -41,6 +43,9 @@ pub struct NativeFrameSink {
   /// Where the last push's arena started in the JavaScript buffer: table offsets are absolute.
   arena_base: u32,
   error: Option<ProtocolError>,
+  /// A JavaScript buffer a large message is being assembled in (`PushOutcome::want_dest`): held
+  /// by a reference until the message is handed over.
+  dest: Option<Buffer>,
 }
 
 #[napi]
@@ -53,7 +58,14 @@ impl NativeFrameSink {
       max_payload_length: payload_limit(max_payload_length).unwrap_or(u64::MAX),
       max_fragments,
     };
-    NativeFrameSink { inner: FrameSink::new(opts), events: Vec::new(), cursor: 0, arena_base: 0, error: None }
+    NativeFrameSink {
+      inner: FrameSink::new(opts),
+      events: Vec::new(),
+      cursor: 0,
+      arena_base: 0,
+      error: None,
+      dest: None,
+    }
   }
 
   /// Decodes `chunk`. Writes the batch into `table` (head: event count, arena bytes used, flags,
@@ -80,11 +92,19 @@ impl NativeFrameSink {
     self.events.clear();
     self.cursor = 0;
     self.arena_base = arena_offset;
-    let outcome = self.inner.push(chunk, arena, &mut self.events);
+    let dest: &mut [u8] = match self.dest.as_mut() {
+      Some(buffer) => buffer,
+      None => &mut [],
+    };
+    let outcome = self.inner.push_into(chunk, arena, dest, &mut self.events);
     self.error = outcome.error;
     table[1] = outcome.arena_used as u32;
     table[3] = u32::try_from(self.inner.buffered_len()).unwrap_or(u32::MAX);
-    self.write_batch(env, table)
+    let owned = self.write_batch(env, table)?;
+    if outcome.want_dest > 0 && self.dest.is_none() {
+      self.dest = Some(engine_buffer(env, outcome.want_dest)?);
+    }
+    Ok(owned)
   }
 
   /// Writes the events of the last push that did not fit in the table (after `FLAG_MORE`).
@@ -121,6 +141,19 @@ impl NativeFrameSink {
           list.push(hand_over(env, bytes)?);
           (OWNED_FLAG, (list.len() - 1) as u32, len)
         }
+        Payload::Dest { len } => {
+          let Some(buffer) = self.dest.take() else {
+            return Err(Error::new(Status::GenericFailure, "message completed without its buffer"));
+          };
+          let list = owned.get_or_insert_with(Vec::new);
+          // SAFETY: `env` is the live environment of this call; the value comes from the buffer's
+          // own reference, which `to_napi_value` releases.
+          list.push(unsafe {
+            let value = Buffer::to_napi_value(env.raw(), buffer)?;
+            BufferSlice::from_napi_value(env.raw(), value)?
+          });
+          (OWNED_FLAG, (list.len() - 1) as u32, len as u32)
+        }
       };
       table[slot] = kind_code(event.kind) | flag;
       table[slot + 1] = start;
@@ -137,6 +170,21 @@ impl NativeFrameSink {
       0
     };
     Ok(owned)
+  }
+}
+
+/// A JavaScript buffer of `len` bytes allocated by the engine (not zero-filled: the sink writes
+/// every byte before the message is handed over), held by a reference.
+fn engine_buffer(env: &Env, len: usize) -> Result<Buffer> {
+  let mut data = std::ptr::null_mut();
+  let mut value = std::ptr::null_mut();
+  // SAFETY: plain N-API calls on the live environment of this call, with out-pointers to locals.
+  unsafe {
+    let status = sys::napi_create_buffer(env.raw(), len, &mut data, &mut value);
+    if status != sys::Status::napi_ok {
+      return Err(Error::new(Status::GenericFailure, "could not allocate a message buffer"));
+    }
+    Buffer::from_napi_value(env.raw(), value)
   }
 }
 
