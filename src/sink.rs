@@ -24,6 +24,12 @@ const MAX_CONTROL: usize = 125;
 /// cache between the two passes, a multiple of 4 so the mask phase is the same for each step.
 const BLOCK: usize = 16 * 1024;
 
+/// The most a declared length reserves (or asks the caller for) before the bytes arrive. Below
+/// it a message gets its whole buffer at once; above it (possible only when the payload limit
+/// is higher) the buffer grows with the bytes received, so a bare header cannot make the sink
+/// reserve, or the caller allocate, more than this.
+const RESERVE_AHEAD_MAX: usize = 64 << 20;
+
 /// The limits a [`FrameSink`] enforces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SinkOptions {
@@ -349,7 +355,11 @@ impl FrameSink {
         PushOutcome {
             arena_used: batch.used,
             error,
-            want_dest: if self.dest_written.is_none() { self.dest_len } else { 0 },
+            want_dest: if self.dest_written.is_none() {
+                self.dest_len
+            } else {
+                0
+            },
         }
     }
 
@@ -540,7 +550,12 @@ impl FrameSink {
         match usize::try_from(header.payload_len) {
             // A large single-frame message may be assembled in the caller's memory: buffer only
             // what this chunk brings until the caller offers it (`want_dest`).
-            Ok(len) if header.fin && !continuation && len > ARENA_MAX_COPY => {
+            Ok(len)
+                if header.fin
+                    && !continuation
+                    && len > ARENA_MAX_COPY
+                    && len <= RESERVE_AHEAD_MAX =>
+            {
                 self.dest_len = len;
                 self.reserve(rest.len().min(len) as u64);
             }
@@ -583,10 +598,12 @@ impl FrameSink {
 
     /// Makes room for `additional` more message bytes. Grows geometrically across fragments so
     /// many small frames cost amortised constant time, but never past the payload limit: the
-    /// buffer stays within `max_payload_length`. When the allocator refuses, the buffer grows as
+    /// buffer stays within `max_payload_length`. At most [`RESERVE_AHEAD_MAX`] bytes are
+    /// reserved ahead of the bytes themselves; when the allocator refuses, the buffer grows as
     /// bytes arrive instead.
     fn reserve(&mut self, additional: u64) {
         let len = self.message.len();
+        let additional = additional.min(RESERVE_AHEAD_MAX as u64);
         let Some(needed) = usize::try_from(additional)
             .ok()
             .and_then(|add| len.checked_add(add))
@@ -667,6 +684,9 @@ impl FrameSink {
             self.dest_written = Some(end);
             return Ok(());
         }
+        // Grown here rather than by `extend_from_slice`, whose doubling could hold up to twice
+        // the payload limit.
+        self.reserve(src.len() as u64);
         for block in src.chunks(BLOCK) {
             let start = self.message.len();
             self.message.extend_from_slice(block);

@@ -144,8 +144,10 @@ pub fn run_pieces_with<'a>(
     let bound = opts
         .max_payload_length
         .saturating_add((MAX_HEADER_LEN + 125) as u64);
+    let mut last_used = 0;
     for (n, piece) in pieces.into_iter().enumerate() {
-        arena.fill(0xa5 ^ n as u8);
+        // Scribble over what the previous push wrote, so stale bytes cannot pass for new ones.
+        arena[..last_used].fill(0xa5 ^ n as u8);
         events.clear();
         events.push(sentinel());
         let was_done = sink.is_done();
@@ -234,6 +236,7 @@ pub fn run_pieces_with<'a>(
             cursor, outcome.arena_used,
             "arena_used is the sum of arena payloads"
         );
+        last_used = outcome.arena_used;
         if dest_taken {
             dest = Vec::new();
         }
