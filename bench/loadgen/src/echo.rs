@@ -1,0 +1,538 @@
+//! Echo and large-message modes: a closed loop per connection with P messages in flight.
+//!
+//! One task per connection drives both directions from a single `poll` (no split, no channel): it writes
+//! whatever is queued, reads whatever arrived, checks every echoed byte as it streams past, and for each
+//! completed echo queues the next message. All frames queued while handling one read leave in one write,
+//! so P messages in flight cost one read and one write per round trip, not P of each.
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::future::poll_fn;
+use std::io;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+
+use crate::cli::Config;
+use crate::frame::{self, FrameError, OP_CLOSE, OP_CONTINUATION, OP_PING, OP_PONG};
+use crate::handshake::{self, Target};
+use crate::payload::{Payload, MAX_SEQ_DIGITS};
+use crate::rng::Rng;
+use crate::runner::Window;
+use crate::stats::Stats;
+
+/// Payloads from this size on are sent from one pre-masked frame per connection, patched with each
+/// message's sequence digits, instead of being copied and masked into the write buffer per message: a
+/// 16 MiB echo with one message in flight would otherwise pay the client's copy in its round trip.
+const TEMPLATE_FROM: usize = 16 * 1024;
+
+/// What the connection tasks of one thread share.
+pub struct Shared {
+    pub payload: Arc<Payload>,
+    pub stats: RefCell<Stats>,
+    pub window: Window,
+    pub in_flight: usize,
+    /// Messages each connection may send in all.
+    pub per_conn_cap: u64,
+    pub timeout: Duration,
+    pub read_buf: usize,
+}
+
+#[derive(Debug)]
+enum ConnError {
+    Io(io::Error),
+    Eof,
+    Frame(FrameError),
+    Protocol(&'static str),
+    ServerClosed,
+}
+
+impl std::fmt::Display for ConnError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ConnError::Io(e) => write!(f, "io: {e}"),
+            ConnError::Eof => write!(f, "server closed the TCP connection"),
+            ConnError::Frame(e) => write!(f, "bad frame from server: {e:?}"),
+            ConnError::Protocol(s) => write!(f, "protocol: {s}"),
+            ConnError::ServerClosed => write!(f, "server sent a close frame"),
+        }
+    }
+}
+
+/// The send side: a buffer of whole small frames (and control frames), plus, for large payloads, one
+/// pre-masked frame written `pending` more times.
+struct Sender {
+    wbuf: Vec<u8>,
+    wpos: usize,
+    template: Option<TemplateFrame>,
+    key: [u8; 4],
+    next_seq: u64,
+    /// Successful write calls, to show how well sends are batched.
+    writes: u64,
+}
+
+struct TemplateFrame {
+    frame: Vec<u8>,
+    payload_at: usize,
+    pending: u64,
+    /// Bytes of the frame being written; `None` between frames.
+    pos: Option<usize>,
+}
+
+impl Sender {
+    fn new(payload: &Payload, rng: &mut Rng) -> Self {
+        let key = rng.mask_key();
+        let template = (payload.template.len() >= TEMPLATE_FROM).then(|| {
+            let mut f = Vec::with_capacity(frame::masked_header_len(payload.template.len()) + payload.template.len());
+            frame::put_masked_frame(&mut f, payload.opcode, &payload.template, key);
+            let payload_at = f.len() - payload.template.len();
+            // The masking key stays the same for all frames of this connection: re-masking megabytes per
+            // message would cost the client more than it costs some servers to echo them.
+            TemplateFrame { frame: f, payload_at, pending: 0, pos: None }
+        });
+        Sender { wbuf: Vec::with_capacity(64 * 1024), wpos: 0, template, key, next_seq: 0, writes: 0 }
+    }
+
+    /// Queues the next message, stamped with its sequence number.
+    fn queue(&mut self, payload: &Payload, rng: &mut Rng) {
+        match &mut self.template {
+            Some(t) => t.pending += 1,
+            None => {
+                let key = rng.mask_key();
+                let mut digits = [0u8; MAX_SEQ_DIGITS];
+                payload.seq_digits(self.next_seq, &mut digits);
+                self.next_seq += 1;
+                let n = payload.template.len();
+                frame::put_masked_header(&mut self.wbuf, payload.opcode, n, key);
+                let start = self.wbuf.len();
+                self.wbuf.extend_from_slice(&payload.template);
+                self.wbuf[start..start + payload.seq_len].copy_from_slice(&digits[..payload.seq_len]);
+                frame::apply_mask(&mut self.wbuf[start..], key);
+            }
+        }
+    }
+
+    fn queue_control(&mut self, opcode: u8, body: &[u8], rng: &mut Rng) {
+        frame::put_masked_frame(&mut self.wbuf, opcode, body, rng.mask_key());
+    }
+
+    /// Drops queued messages not yet started (a frame half written is still finished).
+    fn cancel_pending(&mut self) {
+        if let Some(t) = &mut self.template {
+            t.pending = 0;
+        }
+    }
+
+    fn idle(&self) -> bool {
+        self.wpos == self.wbuf.len() && self.template.as_ref().is_none_or(|t| t.pos.is_none() && t.pending == 0)
+    }
+
+    /// Writes until everything queued is out (`Ready(Ok)`) or the socket is full (`Pending`).
+    fn poll_flush(&mut self, cx: &mut Context<'_>, stream: &mut TcpStream, payload: &Payload) -> Poll<io::Result<()>> {
+        loop {
+            if let Some(t) = &mut self.template {
+                if let Some(pos) = t.pos {
+                    let Some(n) = ready_write(cx, stream, &t.frame[pos..])? else { return Poll::Pending };
+                    self.writes += 1;
+                    t.pos = if pos + n == t.frame.len() { None } else { Some(pos + n) };
+                    continue;
+                }
+            }
+            // Whole frames only sit in wbuf, so it may go out between two template frames.
+            if self.wpos < self.wbuf.len() {
+                let Some(n) = ready_write(cx, stream, &self.wbuf[self.wpos..])? else { return Poll::Pending };
+                self.writes += 1;
+                self.wpos += n;
+                if self.wpos == self.wbuf.len() {
+                    self.wbuf.clear();
+                    self.wpos = 0;
+                }
+                continue;
+            }
+            if let Some(t) = &mut self.template {
+                if t.pending > 0 {
+                    t.pending -= 1;
+                    let mut digits = [0u8; MAX_SEQ_DIGITS];
+                    payload.seq_digits(self.next_seq, &mut digits);
+                    self.next_seq += 1;
+                    let at = t.payload_at;
+                    for i in 0..payload.seq_len {
+                        t.frame[at + i] = digits[i] ^ self.key[i & 3];
+                    }
+                    t.pos = Some(0);
+                    continue;
+                }
+            }
+            return Poll::Ready(Ok(()));
+        }
+    }
+}
+
+/// One `poll_write`: `Ok(Some(n))` written, `Ok(None)` when the socket is full.
+fn ready_write(cx: &mut Context<'_>, stream: &mut TcpStream, buf: &[u8]) -> io::Result<Option<usize>> {
+    match Pin::new(stream).poll_write(cx, buf) {
+        Poll::Ready(Ok(0)) => Err(io::ErrorKind::WriteZero.into()),
+        Poll::Ready(Ok(n)) => Ok(Some(n)),
+        Poll::Ready(Err(e)) => Err(e),
+        Poll::Pending => Ok(None),
+    }
+}
+
+/// A message being received: where in it the next byte falls and whether all so far matched.
+struct InMessage {
+    offset: usize,
+    ok: bool,
+    /// Payload bytes of the current frame still to come.
+    frame_left: u64,
+    fin: bool,
+}
+
+struct Conn {
+    stream: TcpStream,
+    rng: Rng,
+    rbuf: Vec<u8>,
+    rstart: usize,
+    rend: usize,
+    msg: Option<InMessage>,
+    recv_seq: u64,
+    digits: [u8; MAX_SEQ_DIGITS],
+    sender: Sender,
+    sent_at: VecDeque<Instant>,
+    /// Messages queued so far, against `Shared::per_conn_cap`.
+    queued: u64,
+    sending: bool,
+    closing: bool,
+    got_close: bool,
+    /// Latencies of this read's echoes, recorded into the shared histogram once per read.
+    batch: Vec<u64>,
+    batch_bytes: u64,
+    batch_mismatches: u64,
+    /// Successful read calls and echoes completed over the whole run, for the syscalls-per-message figures.
+    reads: u64,
+    echoes: u64,
+}
+
+impl Conn {
+    fn new(stream: TcpStream, leftover: &[u8], shared: &Shared, seed: u64) -> Self {
+        let mut rng = Rng::new(seed);
+        let sender = Sender::new(&shared.payload, &mut rng);
+        let mut rbuf = vec![0u8; shared.read_buf.max(leftover.len() + 256)];
+        rbuf[..leftover.len()].copy_from_slice(leftover);
+        Conn {
+            stream,
+            rng,
+            rbuf,
+            rstart: 0,
+            rend: leftover.len(),
+            msg: None,
+            recv_seq: 0,
+            digits: [0; MAX_SEQ_DIGITS],
+            sender,
+            sent_at: VecDeque::with_capacity(shared.in_flight),
+            queued: 0,
+            sending: true,
+            closing: false,
+            got_close: false,
+            batch: Vec::with_capacity(shared.in_flight.max(16)),
+            batch_bytes: 0,
+            batch_mismatches: 0,
+            reads: 0,
+            echoes: 0,
+        }
+    }
+
+    fn send_next(&mut self, shared: &Shared, now: Instant) {
+        if self.sending && self.queued < shared.per_conn_cap {
+            self.queued += 1;
+            self.sender.queue(&shared.payload, &mut self.rng);
+            self.sent_at.push_back(now);
+        }
+    }
+
+    /// Parses everything complete in the read buffer, checking payload bytes as they pass.
+    fn process(&mut self, shared: &Shared, now: Instant) -> Result<(), ConnError> {
+        let payload = &*shared.payload;
+        loop {
+            let avail = &self.rbuf[self.rstart..self.rend];
+            if let Some(m) = &mut self.msg {
+                if m.frame_left > 0 {
+                    if avail.is_empty() {
+                        break;
+                    }
+                    let n = (m.frame_left.min(avail.len() as u64)) as usize;
+                    if m.ok {
+                        m.ok = payload.matches(m.offset, &avail[..n], &self.digits);
+                    }
+                    m.offset += n;
+                    m.frame_left -= n as u64;
+                    self.rstart += n;
+                    if m.frame_left == 0 && m.fin {
+                        self.complete(shared, now);
+                    }
+                    continue;
+                }
+            }
+            let Some(h) = frame::decode_header(avail).map_err(ConnError::Frame)? else { break };
+            match h.opcode {
+                OP_CLOSE | OP_PING | OP_PONG => {
+                    let total = h.header_len + h.payload_len as usize;
+                    if avail.len() < total {
+                        break;
+                    }
+                    let body_at = self.rstart + h.header_len;
+                    self.rstart += total;
+                    match h.opcode {
+                        OP_PING => {
+                            // §5.5.2: answer a ping with a pong carrying the same data.
+                            let body = self.rbuf[body_at..body_at + h.payload_len as usize].to_vec();
+                            self.sender.queue_control(OP_PONG, &body, &mut self.rng);
+                        }
+                        OP_CLOSE => {
+                            if self.closing {
+                                self.got_close = true;
+                                return Ok(());
+                            }
+                            return Err(ConnError::ServerClosed);
+                        }
+                        _ => {}
+                    }
+                }
+                OP_CONTINUATION => {
+                    let Some(m) = &mut self.msg else {
+                        return Err(ConnError::Protocol("continuation frame outside a message"));
+                    };
+                    self.rstart += h.header_len;
+                    m.frame_left = h.payload_len;
+                    m.fin = h.fin;
+                    if h.payload_len == 0 && h.fin {
+                        self.complete(shared, now);
+                    }
+                }
+                opcode => {
+                    if self.msg.is_some() {
+                        return Err(ConnError::Protocol("new message before the last one ended"));
+                    }
+                    if self.sent_at.is_empty() {
+                        return Err(ConnError::Protocol("message nobody asked for"));
+                    }
+                    payload.seq_digits(self.recv_seq, &mut self.digits);
+                    self.rstart += h.header_len;
+                    self.msg =
+                        Some(InMessage { offset: 0, ok: opcode == payload.opcode, frame_left: h.payload_len, fin: h.fin });
+                    if h.payload_len == 0 && h.fin {
+                        self.complete(shared, now);
+                    }
+                }
+            }
+        }
+        // What is left is a partial header or control frame (payload bytes are always consumed): move it to
+        // the front so the next read appends to it.
+        if self.rstart == self.rend {
+            self.rstart = 0;
+            self.rend = 0;
+        } else if self.rstart > 0 {
+            self.rbuf.copy_within(self.rstart..self.rend, 0);
+            self.rend -= self.rstart;
+            self.rstart = 0;
+        }
+        Ok(())
+    }
+
+    fn complete(&mut self, shared: &Shared, now: Instant) {
+        let m = self.msg.take().expect("a message in progress");
+        let sent = self.sent_at.pop_front().expect("checked when the message started");
+        let ok = m.ok && m.offset == shared.payload.template.len();
+        self.recv_seq += 1;
+        self.echoes += 1;
+        if !ok {
+            self.batch_mismatches += 1;
+        }
+        if now >= shared.window.end || self.closing {
+            return;
+        }
+        if now >= shared.window.warm_end {
+            self.batch.push(now.duration_since(sent).as_nanos() as u64);
+            self.batch_bytes += m.offset as u64;
+        }
+        self.send_next(shared, now);
+    }
+
+    fn flush_batch(&mut self, shared: &Shared) {
+        if self.batch.is_empty() && self.batch_mismatches == 0 {
+            return;
+        }
+        let mut st = shared.stats.borrow_mut();
+        st.msgs += self.batch.len() as u64;
+        st.bytes += self.batch_bytes;
+        st.mismatches += self.batch_mismatches;
+        for &ns in &self.batch {
+            st.hist.saturating_record(ns.max(1));
+        }
+        self.batch.clear();
+        self.batch_bytes = 0;
+        self.batch_mismatches = 0;
+    }
+
+    /// Reads once into the free end of the buffer; the end of the stream is an error here.
+    fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), ConnError>> {
+        if self.rend == self.rbuf.len() {
+            // Only a control frame larger than the buffer could fill it without being consumed.
+            return Poll::Ready(Err(ConnError::Protocol("read buffer full")));
+        }
+        let mut rb = ReadBuf::new(&mut self.rbuf[self.rend..]);
+        match Pin::new(&mut self.stream).poll_read(cx, &mut rb) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(Err(e)) => Poll::Ready(Err(ConnError::Io(e))),
+            Poll::Ready(Ok(())) => {
+                let n = rb.filled().len();
+                if n == 0 {
+                    return Poll::Ready(Err(ConnError::Eof));
+                }
+                self.rend += n;
+                self.reads += 1;
+                Poll::Ready(Ok(()))
+            }
+        }
+    }
+
+    /// The measured loop: until the window ends.
+    fn poll_run(&mut self, cx: &mut Context<'_>, shared: &Shared) -> Poll<Result<(), ConnError>> {
+        loop {
+            if let Poll::Ready(Err(e)) = self.sender.poll_flush(cx, &mut self.stream, &shared.payload) {
+                return Poll::Ready(Err(ConnError::Io(e)));
+            }
+            match self.poll_fill(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Ready(Ok(())) => {}
+            }
+            let now = Instant::now();
+            let r = self.process(shared, now);
+            self.flush_batch(shared);
+            r?;
+            if now >= shared.window.end {
+                return Poll::Ready(Ok(()));
+            }
+        }
+    }
+
+    /// The closing handshake (§7.1.2): send a close frame, read (and still check) what is in flight until
+    /// the server's close frame.
+    fn poll_close(&mut self, cx: &mut Context<'_>, shared: &Shared) -> Poll<Result<(), ConnError>> {
+        loop {
+            match self.sender.poll_flush(cx, &mut self.stream, &shared.payload) {
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(ConnError::Io(e))),
+                Poll::Ready(Ok(())) => {}
+                Poll::Pending => {}
+            }
+            if self.got_close && self.sender.idle() {
+                return Poll::Ready(Ok(()));
+            }
+            match self.poll_fill(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Ready(Ok(())) => {}
+            }
+            let r = self.process(shared, Instant::now());
+            self.flush_batch(shared);
+            r?;
+        }
+    }
+}
+
+/// Runs one connection to the end of the window, then closes it; failures go to the thread's stats.
+pub async fn run_conn(stream: TcpStream, leftover: Vec<u8>, shared: Rc<Shared>, seed: u64) {
+    let mut c = Conn::new(stream, &leftover, &shared, seed);
+    let now = Instant::now();
+    for _ in 0..shared.in_flight {
+        c.send_next(&shared, now);
+    }
+    let run = poll_fn(|cx| c.poll_run(cx, &shared));
+    let res = match tokio::time::timeout_at(shared.window.end.into(), run).await {
+        Ok(r) => r,
+        Err(_) => Ok(()),
+    };
+    if let Err(e) = res {
+        shared.stats.borrow_mut().error(|| format!("connection: {e}"));
+        return;
+    }
+    // A message unanswered for longer than the timeout means the server stalled.
+    if let Some(&oldest) = c.sent_at.front() {
+        if shared.window.end.saturating_duration_since(oldest) > shared.timeout {
+            shared.stats.borrow_mut().error(|| format!("no echo for {:?}", shared.window.end - oldest));
+        }
+    }
+    c.sending = false;
+    c.closing = true;
+    c.sender.cancel_pending();
+    let key = c.rng.mask_key();
+    frame::put_close(&mut c.sender.wbuf, frame::CLOSE_NORMAL, key);
+    let close = poll_fn(|cx| c.poll_close(cx, &shared));
+    let grace = shared.timeout.min(Duration::from_secs(3));
+    match tokio::time::timeout(grace, close).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => shared.stats.borrow_mut().error(|| format!("closing: {e}")),
+        Err(_) => shared.stats.borrow_mut().error(|| "closing: no close frame from the server".to_string()),
+    }
+    c.flush_batch(&shared);
+    let mut st = shared.stats.borrow_mut();
+    st.reads += c.reads;
+    st.writes += c.sender.writes;
+    st.echoes += c.echoes;
+}
+
+/// Connects `n` connections from one thread, `concurrency` handshakes at a time.
+pub async fn connect_many(
+    target: &Target,
+    n: usize,
+    concurrency: usize,
+    seed: u64,
+    timeout: Duration,
+) -> Vec<Result<(TcpStream, Vec<u8>), String>> {
+    let next = Rc::new(std::cell::Cell::new(0usize));
+    let out: Rc<RefCell<Vec<Option<Result<(TcpStream, Vec<u8>), String>>>>> =
+        Rc::new(RefCell::new((0..n).map(|_| None).collect()));
+    let mut workers = Vec::new();
+    for w in 0..concurrency.min(n) {
+        let next = next.clone();
+        let out = out.clone();
+        let target = target.clone();
+        workers.push(tokio::task::spawn_local(async move {
+            let mut rng = Rng::new(seed ^ (w as u64) << 20);
+            loop {
+                let i = next.get();
+                if i >= n {
+                    break;
+                }
+                next.set(i + 1);
+                let mut buf = Vec::new();
+                let r = match tokio::time::timeout(timeout, handshake::connect(&target, &mut rng, &mut buf)).await {
+                    Ok(Ok(s)) => Ok((s, buf)),
+                    Ok(Err(e)) => Err(format!("handshake: {e}")),
+                    Err(_) => Err("handshake: timed out".to_string()),
+                };
+                out.borrow_mut()[i] = Some(r);
+            }
+        }));
+    }
+    for w in workers {
+        let _ = w.await;
+    }
+    let v = std::mem::take(&mut *out.borrow_mut());
+    v.into_iter().map(|r| r.unwrap_or_else(|| Err("not attempted".into()))).collect()
+}
+
+/// Read buffer per connection: big enough to take a whole round of small echoes in one read, and large
+/// messages in few reads.
+pub fn read_buf_size(cfg: &Config) -> usize {
+    if cfg.size <= 4096 {
+        64 * 1024
+    } else {
+        1024 * 1024
+    }
+}
