@@ -175,3 +175,35 @@ fn holds_no_more_than_the_limit_for_a_large_frame_arriving_in_small_reads() {
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].payload.len(), 200_000);
 }
+
+#[test]
+fn replays_the_fuzzer_input_that_reserved_a_declared_terabyte() {
+    let _serial = SERIAL
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    // fuzz/corpus/sink/regression-unlimited-huge-fragment without its six option bytes: a
+    // 2-byte binary message, then a fragment declaring 0x1_0900_0000_316c bytes.
+    let stream = [
+        0x82, 0x7e, 0x00, 0x02, 0xaa, 0xbb, 0x02, 0x7f, 0x00, 0x01, 0x09, 0x00, 0x00, 0x00, 0x31,
+        0x6c, 0xcc,
+    ];
+    let unlimited = SinkOptions {
+        max_payload_length: u64::MAX,
+        ..SinkOptions::default()
+    };
+    let run = {
+        let mut run = None;
+        let largest = largest_request(|| run = Some(common::run_whole(unlimited, &stream, 125)));
+        assert!(largest <= 64 << 20, "requested {largest} bytes");
+        run.unwrap()
+    };
+    assert_eq!(run.error, None);
+    assert_eq!(
+        run.seen(),
+        [(
+            daloy_ws_native::sink::EventKind::Binary,
+            &[0xaa, 0xbb][..],
+            0
+        )]
+    );
+}
