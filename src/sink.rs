@@ -448,6 +448,8 @@ impl FrameSink {
             require_mask: self.opts.require_mask,
             max_payload: Some(limit.saturating_sub(so_far)),
         };
+        // `head_len` stays below 14: fourteen bytes always decide a header (RFC 6455 §5.2: 2
+        // bytes, at most 8 of extended length, 4 of masking key), so every slice below fits.
         let decoded = if old == 0 {
             decode_header(rest, &opts)
         } else {

@@ -46,17 +46,15 @@ impl Utf8Validator {
             let missing = sequence_len(lead).saturating_sub(self.tail_len);
             let take = missing.min(rest.len());
             let (head, after) = rest.split_at(take);
-            let mut seq = self.tail;
+            // `end` is at most the sequence's length, 4: the tail array holds it.
             let end = self.tail_len + take;
-            if let Some(slot) = seq.get_mut(self.tail_len..end) {
+            if let Some(slot) = self.tail.get_mut(self.tail_len..end) {
                 slot.copy_from_slice(head);
             }
-            let seq = seq.get(..end).unwrap_or(&[]);
-            match simdutf8::compat::from_utf8(seq) {
+            match simdutf8::compat::from_utf8(self.tail.get(..end).unwrap_or(&[])) {
                 Ok(_) => self.tail_len = 0,
                 Err(err) if err.error_len().is_some() => return Err(()),
                 Err(_) => {
-                    self.tail[..end].copy_from_slice(seq);
                     self.tail_len = end;
                     return Ok(());
                 }
@@ -69,12 +67,14 @@ impl Utf8Validator {
             Err(err) => {
                 // An unfinished but so far valid sequence ends the piece: at most three bytes.
                 let tail = rest.get(err.valid_up_to()..).unwrap_or(&[]);
-                if tail.len() >= self.tail.len() {
-                    return Err(());
+                match self.tail.get_mut(..tail.len()) {
+                    Some(slot) if tail.len() < 4 => {
+                        slot.copy_from_slice(tail);
+                        self.tail_len = tail.len();
+                        Ok(())
+                    }
+                    _ => Err(()),
                 }
-                self.tail[..tail.len()].copy_from_slice(tail);
-                self.tail_len = tail.len();
-                Ok(())
             }
         }
     }
