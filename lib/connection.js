@@ -21,6 +21,8 @@ const { TEXT, BINARY, CLOSE, PING, PONG } = WS_OPCODE;
 // Frames up to this payload size are written as one buffer (header and payload together): one
 // stream write instead of two, and Buffer.allocUnsafe serves them from Node's 8 KiB pool.
 const SMALL_FRAME = 1024;
+// Frames from this payload size on are flushed at once instead of at the end of the tick.
+const FLUSH_FRAME = 64 * 1024;
 const EMPTY = Buffer.alloc(0);
 // RFC 6455 §5.5: a CLOSE payload is the 2-byte code plus at most 123 bytes of reason.
 const MAX_CLOSE_REASON = WS_MAX_CONTROL_PAYLOAD - 2;
@@ -93,6 +95,9 @@ class WebSocketConnection {
   #lastInbound = 0;
   #timer = null;
   #corked = false;
+  // Bytes corked since the last flush; they are not backpressure yet.
+  #tickBytes = 0;
+  #corkGeneration = 0;
   #needDrain = false;
   #ended = false;
   #closeFired = false;
@@ -176,9 +181,10 @@ class WebSocketConnection {
     } else {
       length = payload.length;
     }
-    // Backpressure is judged on what is already queued, so one large message still goes out;
-    // a peer that keeps not reading is what the limit cuts off.
-    if (this.#socket.writableLength > this.#backpressureLimit && this.#closeOnBackpressure) {
+    // Backpressure is what the kernel has refused: bytes still corked for this tick and the
+    // message at hand do not count, so one large message still goes out; a peer that keeps not
+    // reading is what the limit cuts off.
+    if (this.#socket.writableLength - this.#tickBytes > this.#backpressureLimit && this.#closeOnBackpressure) {
       this.#closeWith(WS_CLOSE_CODE.MESSAGE_TOO_BIG, 'Backpressure limit exceeded');
       return;
     }
@@ -399,12 +405,20 @@ class WebSocketConnection {
     if (this.#corked) return;
     this.#corked = true;
     this.#socket.cork();
-    process.nextTick(WebSocketConnection.#uncork, this);
+    process.nextTick(WebSocketConnection.#uncork, this, this.#corkGeneration);
   }
 
-  static #uncork(conn) {
-    conn.#corked = false;
-    conn.#socket.uncork();
+  static #uncork(conn, generation) {
+    // A cork already released by #flush (a large frame) leaves nothing for this tick to do.
+    if (generation !== conn.#corkGeneration) return;
+    conn.#release();
+  }
+
+  #release() {
+    this.#corked = false;
+    this.#corkGeneration++;
+    this.#tickBytes = 0;
+    this.#socket.uncork();
   }
 
   /**
@@ -415,20 +429,25 @@ class WebSocketConnection {
     if (length < 0) length = payload.length;
     if (!this.#corked) this.#cork();
     const socket = this.#socket;
+    const at = headerLength(length);
     let flushed;
     if (length <= SMALL_FRAME) {
-      const at = length < 126 ? 2 : 4;
       const frame = Buffer.allocUnsafe(at + length);
       writeHeader(frame, opcode, length);
       if (isString) frame.write(payload, at, 'utf8');
       else frame.set(payload, at);
       flushed = socket.write(frame);
     } else {
-      const header = Buffer.allocUnsafe(headerLength(length));
+      const header = Buffer.allocUnsafe(at);
       writeHeader(header, opcode, length);
       socket.write(header);
       flushed = isString ? socket.write(payload, 'utf8') : socket.write(payload);
     }
+    // A large frame goes to the kernel now, with whatever was corked before it: holding it to
+    // the end of the tick saves no system call, and what the kernel refuses is then visible as
+    // backpressure to the next send.
+    if (length >= FLUSH_FRAME) this.#release();
+    else this.#tickBytes += at + length;
     if (!flushed) this.#needDrain = true;
   }
 
