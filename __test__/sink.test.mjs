@@ -818,7 +818,7 @@ test('FrameSink: throwing repeatedly in a batch of thousands loses and repeats n
   } catch {
     thrown++;
   }
-  while (rec.events.length < 3000 && thrown < 10) {
+  for (let attempt = 0; attempt < 10 && rec.events.length < 3000; attempt++) {
     try {
       rec.sink.push(new Uint8Array(0));
     } catch {
