@@ -4,6 +4,5 @@
 // `@daloyjs/core/node` serves them (serve), or on a server the application already has (attach).
 
 const { serve, attach, createUpgradeHandler } = require('./lib/node-server.js');
-const { WebSocketConnection } = require('./lib/connection.js');
 
-module.exports = { serve, attach, createUpgradeHandler, WebSocketConnection };
+module.exports = { serve, attach, createUpgradeHandler };

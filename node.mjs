@@ -4,5 +4,5 @@ import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
 const node = require('./node.js');
 
-export const { serve, attach, createUpgradeHandler, WebSocketConnection } = node;
+export const { serve, attach, createUpgradeHandler } = node;
 export default node;
