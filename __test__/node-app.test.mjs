@@ -75,6 +75,7 @@ describe('App.ws registration', () => {
     assert.throws(() => app.ws('/a//b', {}), /empty segment/);
     assert.throws(() => app.ws('/a?x=1', {}), /query/);
     assert.throws(() => app.ws('/a/:', {}), /invalid parameter name/);
+    assert.throws(() => app.ws('/a/:__proto__', {}), /invalid parameter name/);
     assert.throws(() => app.ws('/a/:x/:x', {}), /appears twice/);
     app.ws('/chat/:room', {});
     assert.throws(() => app.ws('/chat/:room', {}), /duplicate WebSocket route/);

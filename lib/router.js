@@ -25,7 +25,10 @@ function patternSegments(pattern) {
     if (segment === '') throw new TypeError(`app.ws(): path has an empty segment: ${pattern}`);
     if (segment.charCodeAt(0) === 58 /* : */) {
       const name = segment.slice(1);
-      if (!PARAM_NAME.test(name)) throw new TypeError(`app.ws(): invalid parameter name "${segment}" in ${pattern}`);
+      // "__proto__" would set the prototype of ctx.params instead of a property.
+      if (!PARAM_NAME.test(name) || name === '__proto__') {
+        throw new TypeError(`app.ws(): invalid parameter name "${segment}" in ${pattern}`);
+      }
       if (names.has(name)) throw new TypeError(`app.ws(): parameter "${name}" appears twice in ${pattern}`);
       names.add(name);
     }

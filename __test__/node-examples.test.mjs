@@ -1,0 +1,91 @@
+// The examples, run as a user runs them: each in its own process on an ephemeral port.
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { cleanup, connect, nextMessage, closed } from './fixtures/node-helpers.mjs';
+
+const T = { timeout: 20_000 };
+
+/** Starts an example with `--port 0`; resolves with the first line matching `pattern`'s port group. */
+async function start(t, name, pattern) {
+  const file = fileURLToPath(new URL(`../examples/${name}`, import.meta.url));
+  const proc = spawn(process.execPath, [file, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = new Promise((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal })));
+  cleanup(t, async () => {
+    if (proc.exitCode === null && proc.signalCode === null) {
+      proc.kill('SIGKILL');
+      await exited;
+    }
+  });
+  let out = '';
+  proc.stdout.setEncoding('utf8');
+  const port = await new Promise((resolve, reject) => {
+    proc.stdout.on('data', (chunk) => {
+      out += chunk;
+      const m = pattern.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
+    proc.once('exit', () => reject(new Error(`${name} exited: ${out}`)));
+  });
+  return { proc, port, out: () => out, exited };
+}
+
+describe('examples/echo-server.mjs', () => {
+  test('prints its address, echoes text as text and binary as binary, selects echo.v1, stops on SIGTERM', T, async (t) => {
+    const server = await start(t, 'echo-server.mjs', /^listening on ws:\/\/127\.0\.0\.1:(\d+)\/echo$/m);
+    const plain = await connect(t, `ws://127.0.0.1:${server.port}/echo`);
+    assert.equal(plain.protocol, '');
+    const ws = await connect(t, `ws://127.0.0.1:${server.port}/echo`, ['other', 'echo.v1']);
+    assert.equal(ws.protocol, 'echo.v1');
+    ws.send('text');
+    ws.send(Buffer.from([1, 2]));
+    ws.send(Buffer.alloc(3 * 1024 * 1024, 5));
+    assert.deepEqual(await nextMessage(ws), { data: Buffer.from('text'), isBinary: false });
+    assert.deepEqual(await nextMessage(ws), { data: Buffer.from([1, 2]), isBinary: true });
+    const large = await nextMessage(ws);
+    assert.equal(large.data.length, 3 * 1024 * 1024);
+    server.proc.kill('SIGTERM');
+    assert.equal((await closed(ws)).code, 1001);
+    assert.deepEqual(await server.exited, { code: 0, signal: null });
+  });
+});
+
+describe('examples/chat-server.mjs', () => {
+  test('welcomes each user and broadcasts to the room only', T, async (t) => {
+    const server = await start(t, 'chat-server.mjs', /chat on ws:\/\/[^:]+:(\d+)\//);
+    const url = (room, user) => `ws://127.0.0.1:${server.port}/chat/${room}?user=${user}`;
+    const ana = await connect(t, url('lobby', 'ana'));
+    assert.equal((await nextMessage(ana)).data.toString(), 'welcome ana');
+    assert.equal((await nextMessage(ana)).data.toString(), 'ana joined lobby');
+    const ben = await connect(t, url('lobby', 'ben'));
+    const cy = await connect(t, url('kitchen', 'cy'));
+    assert.equal((await nextMessage(ben)).data.toString(), 'welcome ben');
+    assert.equal((await nextMessage(ana)).data.toString(), 'ben joined lobby');
+    assert.equal((await nextMessage(ben)).data.toString(), 'ben joined lobby');
+    ana.send('hi all');
+    assert.equal((await nextMessage(ana)).data.toString(), 'ana: hi all');
+    assert.equal((await nextMessage(ben)).data.toString(), 'ana: hi all');
+    ben.close();
+    assert.equal((await nextMessage(ana)).data.toString(), 'ben left');
+    // cy, in another room, heard only its own arrival.
+    assert.equal((await nextMessage(cy)).data.toString(), 'welcome cy');
+    assert.equal((await nextMessage(cy)).data.toString(), 'cy joined kitchen');
+    cy.send('anyone?');
+    assert.equal((await nextMessage(cy)).data.toString(), 'cy: anyone?');
+  });
+});
+
+describe('examples/express-app.mjs', () => {
+  test('serves its HTTP route and its WebSocket route on one port, and stops on SIGTERM', T, async (t) => {
+    const server = await start(t, 'express-app.mjs', /http:\/\/[^:]+:(\d+)\/health/);
+    const ws = await connect(t, `ws://127.0.0.1:${server.port}/ws/time`);
+    const first = (await nextMessage(ws)).data.toString();
+    assert.ok(!Number.isNaN(Date.parse(first)), first);
+    const health = await fetch(`http://127.0.0.1:${server.port}/health`);
+    assert.deepEqual(await health.json(), { ok: true, connections: 1 });
+    server.proc.kill('SIGTERM');
+    assert.equal((await closed(ws)).code, 1001);
+    assert.deepEqual(await server.exited, { code: 0, signal: null });
+  });
+});
