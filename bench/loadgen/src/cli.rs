@@ -22,6 +22,7 @@ USAGE: daloy-loadgen --url ws://127.0.0.1:PORT/echo [flags]
   --threads N          load threads, each with its own runtime (default 1)
   --max-messages N     stop sending after N messages in all (default 1e9)
   --open-concurrency N idle: handshakes in progress at once (default 128)
+  --read-buf N        bytes each connection reads at once (default 64KiB, 256KiB for messages over 4 KiB)
   --timeout SECS       connect/handshake timeout, and how old an unanswered message may be (default 5)
   --label TEXT         a name echoed into the output
   --json               print only the JSON line
@@ -63,6 +64,7 @@ pub struct Config {
     pub max_messages: u64,
     pub open_concurrency: usize,
     pub timeout: Duration,
+    pub read_buf: Option<usize>,
     pub label: String,
     pub json_only: bool,
 }
@@ -128,6 +130,7 @@ pub fn parse(args: &[String]) -> Result<Config, String> {
     let mut open_concurrency = 128usize;
     let mut timeout = Duration::from_secs(5);
     let mut label = String::new();
+    let mut read_buf = None;
     let mut json_only = false;
 
     let mut it = args.iter();
@@ -159,6 +162,7 @@ pub fn parse(args: &[String]) -> Result<Config, String> {
             "--open-concurrency" => open_concurrency = int(value()?)?.max(1),
             "--timeout" => timeout = parse_secs(&value()?)?,
             "--label" => label = value()?,
+            "--read-buf" => read_buf = Some(parse_size(&value()?)?.clamp(4096, 64 << 20)),
             "--json" => json_only = true,
             "--help" | "-h" => return Err(String::new()),
             other => return Err(format!("unknown flag: {other}")),
@@ -198,6 +202,7 @@ pub fn parse(args: &[String]) -> Result<Config, String> {
         max_messages,
         open_concurrency,
         timeout,
+        read_buf,
         label,
         json_only,
     })

@@ -80,6 +80,13 @@ impl Report {
         (self.stats.msgs > 0).then(|| cpu.as_secs_f64() * 1e6 / self.stats.msgs as f64)
     }
 
+    /// The load generator's own CPU microseconds per message: below the server's, the server saturates first
+    /// when each has a core to itself.
+    fn loadgen_us_per_msg(&self) -> Option<f64> {
+        let cpu = self.cpu.as_ref()?.client;
+        (self.stats.msgs > 0).then(|| cpu.as_secs_f64() * 1e6 / self.stats.msgs as f64)
+    }
+
     fn pct(&self, d: Duration) -> f64 {
         if self.seconds > 0.0 {
             100.0 * d.as_secs_f64() / self.seconds
@@ -154,6 +161,9 @@ impl Report {
                 let _ = write!(s, " ({:.0}% cpu)", self.pct(sv));
             }
             let _ = write!(s, ", loadgen {:.0}% cpu", self.pct(cpu.client));
+            if let Some(us) = self.loadgen_us_per_msg() {
+                let _ = write!(s, " {:.2} us/msg", us);
+            }
         }
         s
     }
@@ -190,6 +200,7 @@ impl Report {
         field("server_cpu_pct", opt(server.map(|d| self.pct(d))));
         field("server_cpu_us_per_msg", opt(self.server_us_per_msg()));
         field("loadgen_cpu_pct", opt(self.cpu.as_ref().map(|c| self.pct(c.client))));
+        field("loadgen_cpu_us_per_msg", opt(self.loadgen_us_per_msg()));
         if self.stats.echoes > 0 {
             let per = |n: u64| num(n as f64 / self.stats.echoes as f64);
             field("reads_per_msg", per(self.stats.reads));
