@@ -1,0 +1,7 @@
+'use strict';
+
+// `daloy-ws-native/deno`: an App's WebSocket routes on Deno.serve and Deno.upgradeWebSocket.
+
+const { serve } = require('./lib/deno.js');
+
+module.exports = { serve };

@@ -1,0 +1,147 @@
+'use strict';
+
+// serve() on Bun: an App's WebSocket routes through Bun.serve and its native `websocket` config.
+// The handshake checks run in `fetch` (lib/web-upgrade.js), then `server.upgrade` carries the
+// route and ctx in `data`; Bun frames, this adapter drives the handlers (lib/web-connection.js).
+//
+// Bun takes one value per server for its limits, so Bun gets the loosest over the routes and each
+// route's own limit is enforced here: maxPayloadLength on every message (close 1009),
+// backpressureLimit before every send (close 1009), idleTimeout with a timer per connection
+// (close 1001; Bun's own is off: it is server-wide, capped at 960 s, and closes without 1001).
+
+const { kOnRouteAdded } = require('./app.js');
+const { negotiate, isUpgradeRequest, textResponse } = require('./web-upgrade.js');
+const { WebConnection } = require('./web-connection.js');
+const { serveOptions, ConnectionHost, onSignals, maxOverRoutes } = require('./web-server.js');
+const { BunTransport } = require('./bun-transport.js');
+const { log } = require('./logger.js');
+const { DEFAULT_WS_MAX_PAYLOAD_LENGTH } = require('./constants.js');
+
+// uWebSockets reports a message over the server-wide limit to `close` as 1006 with this reason,
+// after sending 1009 to the peer; the handler is told 1009, as on Node.
+const BUN_TOO_BIG_REASON = 'Received too big message';
+// Sends are never dropped by Bun: a route with closeOnBackpressureLimit false keeps queueing, as
+// on Node; the routes that close on the limit are closed by the adapter.
+const BUN_BACKPRESSURE_LIMIT = 2 ** 31 - 1;
+
+function offersDeflate(req) {
+  const offered = req.headers.get('sec-websocket-extensions');
+  return offered !== null && /(^|,)\s*permessage-deflate\s*(;|,|$)/i.test(offered);
+}
+
+function websocketConfig(app, host) {
+  const deflate = app.webSocketRoutes.list().some((route) => route.options.perMessageDeflate);
+  return {
+    maxPayloadLength: maxOverRoutes(app, 'maxPayloadLength', DEFAULT_WS_MAX_PAYLOAD_LENGTH),
+    backpressureLimit: BUN_BACKPRESSURE_LIMIT,
+    closeOnBackpressureLimit: false,
+    idleTimeout: 0,
+    sendPings: false,
+    perMessageDeflate: deflate,
+    open(ws) {
+      const { route, ctx, protocol, extensions } = ws.data;
+      const conn = new WebConnection(new BunTransport(ws), route, protocol, extensions, host);
+      ws.data.conn = conn;
+      host.track(conn);
+      conn.opened(ctx);
+    },
+    message(ws, message) {
+      const conn = ws.data.conn;
+      if (typeof message === 'string') conn.received(message, false);
+      else conn.received(message, true);
+    },
+    ping(ws) {
+      ws.data.conn.touched();
+    },
+    pong(ws) {
+      ws.data.conn.touched();
+    },
+    drain(ws) {
+      ws.data.conn.drained();
+    },
+    close(ws, code, reason) {
+      const conn = ws.data.conn;
+      if (conn === undefined) return;
+      if (code === 1006 && reason === BUN_TOO_BIG_REASON) code = 1009;
+      else if (code === 1006) reason = '';
+      conn.closed(code, reason);
+    },
+  };
+}
+
+/**
+ * Serves the app's WebSocket routes with Bun.serve. Plain HTTP requests go to `options.fetch`
+ * (`(request, server) => Response`) or get 404.
+ * @param {import('./app.js').App} app
+ * @param {{ port?: number, hostname?: string, handleSignals?: boolean, fetch?: Function,
+ *   logger?: object, closeTimeout?: number, shutdownTimeout?: number }} [options]
+ */
+function serve(app, options) {
+  if (typeof Bun === 'undefined') throw new Error('daloy-ws-native/bun: serve() needs the Bun runtime');
+  const opts = serveOptions(app, options);
+  const host = new ConnectionHost(app, opts);
+
+  const upgrade = (req, server, decision) => {
+    if (decision instanceof Response) return decision;
+    const { route, ctx, protocol } = decision;
+    const extensions = route.options.perMessageDeflate && offersDeflate(req) ? 'permessage-deflate' : '';
+    const headers = protocol !== '' ? { 'Sec-WebSocket-Protocol': protocol } : undefined;
+    if (server.upgrade(req, { data: { route, ctx, protocol, extensions, conn: undefined }, headers })) return undefined;
+    // The client went away while beforeUpgrade ran, or Bun refused the request.
+    return textResponse(400, 'WebSocket upgrade failed');
+  };
+
+  const fetch = (req, server) => {
+    if (!isUpgradeRequest(req)) {
+      return opts.fetch !== undefined ? opts.fetch(req, server) : textResponse(404, 'Not Found');
+    }
+    let decision;
+    try {
+      decision = negotiate(host, req);
+    } catch (err) {
+      log(host.logger, 'error', { err }, 'WebSocket upgrade failed');
+      return textResponse(500, 'Internal Server Error');
+    }
+    if (decision instanceof Promise) return decision.then((d) => upgrade(req, server, d));
+    return upgrade(req, server, decision);
+  };
+
+  const server = Bun.serve({
+    port: opts.port,
+    hostname: opts.hostname,
+    fetch,
+    websocket: websocketConfig(app, host),
+  });
+  // Bun's limits are server-wide: a route added later may need a larger maxPayloadLength.
+  const unsubscribe = app[kOnRouteAdded](() => server.reload({ fetch, websocket: websocketConfig(app, host) }));
+
+  let closing = null;
+  let removeSignals = () => {};
+  const close = () => {
+    if (closing === null) {
+      removeSignals();
+      unsubscribe();
+      closing = host.closeAll().then(() => server.stop(true));
+    }
+    return closing;
+  };
+  if (opts.handleSignals) removeSignals = onSignals(close);
+
+  return {
+    server,
+    /** The port listened on (the one the system chose, for port 0). */
+    get port() {
+      return server.port;
+    },
+    hostname: opts.hostname,
+    /** Bun.serve listens before it returns: already resolved. */
+    ready: Promise.resolve(),
+    /** Open WebSocket connections (live view). */
+    get connections() {
+      return host.connections;
+    },
+    close,
+  };
+}
+
+module.exports = { serve };

@@ -1,0 +1,332 @@
+'use strict';
+
+// The connection object handlers receive on Bun and Deno, with the semantics of the Node wiring's
+// (lib/connection.js): the same readyState transitions, `close` fired once and nothing after it,
+// handler errors caught and logged, and the route limits the runtime cannot apply per route
+// (maxPayloadLength, idleTimeout, backpressureLimit) enforced here. The framing is the runtime's:
+// a transport object (lib/bun-transport.js, lib/deno-transport.js) sends and closes.
+
+const { Buffer } = require('node:buffer');
+const { WS_READY_STATE, WS_CLOSE_CODE, WS_MAX_CONTROL_PAYLOAD } = require('./constants.js');
+const { WebSocketProtocolError, WebSocketPayloadTooLargeError } = require('./errors.js');
+const { encodeClosePayload } = require('../index.js');
+const { log } = require('./logger.js');
+
+const { OPEN, CLOSING, CLOSED } = WS_READY_STATE;
+const EMPTY = new Uint8Array(0);
+
+function bytesOf(data, what) {
+  if (data instanceof Uint8Array) return data;
+  if (data instanceof ArrayBuffer || (typeof SharedArrayBuffer === 'function' && data instanceof SharedArrayBuffer)) {
+    return new Uint8Array(data);
+  }
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  throw new TypeError(`${what} expects a string, an ArrayBuffer or an ArrayBuffer view`);
+}
+
+function isThenable(value) {
+  return value !== null && typeof value === 'object' && typeof value.then === 'function';
+}
+
+// UTF-8 length of a string, computed only when the UTF-16 length leaves the answer open: a string
+// of n code units takes n to 3n bytes.
+function exceedsBytes(text, limit) {
+  if (text.length > limit) return true;
+  if (text.length * 3 <= limit) return false;
+  return Buffer.byteLength(text, 'utf8') > limit;
+}
+
+function byteLength(data) {
+  return typeof data === 'string' ? Buffer.byteLength(data, 'utf8') : data.byteLength;
+}
+
+/** The server side of one WebSocket connection on Bun or Deno; handlers receive it as `conn`. */
+class WebConnection {
+  /** Free slot for the application's per-connection state. */
+  data = undefined;
+
+  #state = OPEN;
+  #binaryType = 'nodebuffer';
+  #transport;
+  #route;
+  #handler;
+  #host;
+  #protocol;
+  #extensions;
+  #idleMs;
+  #lastInbound = 0;
+  #idleTimer = null;
+  #closeTimer = null;
+  #closeFired = false;
+  #needDrain = false;
+
+  /**
+   * Created by the runtime adapters once the runtime has upgraded the request.
+   * @param {{ send(data: string | Uint8Array, isText: boolean): boolean, ping(p: Uint8Array): void,
+   *   pong(p: Uint8Array): void, close(code: number, reason: string): void, terminate(): void,
+   *   bufferedAmount(): number }} transport `send` returns false when the runtime reports backpressure
+   * @param {{ path: string, handler: object, options: object }} route
+   * @param {string} protocol
+   * @param {string} extensions
+   * @param {{ logger: object, closeTimeout: number, untrack(conn: WebConnection): void }} host
+   */
+  constructor(transport, route, protocol, extensions, host) {
+    this.#transport = transport;
+    this.#route = route;
+    this.#handler = route.handler;
+    this.#protocol = protocol;
+    this.#extensions = extensions;
+    this.#host = host;
+    this.#idleMs = route.options.idleTimeout * 1000;
+  }
+
+  /** WHATWG ready state: OPEN (1), CLOSING (2) once a CLOSE was sent, CLOSED (3). */
+  get readyState() {
+    return this.#state;
+  }
+
+  /** The negotiated subprotocol, or "". */
+  get protocol() {
+    return this.#protocol;
+  }
+
+  /** The negotiated extensions, or "". */
+  get extensions() {
+    return this.#extensions;
+  }
+
+  /** Bytes the runtime has queued and not yet written to the socket. */
+  get bufferedAmount() {
+    return this.#transport.bufferedAmount();
+  }
+
+  /** How binary messages reach `message()`: a Buffer ("nodebuffer", default) or an ArrayBuffer. */
+  get binaryType() {
+    return this.#binaryType;
+  }
+
+  set binaryType(type) {
+    if (type === 'nodebuffer' || type === 'arraybuffer') this.#binaryType = type;
+  }
+
+  /** TEXT for a string, BINARY for bytes; `{ binary: true }` sends a string as BINARY. */
+  send(data, options) {
+    const isString = typeof data === 'string';
+    let payload = isString ? data : bytesOf(data, 'send()');
+    if (this.#state !== OPEN) return;
+    const options_ = this.#route.options;
+    if (options_.closeOnBackpressureLimit && this.#transport.bufferedAmount() > options_.backpressureLimit) {
+      this.#closeWith(WS_CLOSE_CODE.MESSAGE_TOO_BIG, 'Backpressure limit exceeded');
+      return;
+    }
+    let isText = isString;
+    if (isString && options != null && options.binary === true) {
+      payload = Buffer.from(data, 'utf8');
+      isText = false;
+    }
+    if (!this.#transport.send(payload, isText)) this.#needDrain = true;
+  }
+
+  /** Sends a PING (payload of at most 125 bytes). */
+  ping(data) {
+    const payload = this.#control(data);
+    if (this.#state === OPEN) this.#transport.ping(payload);
+  }
+
+  /** Sends an unsolicited PONG (payload of at most 125 bytes). */
+  pong(data) {
+    const payload = this.#control(data);
+    if (this.#state === OPEN) this.#transport.pong(payload);
+  }
+
+  /** Starts the closing handshake: sends CLOSE, calls the `close` handler; the runtime ends the socket. */
+  close(code = WS_CLOSE_CODE.NORMAL_CLOSURE, reason = '') {
+    encodeClosePayload(code, reason); // validates: an invalid code or a long reason throws
+    if (this.#state !== OPEN) return;
+    this.#closeWith(code, String(reason));
+  }
+
+  /** Ends the connection without a closing handshake; `close` reports 1006. */
+  terminate() {
+    if (this.#state === CLOSED) return;
+    this.#state = CLOSED;
+    this.#transport.terminate();
+    this.#fireClose(WS_CLOSE_CODE.ABNORMAL_CLOSURE, '');
+  }
+
+  // ------------------------------------------------------------- called by the adapters
+
+  /** The runtime finished the upgrade. */
+  opened(ctx) {
+    this.#lastInbound = Date.now();
+    this.#armIdle(this.#idleMs);
+    const open = this.#handler.open;
+    if (open === undefined) return;
+    try {
+      const result = open.call(this.#handler, this, ctx);
+      if (isThenable(result)) result.then(undefined, (err) => this.#handlerFailed('open', err));
+    } catch (err) {
+      this.#handlerFailed('open', err);
+    }
+  }
+
+  /** A complete message: a string, or bytes (Uint8Array / ArrayBuffer) for BINARY. */
+  received(data, isBinary) {
+    this.#lastInbound = Date.now();
+    if (this.#state !== OPEN) return;
+    const limit = this.#route.options.maxPayloadLength;
+    if (isBinary ? data.byteLength > limit : exceedsBytes(data, limit)) {
+      this.#fail(new WebSocketPayloadTooLargeError(limit, byteLength(data)));
+      return;
+    }
+    const message = this.#handler.message;
+    if (message === undefined) return;
+    if (isBinary) {
+      if (this.#binaryType === 'arraybuffer') {
+        if (!(data instanceof ArrayBuffer)) {
+          data = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength
+            ? data.buffer
+            : data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength);
+        }
+      } else if (!Buffer.isBuffer(data)) {
+        data = data instanceof ArrayBuffer ? Buffer.from(data) : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+      }
+    }
+    try {
+      const result = message.call(this.#handler, this, data, isBinary);
+      if (isThenable(result)) result.then(undefined, (err) => this.#handlerFailed('message', err));
+    } catch (err) {
+      this.#handlerFailed('message', err);
+    }
+  }
+
+  /** Inbound traffic that is not a message (a PING or PONG) still counts against idleTimeout. */
+  touched() {
+    this.#lastInbound = Date.now();
+  }
+
+  /** The runtime reports that its send buffer drained. */
+  drained() {
+    if (!this.#needDrain) return;
+    this.#needDrain = false;
+    const drain = this.#handler.drain;
+    if (this.#state !== OPEN || drain === undefined) return;
+    try {
+      const result = drain.call(this.#handler, this);
+      if (isThenable(result)) result.then(undefined, (err) => this.#handlerFailed('drain', err));
+    } catch (err) {
+      this.#handlerFailed('drain', err);
+    }
+  }
+
+  /** Whether a send found the runtime's buffer full, and drained() has not yet reported it empty. */
+  get waitingForDrain() {
+    return this.#needDrain;
+  }
+
+  /** A runtime error on the socket (reported to `error()` while open). */
+  failed(err) {
+    if (this.#state === OPEN) this.#reportError(err);
+  }
+
+  /** The socket is closed: `code`/`reason` as the runtime reports them (1006 without a handshake). */
+  closed(code, reason) {
+    this.#state = CLOSED;
+    this.#clearTimers();
+    this.#fireClose(code, reason);
+    this.#host.untrack(this);
+  }
+
+  // ------------------------------------------------------------- internals
+
+  #control(data) {
+    const payload = data === undefined ? EMPTY : typeof data === 'string' ? Buffer.from(data, 'utf8') : bytesOf(data, 'ping()/pong()');
+    if (payload.length > WS_MAX_CONTROL_PAYLOAD) {
+      throw new WebSocketProtocolError('Control frame payload exceeds 125 bytes', {
+        code: 'WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH',
+        closeCode: WS_CLOSE_CODE.PROTOCOL_ERROR,
+      });
+    }
+    return payload;
+  }
+
+  // A limit this adapter enforces was broken: report it as the Node wiring does, then close.
+  #fail(err) {
+    this.#reportError(err);
+    if (this.#state !== OPEN) return; // the error handler closed the connection itself
+    this.#closeWith(err.closeCode, err.message);
+  }
+
+  #closeWith(code, reason) {
+    this.#state = CLOSING;
+    if (this.#idleTimer !== null) {
+      clearTimeout(this.#idleTimer);
+      this.#idleTimer = null;
+    }
+    this.#transport.close(code, reason);
+    // The runtime waits for the peer's CLOSE; a peer that never answers is cut off.
+    this.#closeTimer = setTimeout(() => {
+      this.#closeTimer = null;
+      this.terminate();
+    }, this.#host.closeTimeout);
+    this.#fireClose(code, reason);
+  }
+
+  #armIdle(ms) {
+    this.#idleTimer = setTimeout(() => this.#idleCheck(), ms);
+  }
+
+  // Not reset on every message (a timer update per message): on expiry it compares the time of
+  // the last inbound traffic and re-arms for the remainder.
+  #idleCheck() {
+    this.#idleTimer = null;
+    if (this.#state !== OPEN) return;
+    const idle = Date.now() - this.#lastInbound;
+    if (idle >= this.#idleMs) this.#closeWith(WS_CLOSE_CODE.GOING_AWAY, 'Idle timeout');
+    else this.#armIdle(this.#idleMs - idle);
+  }
+
+  #clearTimers() {
+    if (this.#idleTimer !== null) clearTimeout(this.#idleTimer);
+    if (this.#closeTimer !== null) clearTimeout(this.#closeTimer);
+    this.#idleTimer = null;
+    this.#closeTimer = null;
+  }
+
+  #fireClose(code, reason) {
+    if (this.#closeFired) return;
+    this.#closeFired = true;
+    this.#needDrain = false;
+    const close = this.#handler.close;
+    if (close === undefined) return;
+    try {
+      const result = close.call(this.#handler, this, code, reason);
+      if (isThenable(result)) result.then(undefined, (err) => this.#handlerFailed('close', err));
+    } catch (err) {
+      this.#handlerFailed('close', err);
+    }
+  }
+
+  /** A handler threw or rejected: log it, report it to `error()` unless closed; after `open`, close with 1011. */
+  #handlerFailed(name, err) {
+    log(this.#host.logger, 'error', { err, path: this.#route.path }, `WebSocket ${name}() handler failed`);
+    if (name === 'close') return;
+    this.#reportError(err);
+    if (name === 'open' && this.#state === OPEN) this.#closeWith(WS_CLOSE_CODE.INTERNAL_ERROR, 'Internal Server Error');
+  }
+
+  #reportError(err) {
+    const onError = this.#handler.error;
+    if (onError === undefined || this.#closeFired) return;
+    try {
+      const result = onError.call(this.#handler, this, err);
+      if (isThenable(result)) {
+        result.then(undefined, (e) => log(this.#host.logger, 'error', { err: e, path: this.#route.path }, 'WebSocket error() handler failed'));
+      }
+    } catch (e) {
+      log(this.#host.logger, 'error', { err: e, path: this.#route.path }, 'WebSocket error() handler failed');
+    }
+  }
+}
+
+module.exports = { WebConnection };

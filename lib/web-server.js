@@ -1,0 +1,155 @@
+'use strict';
+
+// What the Bun and Deno adapters share around the runtime's own server: options, the set of open
+// connections, graceful shutdown and signal handling, with the Node wiring's defaults.
+
+const { App } = require('./app.js');
+const { WS_CLOSE_CODE } = require('./constants.js');
+const { log, isLogger } = require('./logger.js');
+
+const DEFAULT_CLOSE_TIMEOUT_MS = 10_000;
+const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
+const SIGNALS = ['SIGTERM', 'SIGINT'];
+
+function timeoutOption(name, value, fallback) {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < 0 || value > 2147483647) {
+    throw new RangeError(`${name} must be a non-negative integer number of milliseconds`);
+  }
+  return value;
+}
+
+/**
+ * Checks serve()'s arguments; returns the options with defaults.
+ * @param {App} app
+ * @param {object} [options]
+ */
+function serveOptions(app, options) {
+  if (!(app instanceof App)) throw new TypeError('serve(): expected an App from daloy-ws-native');
+  if (options === undefined) options = {};
+  if (options === null || typeof options !== 'object') throw new TypeError('serve(): options must be an object');
+  const port = options.port ?? 3000;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError('serve(): port must be an integer from 0 to 65535');
+  if (options.fetch !== undefined && typeof options.fetch !== 'function') {
+    throw new TypeError('serve(): fetch must be a function (request) => Response');
+  }
+  if (options.logger !== undefined && !isLogger(options.logger)) {
+    throw new TypeError('serve(): logger must be an object with an error(fields, message) method');
+  }
+  return {
+    port,
+    hostname: options.hostname ?? '0.0.0.0',
+    fetch: options.fetch,
+    logger: options.logger,
+    handleSignals: options.handleSignals !== false,
+    closeTimeout: timeoutOption('closeTimeout', options.closeTimeout, DEFAULT_CLOSE_TIMEOUT_MS),
+    shutdownTimeout: timeoutOption('shutdownTimeout', options.shutdownTimeout, DEFAULT_SHUTDOWN_TIMEOUT_MS),
+  };
+}
+
+/** The open connections of one served App, and their graceful shutdown. */
+class ConnectionHost {
+  #logger;
+  #onEmpty = null;
+  #closing = null;
+  /** Open connections. */
+  connections = new Set();
+  /** Set once close() started: new upgrades get 503. */
+  shuttingDown = false;
+
+  constructor(app, options) {
+    this.app = app;
+    this.#logger = options.logger;
+    this.closeTimeout = options.closeTimeout;
+    this.shutdownTimeout = options.shutdownTimeout;
+  }
+
+  /** The logger in force: the option, else the App's (read each time, so `app.log = x` applies). */
+  get logger() {
+    return this.#logger !== undefined ? this.#logger : this.app.log;
+  }
+
+  track(conn) {
+    this.connections.add(conn);
+  }
+
+  untrack(conn) {
+    this.connections.delete(conn);
+    if (this.connections.size === 0 && this.#onEmpty !== null) this.#onEmpty();
+  }
+
+  /**
+   * Refuses new upgrades, sends CLOSE 1001 to every connection, waits up to `timeout` ms for
+   * their closing handshakes, then terminates what is left. Idempotent.
+   */
+  closeAll(timeout = this.shutdownTimeout) {
+    if (this.#closing !== null) return this.#closing;
+    this.shuttingDown = true;
+    this.#closing = new Promise((resolve) => {
+      let timer = null;
+      this.#onEmpty = () => {
+        this.#onEmpty = null;
+        if (timer !== null) clearTimeout(timer);
+        resolve();
+      };
+      for (const conn of this.connections) {
+        try {
+          conn.close(WS_CLOSE_CODE.GOING_AWAY, 'Server shutting down');
+        } catch (err) {
+          log(this.logger, 'error', { err }, 'WebSocket close during shutdown failed');
+          conn.terminate();
+        }
+      }
+      if (this.connections.size === 0) {
+        this.#onEmpty();
+        return;
+      }
+      timer = setTimeout(() => {
+        timer = null;
+        for (const conn of this.connections) conn.terminate();
+        // A runtime that cannot drop a socket at once still reports no event after terminate().
+        this.connections.clear();
+        if (this.#onEmpty !== null) this.#onEmpty();
+      }, timeout);
+    });
+    return this.#closing;
+  }
+}
+
+/**
+ * Runs `shutdown` on SIGTERM/SIGINT, then lets the process exit with 0 when no other listener of
+ * that signal remains, as the Node wiring does.
+ * @returns {() => void} removes the listeners
+ */
+function onSignals(shutdown) {
+  const handlers = new Map();
+  const remove = () => {
+    for (const [signal, fn] of handlers) process.removeListener(signal, fn);
+    handlers.clear();
+  };
+  for (const signal of SIGNALS) {
+    const fn = () => {
+      remove();
+      shutdown().then(
+        () => {
+          if (process.listenerCount(signal) === 0) process.exit(0);
+        },
+        () => {
+          if (process.listenerCount(signal) === 0) process.exit(1);
+        },
+      );
+    };
+    handlers.set(signal, fn);
+    process.on(signal, fn);
+  }
+  return remove;
+}
+
+/** The largest value of a route option over the app's routes, or `fallback` without routes. */
+function maxOverRoutes(app, name, fallback) {
+  let max = -Infinity;
+  for (const route of app.webSocketRoutes.list()) max = Math.max(max, route.options[name]);
+  return max === -Infinity ? fallback : max;
+}
+
+module.exports = { serveOptions, ConnectionHost, onSignals, maxOverRoutes };
