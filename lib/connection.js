@@ -4,10 +4,11 @@
 // `net.Socket` (or a TLS socket), driving the route's handler callbacks.
 //
 // Hot path, per socket read: one FrameSink.push (one native call) dispatches every message of the
-// read; whatever the handlers send meanwhile is corked and leaves in one writev on the next tick.
-// Sending builds the 2-10 byte header in JavaScript; a large payload is handed to the socket as
-// is (a string with 'utf8', encoded once by the stream), a small frame is built whole in one
-// pooled buffer so the stream carries one chunk instead of two.
+// read; whatever the handlers send meanwhile is corked and leaves in one writev on the next tick
+// (a frame of 64 KiB or more leaves at once, see #frame). Sending builds the 2-10 byte header in
+// JavaScript; a larger payload is handed to the socket as is (a string with 'utf8', encoded once
+// by the stream), a small frame is built whole in one pooled buffer so that the stream carries one
+// chunk instead of two.
 
 const { Buffer } = require('node:buffer');
 const { WS_READY_STATE, WS_OPCODE, WS_CLOSE_CODE, WS_MAX_CONTROL_PAYLOAD } = require('./constants.js');
@@ -214,7 +215,7 @@ class WebSocketConnection {
 
   /** Destroys the socket at once, without a closing handshake; `close` reports 1006. */
   terminate() {
-    if (this.#state !== CLOSED) this.#state = CLOSED;
+    this.#state = CLOSED;
     this.#socket.destroy();
   }
 
@@ -308,9 +309,12 @@ class WebSocketConnection {
     this.#reportError(err);
     const code = typeof err.closeCode === 'number' ? err.closeCode : WS_CLOSE_CODE.PROTOCOL_ERROR;
     const reason = closeReason(err.message);
-    if (this.#state !== OPEN) return; // the error handler closed the connection itself
     // RFC 6455 §7.1.7: fail the connection. The sink reads nothing more, so the peer's answering
-    // CLOSE cannot be seen: end our side now.
+    // CLOSE cannot be seen: our side ends now (also when the error handler closed it already).
+    if (this.#state !== OPEN) {
+      this.#end();
+      return;
+    }
     this.#state = CLOSING;
     this.#frame(CLOSE, encodeClosePayload(code, reason), -1, false);
     this.#end();
@@ -409,7 +413,7 @@ class WebSocketConnection {
   }
 
   static #uncork(conn, generation) {
-    // A cork already released by #flush (a large frame) leaves nothing for this tick to do.
+    // A cork already released by a large frame (#release) leaves nothing for this tick to do.
     if (generation !== conn.#corkGeneration) return;
     conn.#release();
   }
