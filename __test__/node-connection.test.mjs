@@ -446,6 +446,24 @@ describe('protocol errors', () => {
     assert.deepEqual(await log.wait('close'), [1002, 'Client frames must be masked']);
   });
 
+  test('lets error() choose the close code, and still ends the socket at once', T, async (t) => {
+    const log = eventLog();
+    const app = new App().ws('/x', {
+      error(conn, err) {
+        conn.close(4400, err.code);
+      },
+      close(conn, code, reason) {
+        log.push('close', code, reason);
+      },
+    });
+    const server = await startServer(t, app);
+    const client = await RawClient.upgrade(t, server.port, '/x');
+    client.send(clientFrame(1, 'plain', { mask: false }));
+    assert.deepEqual(await client.closeFrame(), { code: 4400, reason: 'WS_ERR_EXPECTED_MASK', empty: false });
+    await client.ended;
+    assert.deepEqual(log.events, [['close', 4400, 'WS_ERR_EXPECTED_MASK']]);
+  });
+
   test('closes with 1002 on a reserved bit without an extension', T, async (t) => {
     const { close } = await failWith(t, {}, clientFrame(1, 'x', { rsv: 4 }));
     assert.equal(close.code, 1002);
