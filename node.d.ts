@@ -15,8 +15,8 @@ export interface Logger {
 
 /** Options shared by {@link serve}, {@link attach} and {@link createUpgradeHandler}. */
 export interface UpgradeOptions {
-  /** Replaces the App's logger for this server. */
-  logger?: Logger;
+  /** Replaces the App's logger for this server; `false` logs nothing. */
+  logger?: Logger | false;
   /** Milliseconds a closing handshake may take (the peer's CLOSE, then its FIN) before the socket is destroyed. Default: 10000. */
   closeTimeout?: number;
   /** Grace period of `close()`, in milliseconds, before the remaining connections are destroyed. Default: 10000. */

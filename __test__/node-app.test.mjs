@@ -90,7 +90,11 @@ describe('App.ws registration', () => {
     assert.equal(app.log, logger);
     app.log = console;
     assert.equal(app.log, console);
-    assert.throws(() => new App({ logger: {} }), /logger must be an object/);
+    assert.throws(() => new App({ logger: {} }), /logger must be false or an object/);
+    // DaloyJS's `new App({ logger: false })`: nothing is logged.
+    const quiet = new App({ logger: false });
+    assert.notEqual(quiet.log, undefined);
+    assert.doesNotThrow(() => quiet.log.error({ err: new Error('x') }, 'not shown'));
   });
 });
 

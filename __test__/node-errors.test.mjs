@@ -194,6 +194,35 @@ describe('the logger', () => {
     assert.match(written[0], /error: WebSocket message\(\) handler failed \(\/x\)\nError: to stderr/);
   });
 
+  test('logs nothing with logger: false, as DaloyJS apps configure it', T, async (t) => {
+    const written = [];
+    const write = process.stderr.write;
+    process.stderr.write = (chunk, ...rest) => {
+      if (String(chunk).includes('[daloy-ws-native]')) written.push(String(chunk));
+      return write.call(process.stderr, chunk, ...rest);
+    };
+    t.after(() => {
+      process.stderr.write = write;
+    });
+    const log = eventLog();
+    const app = new App({ logger: false }).ws('/x', {
+      message(conn, data) {
+        if (data === 'boom') throw new Error('quiet');
+        conn.send(data);
+      },
+      error(conn, err) {
+        log.push('error', err.message);
+      },
+    });
+    const server = await startServer(t, app);
+    const ws = await connect(t, `ws://127.0.0.1:${server.port}/x`);
+    ws.send('boom');
+    ws.send('after');
+    assert.equal((await nextMessage(ws)).data.toString(), 'after');
+    assert.deepEqual(await log.wait('error'), ['quiet']);
+    assert.deepEqual(written, []);
+  });
+
   test('that throws itself does not take the server down', T, async (t) => {
     const app = new App({
       logger: {

@@ -11,7 +11,7 @@ const {
   DEFAULT_WS_MAX_FRAGMENTS,
 } = require('./constants.js');
 const { RouteTable } = require('./router.js');
-const { defaultLogger, isLogger } = require('./logger.js');
+const { defaultLogger, silentLogger, isLogger } = require('./logger.js');
 
 /** Lets the Node wiring learn about routes registered after `serve`/`attach` was called. */
 const kOnRouteAdded = Symbol('daloy-ws-native.onRouteAdded');
@@ -82,7 +82,8 @@ class App {
   #log = defaultLogger;
 
   /**
-   * @param {{ logger?: { error(fields: object, message: string): void } }} [options]
+   * @param {{ logger?: false | { error(fields: object, message: string): void } }} [options]
+   *   Other options of DaloyJS's App are accepted and ignored.
    */
   constructor(options) {
     if (options !== undefined && (options === null || typeof options !== 'object')) {
@@ -96,8 +97,10 @@ class App {
     return this.#log;
   }
 
+  /** A logger, or `false` to log nothing. */
   set log(logger) {
-    if (!isLogger(logger)) throw new TypeError('App: logger must be an object with an error(fields, message) method');
+    if (logger === false) logger = silentLogger;
+    if (!isLogger(logger)) throw new TypeError('App: logger must be false or an object with an error(fields, message) method');
     this.#log = logger;
   }
 

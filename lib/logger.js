@@ -3,7 +3,7 @@
 // Logging of the Node wiring. A logger is any object with pino's calling convention,
 // `logger.error(fields, message)` (pino, DaloyJS's `app.log` and `console` all accept it);
 // `new App({ logger })`, `app.log = logger` or the `logger` option of serve/attach replace the
-// default, which writes one line per event to stderr.
+// default, which writes one line per event to stderr; `logger: false` logs nothing.
 
 const defaultLogger = {
   error(fields, message) {
@@ -24,6 +24,13 @@ function print(level, fields, message) {
   process.stderr.write(`[daloy-ws-native] ${level}: ${message}${where}${detail}\n`);
 }
 
+/** What `logger: false` selects (as DaloyJS's App accepts it): nothing is logged. */
+const silentLogger = {
+  error() {},
+  warn() {},
+  info() {},
+};
+
 /**
  * Calls `logger[level](fields, message)`; a logger that is missing the level or throws is ignored,
  * since logging must never take the server down.
@@ -42,4 +49,4 @@ function isLogger(value) {
   return value !== null && typeof value === 'object' && typeof value.error === 'function';
 }
 
-module.exports = { defaultLogger, log, isLogger };
+module.exports = { defaultLogger, silentLogger, log, isLogger };

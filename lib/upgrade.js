@@ -10,7 +10,7 @@ const { WS_CLOSE_CODE } = require('./constants.js');
 const { WebSocketProtocolError } = require('./errors.js');
 const { validateUpgradeSync, validateSelectedSubprotocol, checkWebSocketOrigin } = require('../index.js');
 const { WebSocketConnection } = require('./connection.js');
-const { log, isLogger } = require('./logger.js');
+const { log, isLogger, silentLogger } = require('./logger.js');
 const { App } = require('./app.js');
 
 const DEFAULT_CLOSE_TIMEOUT_MS = 10_000;
@@ -173,11 +173,11 @@ class UpgradeHandler {
   constructor(app, options = {}) {
     if (!(app instanceof App)) throw new TypeError('expected an App from daloy-ws-native');
     if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
-    if (options.logger !== undefined && !isLogger(options.logger)) {
-      throw new TypeError('logger must be an object with an error(fields, message) method');
+    if (options.logger !== undefined && options.logger !== false && !isLogger(options.logger)) {
+      throw new TypeError('logger must be false or an object with an error(fields, message) method');
     }
     this.#app = app;
-    this.#logger = options.logger;
+    this.#logger = options.logger === false ? silentLogger : options.logger;
     this.#rejectUnmatched = options.rejectUnmatched === true;
     this.closeTimeout = timeoutOption('closeTimeout', options.closeTimeout, DEFAULT_CLOSE_TIMEOUT_MS);
     this.shutdownTimeout = timeoutOption('shutdownTimeout', options.shutdownTimeout, DEFAULT_SHUTDOWN_TIMEOUT_MS);
