@@ -263,13 +263,15 @@ class WebConnection {
       clearTimeout(this.#idleTimer);
       this.#idleTimer = null;
     }
+    // The handler first: Bun may report the socket closed from inside ws.close().
+    this.#fireClose(code, reason);
     this.#transport.close(code, reason);
+    if (this.#state !== CLOSING) return;
     // The runtime waits for the peer's CLOSE; a peer that never answers is cut off.
     this.#closeTimer = setTimeout(() => {
       this.#closeTimer = null;
       this.terminate();
     }, this.#host.closeTimeout);
-    this.#fireClose(code, reason);
   }
 
   #armIdle(ms) {
