@@ -79,14 +79,16 @@ before(async () => {
     if (message.port === undefined) waiting.shift()?.(message);
   });
   [{ port }] = await once(child, 'message');
-});
+}, { timeout: 20_000 });
 
 after(async () => {
-  if (child.exitCode === null) {
-    child.send('exit');
-    await once(child, 'exit');
-  }
-});
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.send('exit');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+}, { timeout: 20_000 });
 
 describe('hostile input', { timeout: 60_000 }, () => {
   test('a warm-up round of connections sets the memory baseline', async (t) => {
