@@ -9,7 +9,7 @@
 //
 //   taskset -c 1 perf record -F 1000 --call-graph dwarf,16384 -o cell.data \
 //     node --perf-basic-prof bench/lib/profile-cell.mjs --kind=text --size=65536 --who=this
-//   perf script -i cell.data | node bench/lib/perf-breakdown.mjs
+//   perf script -i cell.data | node bench/lib/perf-breakdown.mjs [--detail]   (--detail: top leaf symbols)
 
 import { createInterface } from 'node:readline';
 
@@ -34,7 +34,9 @@ const LEAVES = [
   ['malloc/free', /malloc|_int_free|cfree|__libc_free|realloc|_int_realloc|mremap|__rust_alloc|__rust_dealloc|__rust_realloc/],
 ];
 
+const detail = process.argv.includes('--detail');
 const counts = new Map();
+const leafSymbols = new Map(); // owner -> Map(leaf symbol -> samples)
 const PARSER = /JS:.*\/index\.js|daloy_ws_native::|JS:.*ws\/lib\//;
 let mainPid = null;
 let started = false;
@@ -75,6 +77,11 @@ function flush(header, frames) {
   timed++;
   const c = classify(frames);
   counts.set(c, (counts.get(c) ?? 0) + 1);
+  const owner = c.split(' > ')[0];
+  const sym = (frames[0] ?? '').replace(/\+0x[0-9a-f]+/, '').replace(/ \(\/tmp\/perf-\d+\.map\)/, '').slice(0, 110);
+  if (!leafSymbols.has(owner)) leafSymbols.set(owner, new Map());
+  const m2 = leafSymbols.get(owner);
+  m2.set(sym, (m2.get(sym) ?? 0) + 1);
 }
 
 let header = null;
@@ -101,6 +108,11 @@ rl.on('close', () => {
     console.log(`${pct(v)}  ${owner}`);
     for (const [k, c] of [...counts].filter(([k]) => k.split(' > ')[0] === owner && k.includes(' > ')).sort((a, b) => b[1] - a[1])) {
       console.log(`         ${pct(c)}  > ${k.split(' > ')[1]}`);
+    }
+    if (detail) {
+      for (const [sym, c] of [...leafSymbols.get(owner)].sort((a, b) => b[1] - a[1]).slice(0, 8)) {
+        console.log(`         ${pct(c)}  self in ${sym}`);
+      }
     }
   }
 });
