@@ -37,7 +37,9 @@ step "primitives under deno test"
 mapfile -t DENO_FILES < <(files "${PRIMITIVES[@]}" differential)
 NO_COLOR=1 timeout 600 "$DENO" test -A --quiet "${DENO_FILES[@]}"
 
-for runtime in node bun deno; do
+# bun-node: the Node wiring (serve of daloy-ws-native/node forced onto node:http) on Bun, the
+# path of an application that attaches to a node:http server there.
+for runtime in node bun deno bun-node; do
   step "behavioural suite against a $runtime server"
   DALOY_RUNTIME="$runtime" timeout 600 node --test --test-concurrency=1 --test-reporter=dot __test__/runtime/
 done
