@@ -191,6 +191,7 @@ app.ws('/flood', {
   close: recordClose,
 });
 
-const server = serve(app, { port: Number(values.port), hostname: '127.0.0.1', handleSignals: true, shutdownTimeout: 3000 });
+// `runtime` keeps the Node wiring on node:http under Bun once serve() of /node detects the runtime.
+const server = serve(app, { port: Number(values.port), hostname: '127.0.0.1', handleSignals: true, shutdownTimeout: 3000, runtime: values.adapter });
 await server.ready;
 process.stdout.write(`listening ${server.port}\n`);
