@@ -35,6 +35,8 @@ export interface ServeOptions extends UpgradeOptions {
   handler?: RequestListener;
   /** Options for `http.createServer`. */
   serverOptions?: ServerOptions;
+  /** Server to use. Default: detected (Bun.serve on Bun, Deno.serve on Deno), node:http when `handler` is given. */
+  runtime?: 'node' | 'bun' | 'deno';
 }
 
 /** Options of {@link attach}. */
