@@ -158,6 +158,8 @@ export interface WebSocketHandler<P extends string = string, S = AppState, TData
   idleTimeout?: number;
   /** Largest inbound message in bytes. Default: 1 MiB. */
   maxPayloadLength?: number;
+  /** Most frames one inbound message may span (closes with 1008 beyond it). Default: 131072. */
+  maxFragments?: number;
   /** `Origin` policy checked before `beforeUpgrade` (403 when it fails). */
   allowedOrigins?: 'same-origin' | readonly string[] | ((origin: string | null, request: Request) => boolean);
   /**
@@ -284,9 +286,49 @@ export declare class FrameSink {
   readonly bufferedAmount: number;
 }
 
-/** An application's WebSocket routes; served on Node by `serve` / `attach` from `daloy-ws-native/node`. */
+/** A logger with pino's calling convention (pino, DaloyJS's `app.log` and `console` fit). */
+export interface Logger {
+  error(fields: object, message: string): void;
+  warn?(fields: object, message: string): void;
+  info?(fields: object, message: string): void;
+}
+
+/** A registered WebSocket route, as `app.webSocketRoutes` lists it. */
+export interface WebSocketRouteEntry {
+  /** The route pattern. */
+  path: string;
+  /** The handler it was registered with. */
+  handler: WebSocketHandler<any, any, any>;
+  /** Its limits, defaults applied. */
+  options: {
+    closeOnBackpressureLimit: boolean;
+    backpressureLimit: number;
+    perMessageDeflate: boolean;
+    idleTimeout: number;
+    maxPayloadLength: number;
+    maxFragments: number;
+  };
+}
+
+/** Options of {@link App}; DaloyJS's other App options are accepted and ignored. */
+export interface AppOptions {
+  /** Where handler errors are logged; `false` logs nothing. Default: one line per event on stderr. */
+  logger?: Logger | false;
+  [option: string]: unknown;
+}
+
+/** An application's WebSocket routes; served by `serve` / `attach` from `daloy-ws-native/node`. */
 export declare class App {
-  constructor(options?: Record<string, unknown>);
+  constructor(options?: AppOptions);
+  /** Where handler errors are logged; assign a logger, or `false` to log nothing. */
+  get log(): Logger;
+  set log(logger: Logger | false);
+  /** The registered routes. */
+  readonly webSocketRoutes: {
+    readonly size: number;
+    find(pathname: string): { route: WebSocketRouteEntry; params: Record<string, string> } | undefined;
+    list(): WebSocketRouteEntry[];
+  };
   /** Registers a WebSocket route; `:name` segments become `ctx.params.name`. */
   ws<P extends string, S = AppState, TData = unknown>(path: P, handler: WebSocketHandler<P, S, TData>): this;
 }

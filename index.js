@@ -214,7 +214,13 @@ function isValidWireCloseCode(code) {
 
 /** Big-endian status code followed by the UTF-8 reason (RFC 6455 §5.5.1). */
 function encodeClosePayload(code, reason = '') {
-  const payload = binding.encodeClosePayload(Number(code), String(reason));
+  if (!Number.isInteger(code) || code < 0 || code > 0xffff) {
+    throw new WebSocketProtocolError(`Invalid close status code ${code}`, {
+      code: 'WS_ERR_INVALID_CLOSE_CODE',
+      closeCode: 1002,
+    });
+  }
+  const payload = binding.encodeClosePayload(code, String(reason));
   if (payload === null) throw fromNative(binding.takeError());
   return payload;
 }

@@ -13,7 +13,7 @@ step "cargo test: the core, without Node symbols"
 cargo test --no-default-features
 
 step "node --test: the JavaScript surface ($(node --version))"
-node --test --test-concurrency=1 __test__/
+node --test --test-concurrency=1 __test__/*.test.mjs __test__/runtime/*.test.mjs
 
 step "Autobahn|Testsuite against examples/echo-server.mjs"
 bash scripts/conformance.sh
