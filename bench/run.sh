@@ -5,7 +5,7 @@
 # change in the machine's load falls on all of them alike. Writes bench/RESULTS.md and keeps every raw
 # result line in bench/results/e2e-<stamp>.jsonl (server logs: bench/loadgen/target/e2e-logs/<stamp>/).
 #
-#   bench/run.sh                          the whole matrix (about 11 minutes)
+#   bench/run.sh                          the whole matrix (about 10 minutes)
 #   REPS=1 DURATION=2 bench/run.sh        a quick look
 #   SERVERS="daloy bun" CELLS="throughput latency" bench/run.sh
 #   bench/run.sh --report bench/results/e2e-STAMP.jsonl     rewrite RESULTS.md from a run's raw lines
@@ -239,6 +239,15 @@ if (meta.servers.includes(US)) {
     }
     p();
   }
+  const over = rowsLg.filter((r) => r.cell !== 'latency' && r.a.loadgenPerMsg > r.a.cpuPerMsg);
+  if (over.length) {
+    p('Cells where the load generator spent more CPU per message than the server, so that with a core each it');
+    p('would set the ceiling (the latency cell is left out: one message at a time keeps both sides waiting):');
+    for (const { cell, s, a } of over) {
+      p(`- ${cell}, ${NAMES[s] ?? s}: load generator ${fmt(a.loadgenPerMsg, 2)} µs against the server's ${fmt(a.cpuPerMsg, 2)} µs.`);
+    }
+    p();
+  }
 }
 
 p('## Cells');
@@ -279,8 +288,9 @@ for (const [cell, title] of Object.entries(CELLS)) {
 p('## How to run');
 p();
 p('```');
-p('bench/run.sh                     # the whole matrix, about 11 minutes');
+p('bench/run.sh                     # the whole matrix, about 10 minutes');
 p('REPS=1 DURATION=2 bench/run.sh   # a quick look');
+p('bench/run.sh --report bench/results/e2e-STAMP.jsonl   # rewrite this file from a run\'s raw lines');
 p('bench/loadgen/target/release/daloy-loadgen --help');
 p('```');
 writeFileSync(outPath, out.join('\n') + '\n');
