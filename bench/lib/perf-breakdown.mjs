@@ -4,7 +4,7 @@
 // GC) and, when the sample sits in libc or the kernel, what it does there (memcpy, malloc/free,
 // page faults on fresh memory). Only main-thread samples from the first one inside a parser on
 // count (DWARF unwinding stops at JIT frames, so the harness's own loop is not visible to select
-// on), minus the untimed refresh of the input stream (TypedArray.prototype.set). Record with DWARF
+// on), minus the untimed refresh of the input stream (restoreStream in cells.mjs). Record with DWARF
 // stacks, since the release addon has no frame pointers:
 //
 //   taskset -c 1 perf record -F 1000 --call-graph dwarf,16384 -o cell.data \
@@ -70,7 +70,7 @@ function flush(header, frames) {
   }
   const all = frames.join('\n');
   if (!started) started = PARSER.test(all);
-  if (!started || /TypedArrayPrototypeSet/.test(all)) {
+  if (!started || /restoreStream/.test(all)) {
     untimedMain++;
     return;
   }
