@@ -73,17 +73,17 @@ function feedReceiver(receiver, views) {
 // in a JavaScript loop rather than with TypedArray#set, which ws itself uses to assemble
 // messages: a profile can then tell the harness's copy from the parser's (perf-breakdown.mjs).
 function restoreStream(dst, src) {
-  const n = dst.length >>> 2;
-  for (let i = 0; i < n; i++) dst[i] = src[i];
+  for (let i = 0; i < dst.length; i++) dst[i] = src[i];
 }
 
-function timedPasses(cell, minTime, feed, target) {
+// A parser that failed (an error event) stops the run: its later passes would time nothing.
+function timedPasses(cell, minTime, feed, target, got) {
   let seconds = 0;
   let passes = 0;
   const dst = new Int32Array(cell.stream.buffer, cell.stream.byteOffset, cell.stream.length >>> 2);
   const src = new Int32Array(cell.pristine.buffer, cell.pristine.byteOffset, cell.pristine.length >>> 2);
   const tail = cell.stream.length & ~3;
-  while (seconds < minTime) {
+  while (seconds < minTime && got.errors.length === 0) {
     restoreStream(dst, src);
     for (let i = tail; i < cell.stream.length; i++) cell.stream[i] = cell.pristine[i];
     const t0 = process.hrtime.bigint();
@@ -128,7 +128,7 @@ export function runSink(FrameSink, cell, minTime) {
     requireMask: true,
     maxPayloadLength: MAX_PAYLOAD,
   });
-  const { seconds, passes } = timedPasses(cell, minTime, feedSink, sink);
+  const { seconds, passes } = timedPasses(cell, minTime, feedSink, sink, got);
   const error = check(cell, passes, got, cell.units);
   return { seconds, ops: got.count, bytes: passes * cell.payloadBytes, ok: !error, error };
 }
@@ -149,7 +149,7 @@ export function runWsBuffer(Receiver, cell, minTime) {
     got.units += data.length;
     got.last = data;
   });
-  const { seconds, passes } = timedPasses(cell, minTime, feedReceiver, receiver);
+  const { seconds, passes } = timedPasses(cell, minTime, feedReceiver, receiver, got);
   // Buffers are bytes: compare against the byte total, and the last message as bytes.
   const error = check({ ...cell, kind: { ...cell.kind, binary: true } }, passes, got, cell.payloadBytes);
   return { seconds, ops: got.count, bytes: passes * cell.payloadBytes, ok: !error, error };
@@ -164,7 +164,7 @@ export function runWsString(Receiver, cell, minTime) {
     got.units += value.length;
     got.last = value;
   });
-  const { seconds, passes } = timedPasses(cell, minTime, feedReceiver, receiver);
+  const { seconds, passes } = timedPasses(cell, minTime, feedReceiver, receiver, got);
   const error = check(cell, passes, got, cell.units);
   return { seconds, ops: got.count, bytes: passes * cell.payloadBytes, ok: !error, error };
 }
