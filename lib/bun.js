@@ -12,7 +12,8 @@
 const { kOnRouteAdded } = require('./app.js');
 const { negotiate, isUpgradeRequest, textResponse } = require('./web-upgrade.js');
 const { WebConnection } = require('./web-connection.js');
-const { serveOptions, ConnectionHost, onSignals, maxOverRoutes } = require('./web-server.js');
+const { serveOptions, ConnectionHost, maxOverRoutes } = require('./web-server.js');
+const { onSignals } = require('./signals.js');
 const { BunTransport } = require('./bun-transport.js');
 const { log } = require('./logger.js');
 const { DEFAULT_WS_MAX_PAYLOAD_LENGTH } = require('./constants.js');

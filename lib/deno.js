@@ -8,7 +8,8 @@
 
 const { negotiate, isUpgradeRequest, textResponse } = require('./web-upgrade.js');
 const { WebConnection } = require('./web-connection.js');
-const { serveOptions, ConnectionHost, onSignals } = require('./web-server.js');
+const { serveOptions, ConnectionHost } = require('./web-server.js');
+const { onSignals } = require('./signals.js');
 const { DenoTransport } = require('./deno-transport.js');
 const { log } = require('./logger.js');
 

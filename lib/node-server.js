@@ -7,8 +7,7 @@
 const http = require('node:http');
 const { App, kOnRouteAdded } = require('./app.js');
 const { UpgradeHandler, reject } = require('./upgrade.js');
-
-const SIGNALS = ['SIGTERM', 'SIGINT'];
+const { onSignals } = require('./signals.js');
 
 function checkApp(app, fn) {
   if (!(app instanceof App)) throw new TypeError(`${fn}(): expected an App from daloy-ws-native`);
@@ -52,36 +51,6 @@ function listen(server, app, upgrades) {
     if (installed) server.removeListener('upgrade', onUpgrade);
     installed = false;
   };
-}
-
-/**
- * Runs `shutdown` on SIGTERM/SIGINT, then lets the process exit: with code 0 when no other
- * listener of that signal remains (the application's own listeners decide otherwise). A second
- * signal during the shutdown gets the default action, since the listeners are gone by then.
- * @returns {() => void} removes the listeners
- */
-function onSignals(shutdown) {
-  const handlers = new Map();
-  const remove = () => {
-    for (const [signal, fn] of handlers) process.removeListener(signal, fn);
-    handlers.clear();
-  };
-  for (const signal of SIGNALS) {
-    const fn = () => {
-      remove();
-      shutdown().then(
-        () => {
-          if (process.listenerCount(signal) === 0) process.exit(0);
-        },
-        () => {
-          if (process.listenerCount(signal) === 0) process.exit(1);
-        },
-      );
-    };
-    handlers.set(signal, fn);
-    process.on(signal, fn);
-  }
-  return remove;
 }
 
 // Stops accepting, closes the WebSocket connections, then waits for the server to close; HTTP

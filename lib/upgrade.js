@@ -12,22 +12,13 @@ const { validateUpgradeSync, validateSelectedSubprotocol, checkWebSocketOrigin }
 const { WebSocketConnection } = require('./connection.js');
 const { log, isLogger, silentLogger } = require('./logger.js');
 const { App } = require('./app.js');
+const { DEFAULT_CLOSE_TIMEOUT_MS, DEFAULT_SHUTDOWN_TIMEOUT_MS, timeoutOption } = require('./timeouts.js');
 
-const DEFAULT_CLOSE_TIMEOUT_MS = 10_000;
-const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
 // Bytes a client may send before its 101 while an async beforeUpgrade runs (RFC 6455 §4.1 says
 // it must wait): beyond this the socket is paused, so a hostile client cannot grow memory.
 const HANDSHAKE_HOLD_MAX = 64 * 1024;
 // Response headers the rejection writer sets itself.
 const OWN_HEADERS = new Set(['connection', 'content-length', 'transfer-encoding', 'upgrade', 'keep-alive']);
-
-function timeoutOption(name, value, fallback) {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < 0 || value > 2147483647) {
-    throw new RangeError(`${name} must be a non-negative integer number of milliseconds`);
-  }
-  return value;
-}
 
 function swallow() {
   // A socket error during the handshake: Node destroys the socket; there is nobody to tell.

@@ -1,23 +1,12 @@
 'use strict';
 
 // What the Bun and Deno adapters share around the runtime's own server: options, the set of open
-// connections, graceful shutdown and signal handling, with the Node wiring's defaults.
+// connections and their graceful shutdown, with the Node wiring's defaults (lib/timeouts.js).
 
 const { App } = require('./app.js');
 const { WS_CLOSE_CODE } = require('./constants.js');
 const { log, isLogger } = require('./logger.js');
-
-const DEFAULT_CLOSE_TIMEOUT_MS = 10_000;
-const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
-const SIGNALS = ['SIGTERM', 'SIGINT'];
-
-function timeoutOption(name, value, fallback) {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < 0 || value > 2147483647) {
-    throw new RangeError(`${name} must be a non-negative integer number of milliseconds`);
-  }
-  return value;
-}
+const { DEFAULT_CLOSE_TIMEOUT_MS, DEFAULT_SHUTDOWN_TIMEOUT_MS, timeoutOption } = require('./timeouts.js');
 
 /**
  * Checks serve()'s arguments; returns the options with defaults.
@@ -116,35 +105,6 @@ class ConnectionHost {
   }
 }
 
-/**
- * Runs `shutdown` on SIGTERM/SIGINT, then lets the process exit with 0 when no other listener of
- * that signal remains, as the Node wiring does.
- * @returns {() => void} removes the listeners
- */
-function onSignals(shutdown) {
-  const handlers = new Map();
-  const remove = () => {
-    for (const [signal, fn] of handlers) process.removeListener(signal, fn);
-    handlers.clear();
-  };
-  for (const signal of SIGNALS) {
-    const fn = () => {
-      remove();
-      shutdown().then(
-        () => {
-          if (process.listenerCount(signal) === 0) process.exit(0);
-        },
-        () => {
-          if (process.listenerCount(signal) === 0) process.exit(1);
-        },
-      );
-    };
-    handlers.set(signal, fn);
-    process.on(signal, fn);
-  }
-  return remove;
-}
-
 /** The largest value of a route option over the app's routes, or `fallback` without routes. */
 function maxOverRoutes(app, name, fallback) {
   let max = -Infinity;
@@ -152,4 +112,4 @@ function maxOverRoutes(app, name, fallback) {
   return max === -Infinity ? fallback : max;
 }
 
-module.exports = { serveOptions, ConnectionHost, onSignals, maxOverRoutes };
+module.exports = { serveOptions, ConnectionHost, maxOverRoutes };
