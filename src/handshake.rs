@@ -219,6 +219,11 @@ mod tests {
         assert!(parse_subprotocols("").is_empty());
         assert!(parse_subprotocols(" , ,").is_empty());
         assert_eq!(parse_subprotocols("\u{feff}a\u{a0}"), vec!["a"]);
+        // JavaScript's trim, which DaloyJS uses, keeps NEL (U+0085).
+        assert_eq!(
+            parse_subprotocols("\u{85}b\u{85}, c"),
+            vec!["\u{85}b\u{85}", "c"]
+        );
     }
 
     #[test]

@@ -23,6 +23,22 @@ fn canonical_key(key: &str) -> bool {
             .is_some_and(|i| i & 0x0f == 0)
 }
 
+/// The characters JavaScript's `String.prototype.trim` removes (DaloyJS trims subprotocols with
+/// it): Unicode White_Space except U+0085, plus U+FEFF.
+fn is_js_space(c: char) -> bool {
+    matches!(
+        c,
+        '\t' | '\n' | '\u{b}' | '\u{c}' | '\r' | ' ' | '\u{a0}' | '\u{1680}' | '\u{2000}'
+            ..='\u{200a}'
+                | '\u{2028}'
+                | '\u{2029}'
+                | '\u{202f}'
+                | '\u{205f}'
+                | '\u{3000}'
+                | '\u{feff}'
+    )
+}
+
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
     // Five fields separated by NUL; a field of a single `~` stands for an absent header.
@@ -49,7 +65,7 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(is_valid_key(value), canonical_key(value), "{value:?}");
         for protocol in parse_subprotocols(value) {
             assert!(!protocol.is_empty() && !protocol.contains(','));
-            assert_eq!(protocol, protocol.trim());
+            assert!(!protocol.starts_with(is_js_space) && !protocol.ends_with(is_js_space));
         }
         if is_http_token(value) {
             assert!(!value.is_empty() && value.is_ascii() && parse_subprotocols(value) == [value]);
