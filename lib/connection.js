@@ -11,10 +11,11 @@
 // chunk instead of two.
 
 const { Buffer } = require('node:buffer');
-const { WS_READY_STATE, WS_OPCODE, WS_CLOSE_CODE, WS_MAX_CONTROL_PAYLOAD } = require('./constants.js');
-const { WebSocketProtocolError } = require('./errors.js');
+const { WS_READY_STATE, WS_OPCODE, WS_CLOSE_CODE } = require('./constants.js');
 const { FrameSink, encodeClosePayload } = require('../index.js');
 const { log } = require('./logger.js');
+const { bytesOf, controlPayload, toArrayBuffer, closeReason } = require('./payload.js');
+const { isThenable, logHandlerFailure, callErrorHandler } = require('./handler-calls.js');
 
 const { OPEN, CLOSING, CLOSED } = WS_READY_STATE;
 const { TEXT, BINARY, CLOSE, PING, PONG } = WS_OPCODE;
@@ -27,8 +28,6 @@ const SMALL_FRAME = 1024;
 // Frames from this payload size on are flushed at once instead of at the end of the tick.
 const FLUSH_FRAME = 64 * 1024;
 const EMPTY = Buffer.alloc(0);
-// RFC 6455 §5.5: a CLOSE payload is the 2-byte code plus at most 123 bytes of reason.
-const MAX_CLOSE_REASON = WS_MAX_CONTROL_PAYLOAD - 2;
 
 /** Writes a FIN frame header for `length` payload bytes at `buf[0..]`; returns its size. */
 function writeHeader(buf, opcode, length) {
@@ -51,32 +50,6 @@ function writeHeader(buf, opcode, length) {
 
 function headerLength(length) {
   return length < 126 ? 2 : length < 65536 ? 4 : 10;
-}
-
-/** Bytes of a send/ping/pong argument, without a copy. */
-function bytesOf(data, what) {
-  if (data instanceof Uint8Array) return data;
-  if (data instanceof ArrayBuffer || (typeof SharedArrayBuffer === 'function' && data instanceof SharedArrayBuffer)) {
-    return new Uint8Array(data);
-  }
-  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  throw new TypeError(`${what} expects a string, an ArrayBuffer or an ArrayBuffer view`);
-}
-
-function isThenable(value) {
-  return value !== null && typeof value === 'object' && typeof value.then === 'function';
-}
-
-function toArrayBuffer(view) {
-  const buffer = view.buffer;
-  if (view.byteOffset === 0 && view.byteLength === buffer.byteLength) return buffer;
-  return buffer.slice(view.byteOffset, view.byteOffset + view.byteLength);
-}
-
-// A protocol error's message as a CLOSE reason: at most 123 bytes (the messages are ASCII).
-function closeReason(message) {
-  const reason = String(message);
-  return Buffer.byteLength(reason) <= MAX_CLOSE_REASON ? reason : reason.slice(0, MAX_CLOSE_REASON);
 }
 
 function noop() {}
@@ -458,13 +431,7 @@ class WebSocketConnection {
   }
 
   #control(opcode, data) {
-    const payload = data === undefined ? EMPTY : typeof data === 'string' ? Buffer.from(data, 'utf8') : bytesOf(data, 'ping()/pong()');
-    if (payload.length > WS_MAX_CONTROL_PAYLOAD) {
-      throw new WebSocketProtocolError('Control frame payload exceeds 125 bytes', {
-        code: 'WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH',
-        closeCode: WS_CLOSE_CODE.PROTOCOL_ERROR,
-      });
-    }
+    const payload = controlPayload(data);
     if (this.#state !== OPEN) return;
     this.#frame(opcode, payload, payload.length, false);
   }
@@ -496,7 +463,7 @@ class WebSocketConnection {
 
   /** A handler threw or rejected: log it, report it to `error()` unless closed, and for `open`, close with 1011. */
   #handlerFailed(name, err) {
-    log(this.#host.logger, 'error', { err, path: this.#route.path }, `WebSocket ${name}() handler failed`);
+    logHandlerFailure(this.#host, this.#route.path, name, err);
     if (name === 'close') return;
     this.#reportError(err);
     if (name === 'open' && this.#state === OPEN) this.#closeWith(WS_CLOSE_CODE.INTERNAL_ERROR, 'Internal Server Error');
@@ -505,14 +472,7 @@ class WebSocketConnection {
   #reportError(err) {
     const onError = this.#handler.error;
     if (onError === undefined || this.#closeFired) return;
-    try {
-      const result = onError.call(this.#handler, this, err);
-      if (result !== undefined && isThenable(result)) {
-        result.then(undefined, (e) => log(this.#host.logger, 'error', { err: e, path: this.#route.path }, 'WebSocket error() handler failed'));
-      }
-    } catch (e) {
-      log(this.#host.logger, 'error', { err: e, path: this.#route.path }, 'WebSocket error() handler failed');
-    }
+    callErrorHandler(this.#handler, onError, this, err, this.#host, this.#route.path);
   }
 }
 

@@ -7,26 +7,13 @@
 // a transport object (lib/bun-transport.js, lib/deno-transport.js) sends and closes.
 
 const { Buffer } = require('node:buffer');
-const { WS_READY_STATE, WS_CLOSE_CODE, WS_MAX_CONTROL_PAYLOAD } = require('./constants.js');
-const { WebSocketProtocolError, WebSocketPayloadTooLargeError } = require('./errors.js');
+const { WS_READY_STATE, WS_CLOSE_CODE } = require('./constants.js');
+const { WebSocketPayloadTooLargeError } = require('./errors.js');
 const { encodeClosePayload } = require('../index.js');
-const { log } = require('./logger.js');
+const { bytesOf, controlPayload, toArrayBuffer } = require('./payload.js');
+const { isThenable, logHandlerFailure, callErrorHandler } = require('./handler-calls.js');
 
 const { OPEN, CLOSING, CLOSED } = WS_READY_STATE;
-const EMPTY = new Uint8Array(0);
-
-function bytesOf(data, what) {
-  if (data instanceof Uint8Array) return data;
-  if (data instanceof ArrayBuffer || (typeof SharedArrayBuffer === 'function' && data instanceof SharedArrayBuffer)) {
-    return new Uint8Array(data);
-  }
-  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  throw new TypeError(`${what} expects a string, an ArrayBuffer or an ArrayBuffer view`);
-}
-
-function isThenable(value) {
-  return value !== null && typeof value === 'object' && typeof value.then === 'function';
-}
 
 // UTF-8 length of a string, computed only when the UTF-16 length leaves the answer open: a string
 // of n code units takes n to 3n bytes.
@@ -129,13 +116,13 @@ class WebConnection {
 
   /** Sends a PING (payload of at most 125 bytes). */
   ping(data) {
-    const payload = this.#control(data);
+    const payload = controlPayload(data);
     if (this.#state === OPEN) this.#transport.ping(payload);
   }
 
   /** Sends an unsolicited PONG (payload of at most 125 bytes). */
   pong(data) {
-    const payload = this.#control(data);
+    const payload = controlPayload(data);
     if (this.#state === OPEN) this.#transport.pong(payload);
   }
 
@@ -183,11 +170,7 @@ class WebConnection {
     if (message === undefined) return;
     if (isBinary) {
       if (this.#binaryType === 'arraybuffer') {
-        if (!(data instanceof ArrayBuffer)) {
-          data = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength
-            ? data.buffer
-            : data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength);
-        }
+        if (!(data instanceof ArrayBuffer)) data = toArrayBuffer(data);
       } else if (!Buffer.isBuffer(data)) {
         data = data instanceof ArrayBuffer ? Buffer.from(data) : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
       }
@@ -238,17 +221,6 @@ class WebConnection {
   }
 
   // ------------------------------------------------------------- internals
-
-  #control(data) {
-    const payload = data === undefined ? EMPTY : typeof data === 'string' ? Buffer.from(data, 'utf8') : bytesOf(data, 'ping()/pong()');
-    if (payload.length > WS_MAX_CONTROL_PAYLOAD) {
-      throw new WebSocketProtocolError('Control frame payload exceeds 125 bytes', {
-        code: 'WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH',
-        closeCode: WS_CLOSE_CODE.PROTOCOL_ERROR,
-      });
-    }
-    return payload;
-  }
 
   // A limit this adapter enforces was broken: report it as the Node wiring does, then close.
   #fail(err) {
@@ -311,7 +283,7 @@ class WebConnection {
 
   /** A handler threw or rejected: log it, report it to `error()` unless closed; after `open`, close with 1011. */
   #handlerFailed(name, err) {
-    log(this.#host.logger, 'error', { err, path: this.#route.path }, `WebSocket ${name}() handler failed`);
+    logHandlerFailure(this.#host, this.#route.path, name, err);
     if (name === 'close') return;
     this.#reportError(err);
     if (name === 'open' && this.#state === OPEN) this.#closeWith(WS_CLOSE_CODE.INTERNAL_ERROR, 'Internal Server Error');
@@ -320,14 +292,7 @@ class WebConnection {
   #reportError(err) {
     const onError = this.#handler.error;
     if (onError === undefined || this.#closeFired) return;
-    try {
-      const result = onError.call(this.#handler, this, err);
-      if (isThenable(result)) {
-        result.then(undefined, (e) => log(this.#host.logger, 'error', { err: e, path: this.#route.path }, 'WebSocket error() handler failed'));
-      }
-    } catch (e) {
-      log(this.#host.logger, 'error', { err: e, path: this.#route.path }, 'WebSocket error() handler failed');
-    }
+    callErrorHandler(this.#handler, onError, this, err, this.#host, this.#route.path);
   }
 }
 

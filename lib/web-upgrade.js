@@ -8,6 +8,7 @@
 const { WebSocketProtocolError } = require('./errors.js');
 const { validateUpgradeSync, validateSelectedSubprotocol, checkWebSocketOrigin } = require('../index.js');
 const { log } = require('./logger.js');
+const { isThenable } = require('./handler-calls.js');
 
 function textResponse(status, body, headers) {
   const init = { status, headers: { 'content-type': 'text/plain; charset=utf-8', connection: 'close', ...headers } };
@@ -32,10 +33,6 @@ function isUpgradeRequest(req) {
 
 function isResponse(value) {
   return typeof Response === 'function' && value instanceof Response;
-}
-
-function isThenable(value) {
-  return value !== null && typeof value === 'object' && typeof value.then === 'function';
 }
 
 /** ctx for beforeUpgrade and open: the same fields as on Node, `request` being the runtime's own. */
