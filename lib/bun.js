@@ -10,12 +10,11 @@
 // (close 1001; Bun's own is off: it is server-wide, capped at 960 s, and closes without 1001).
 
 const { kOnRouteAdded } = require('./app.js');
-const { negotiate, isUpgradeRequest, textResponse } = require('./web-upgrade.js');
+const { textResponse } = require('./web-upgrade.js');
 const { WebConnection } = require('./web-connection.js');
-const { serveOptions, ConnectionHost, maxOverRoutes } = require('./web-server.js');
-const { onSignals } = require('./signals.js');
+const { serveOptions, ConnectionHost, requestHandler, maxOverRoutes } = require('./web-server.js');
+const { closeOnce } = require('./signals.js');
 const { BunTransport } = require('./bun-transport.js');
-const { log } = require('./logger.js');
 const { DEFAULT_WS_MAX_PAYLOAD_LENGTH } = require('./constants.js');
 
 // uWebSockets reports a message over the server-wide limit to `close` as 1006 with this reason,
@@ -92,20 +91,7 @@ function serve(app, options) {
     return textResponse(400, 'WebSocket upgrade failed');
   };
 
-  const fetch = (req, server) => {
-    if (!isUpgradeRequest(req)) {
-      return opts.fetch !== undefined ? opts.fetch(req, server) : textResponse(404, 'Not Found');
-    }
-    let decision;
-    try {
-      decision = negotiate(host, req);
-    } catch (err) {
-      log(host.logger, 'error', { err }, 'WebSocket upgrade failed');
-      return textResponse(500, 'Internal Server Error');
-    }
-    if (decision instanceof Promise) return decision.then((d) => upgrade(req, server, d));
-    return upgrade(req, server, decision);
-  };
+  const fetch = requestHandler(host, opts, upgrade);
 
   const server = Bun.serve({
     port: opts.port,
@@ -116,17 +102,10 @@ function serve(app, options) {
   // Bun's limits are server-wide: a route added later may need a larger maxPayloadLength.
   const unsubscribe = app[kOnRouteAdded](() => server.reload({ fetch, websocket: websocketConfig(app, host) }));
 
-  let closing = null;
-  let removeSignals = () => {};
-  const close = () => {
-    if (closing === null) {
-      removeSignals();
-      unsubscribe();
-      closing = host.closeAll().then(() => server.stop(true));
-    }
-    return closing;
-  };
-  if (opts.handleSignals) removeSignals = onSignals(close);
+  const close = closeOnce(() => {
+    unsubscribe();
+    return host.closeAll().then(() => server.stop(true));
+  }, opts.handleSignals);
 
   return {
     server,

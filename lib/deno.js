@@ -6,10 +6,10 @@
 // maxPayloadLength, idleTimeout (its own sends PINGs and closes without 1001) or a backpressure
 // limit: all three are enforced per route in lib/web-connection.js, and Deno's idle timeout is off.
 
-const { negotiate, isUpgradeRequest, textResponse } = require('./web-upgrade.js');
+const { textResponse } = require('./web-upgrade.js');
 const { WebConnection } = require('./web-connection.js');
-const { serveOptions, ConnectionHost } = require('./web-server.js');
-const { onSignals } = require('./signals.js');
+const { serveOptions, ConnectionHost, requestHandler } = require('./web-server.js');
+const { closeOnce } = require('./signals.js');
 const { DenoTransport } = require('./deno-transport.js');
 const { log } = require('./logger.js');
 
@@ -63,20 +63,7 @@ function serve(app, options) {
   const opts = serveOptions(app, options);
   const host = new ConnectionHost(app, opts);
 
-  const handler = (req, info) => {
-    if (!isUpgradeRequest(req)) {
-      return opts.fetch !== undefined ? opts.fetch(req, info) : textResponse(404, 'Not Found');
-    }
-    let decision;
-    try {
-      decision = negotiate(host, req);
-    } catch (err) {
-      log(host.logger, 'error', { err }, 'WebSocket upgrade failed');
-      return textResponse(500, 'Internal Server Error');
-    }
-    if (decision instanceof Promise) return decision.then((d) => accept(host, req, d));
-    return accept(host, req, decision);
-  };
+  const handler = requestHandler(host, opts, (req, info, decision) => accept(host, req, decision));
 
   let port = opts.port;
   let resolveReady;
@@ -95,16 +82,7 @@ function serve(app, options) {
     handler,
   );
 
-  let closing = null;
-  let removeSignals = () => {};
-  const close = () => {
-    if (closing === null) {
-      removeSignals();
-      closing = host.closeAll().then(() => server.shutdown());
-    }
-    return closing;
-  };
-  if (opts.handleSignals) removeSignals = onSignals(close);
+  const close = closeOnce(() => host.closeAll().then(() => server.shutdown()), opts.handleSignals);
 
   return {
     server,

@@ -7,7 +7,7 @@
 const http = require('node:http');
 const { App, kOnRouteAdded } = require('./app.js');
 const { UpgradeHandler, reject } = require('./upgrade.js');
-const { onSignals } = require('./signals.js');
+const { onSignals, closeOnce } = require('./signals.js');
 
 function checkApp(app, fn) {
   if (!(app instanceof App)) throw new TypeError(`${fn}(): expected an App from daloy-ws-native`);
@@ -116,16 +116,10 @@ function serve(app, options) {
   ready.catch(() => {});
   server.listen(port, hostname);
 
-  let closing = null;
-  let removeSignals = () => {};
-  const close = () => {
-    if (closing === null) {
-      removeSignals();
-      closing = shutdownServer(server, upgrades, upgrades.shutdownTimeout).finally(unlisten);
-    }
-    return closing;
-  };
-  if (options.handleSignals !== false) removeSignals = onSignals(close);
+  const close = closeOnce(
+    () => shutdownServer(server, upgrades, upgrades.shutdownTimeout).finally(unlisten),
+    options.handleSignals !== false,
+  );
 
   return {
     server,

@@ -35,4 +35,24 @@ function onSignals(shutdown) {
   return remove;
 }
 
-module.exports = { onSignals };
+/**
+ * A server's `close()`: the first call removes the signal listeners and runs `stop`, every call
+ * returns its promise. With `handleSignals`, SIGTERM/SIGINT call it (see onSignals).
+ * @param {() => Promise<unknown>} stop
+ * @param {boolean} handleSignals
+ */
+function closeOnce(stop, handleSignals) {
+  let closing = null;
+  let removeSignals = () => {};
+  const close = () => {
+    if (closing === null) {
+      removeSignals();
+      closing = stop();
+    }
+    return closing;
+  };
+  if (handleSignals) removeSignals = onSignals(close);
+  return close;
+}
+
+module.exports = { onSignals, closeOnce };

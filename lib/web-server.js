@@ -6,6 +6,7 @@
 const { App } = require('./app.js');
 const { WS_CLOSE_CODE } = require('./constants.js');
 const { log, isLogger } = require('./logger.js');
+const { negotiate, isUpgradeRequest, textResponse } = require('./web-upgrade.js');
 const { DEFAULT_CLOSE_TIMEOUT_MS, DEFAULT_SHUTDOWN_TIMEOUT_MS, timeoutOption } = require('./timeouts.js');
 
 /**
@@ -105,6 +106,33 @@ class ConnectionHost {
   }
 }
 
+/**
+ * The request handler given to the runtime's server. A plain HTTP request goes to the
+ * application's `fetch` (or gets 404); an upgrade request is checked (lib/web-upgrade.js) and the
+ * decision (a rejecting Response, or the route, ctx and protocol) goes to
+ * `accept(request, extra, decision)`, where `extra` is the runtime's second argument (Bun's server,
+ * Deno's connection info).
+ * @param {ConnectionHost} host
+ * @param {{ fetch?: Function }} opts
+ * @param {(req: Request, extra: unknown, decision: Response | object) => Response | undefined} accept
+ */
+function requestHandler(host, opts, accept) {
+  return (req, extra) => {
+    if (!isUpgradeRequest(req)) {
+      return opts.fetch !== undefined ? opts.fetch(req, extra) : textResponse(404, 'Not Found');
+    }
+    let decision;
+    try {
+      decision = negotiate(host, req);
+    } catch (err) {
+      log(host.logger, 'error', { err }, 'WebSocket upgrade failed');
+      return textResponse(500, 'Internal Server Error');
+    }
+    if (decision instanceof Promise) return decision.then((d) => accept(req, extra, d));
+    return accept(req, extra, decision);
+  };
+}
+
 /** The largest value of a route option over the app's routes, or `fallback` without routes. */
 function maxOverRoutes(app, name, fallback) {
   let max = -Infinity;
@@ -112,4 +140,4 @@ function maxOverRoutes(app, name, fallback) {
   return max === -Infinity ? fallback : max;
 }
 
-module.exports = { serveOptions, ConnectionHost, maxOverRoutes };
+module.exports = { serveOptions, ConnectionHost, requestHandler, maxOverRoutes };
