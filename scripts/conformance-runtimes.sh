@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Autobahn|Testsuite (wstest -m fuzzingclient) against the echo route served by the Bun and Deno
-# adapters (__test__/runtime/echo-server.mjs), every case but permessage-deflate (12.*, 13.*).
+# Autobahn|Testsuite (wstest -m fuzzingclient) against examples/echo-server.mjs run by Bun and by
+# Deno (its `serve` is then Bun.serve / Deno.serve), every case but permessage-deflate (12.*, 13.*).
 # There the runtime frames, so its own strictness decides NON-STRICT cases: the bar is no FAILED
 # case and no UNIMPLEMENTED one, a result for every planned case, and a server that still runs at
 # the end and exits 0 on SIGTERM. Prints per runtime the line
@@ -45,8 +45,8 @@ run_one() {
   mkdir -p "$out"
   find "$out" -maxdepth 1 -type f \( -name '*.json' -o -name '*.html' -o -name '*.log' \) -delete
   case "$runtime" in
-    bun) "$BUN" __test__/runtime/echo-server.mjs --port 0 > "$out/server.log" 2>&1 & ;;
-    deno) NO_COLOR=1 "$DENO" run -A __test__/runtime/echo-server.mjs --port 0 > "$out/server.log" 2>&1 & ;;
+    bun) "$BUN" examples/echo-server.mjs --port 0 > "$out/server.log" 2>&1 & ;;
+    deno) NO_COLOR=1 "$DENO" run -A examples/echo-server.mjs --port 0 > "$out/server.log" 2>&1 & ;;
     *) echo "conformance-runtimes: unknown runtime $runtime" >&2; return 1 ;;
   esac
   SERVER_PID=$!
