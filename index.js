@@ -7,14 +7,9 @@
 const { Buffer } = require('node:buffer');
 const binding = require('./binding.js');
 const {
-  WS_GUID,
-  WS_READY_STATE,
   WS_OPCODE,
-  WS_CLOSE_CODE,
   WS_MAX_CONTROL_PAYLOAD,
-  DEFAULT_WS_BACKPRESSURE_LIMIT,
   DEFAULT_WS_MAX_PAYLOAD_LENGTH,
-  DEFAULT_WS_IDLE_TIMEOUT_SECONDS,
   DEFAULT_WS_MAX_FRAGMENTS,
   FRAME_INCOMPLETE,
 } = require('./lib/constants.js');
@@ -415,17 +410,10 @@ class FrameSink {
   }
 }
 
+// Every constant, as lib/constants.js declares it. Spread from the require() call itself: that is
+// the form Node's ESM loader recognises, so `import { WS_OPCODE } from './index.js'` keeps working.
 module.exports = {
-  WS_GUID,
-  WS_READY_STATE,
-  WS_OPCODE,
-  WS_CLOSE_CODE,
-  WS_MAX_CONTROL_PAYLOAD,
-  DEFAULT_WS_BACKPRESSURE_LIMIT,
-  DEFAULT_WS_MAX_PAYLOAD_LENGTH,
-  DEFAULT_WS_IDLE_TIMEOUT_SECONDS,
-  DEFAULT_WS_MAX_FRAGMENTS,
-  FRAME_INCOMPLETE,
+  ...require('./lib/constants.js'),
   WebSocketProtocolError,
   WebSocketPayloadTooLargeError,
   computeAcceptKey,
