@@ -252,6 +252,7 @@ const TABLE_HEAD = 4;
 const TABLE_EVENTS = 1024;
 const TABLE_LENGTH = TABLE_HEAD + 4 * TABLE_EVENTS;
 const OWNED = 0x100;
+const ASCII = 0x200;
 const FLAG_ERROR = 1;
 const FLAG_MORE = 2;
 let sharedTable = new Uint32Array(TABLE_LENGTH);
@@ -268,6 +269,11 @@ const decodeText =
   typeof Buffer.prototype.utf8Slice === 'function'
     ? (buf, start, end) => buf.utf8Slice(start, end)
     : (buf, start, end) => buf.toString('utf8', start, end);
+// ASCII text (the binding flags it) becomes a string by a plain copy.
+const decodeAscii =
+  typeof Buffer.prototype.latin1Slice === 'function'
+    ? (buf, start, end) => buf.latin1Slice(start, end)
+    : decodeText;
 
 function toBytes(chunk) {
   if (chunk instanceof Uint8Array) return chunk;
@@ -388,7 +394,10 @@ class FrameSink {
     const end = start + length;
     switch (kind & 0xff) {
       case 0x1:
-        this.#events.onMessage({ data: decodeText(source, start, end), isBinary: false });
+        this.#events.onMessage({
+          data: (kind & ASCII) !== 0 ? decodeAscii(source, start, end) : decodeText(source, start, end),
+          isBinary: false,
+        });
         break;
       case 0x2:
         this.#events.onMessage({
