@@ -59,12 +59,16 @@ python2_ready() {
 }
 
 # The first non-security Debian mirror of the system's apt sources (deb822 or one-line format).
+# Reads its whole input (no early exit that would SIGPIPE the readers under pipefail) and prints
+# exactly one line.
 debian_mirror() {
-  {
+  local found
+  found=$({
     sed -n 's/^URIs:[[:space:]]*//p' /etc/apt/sources.list.d/*.sources 2>/dev/null | tr ' ' '\n'
     awk '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i !~ /^\[/ && $i !~ /\]$/) { print $i; break } }' \
       /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null
-  } | grep -v -- '-security' | grep -m1 . || echo http://deb.debian.org/debian
+  } | awk 'NF && $0 !~ /-security/ && !seen { print; seen = 1 }') || true
+  echo "${found:-http://deb.debian.org/debian}"
 }
 
 if ! python2_ready; then
