@@ -175,17 +175,76 @@ describe('ctx', () => {
   });
 
   test('builds the Request only when a handler reads it, and the same one each time', { timeout: 10_000 }, async (t) => {
+    // Count constructions of the real Request: the wiring builds it with the global constructor.
+    const RealRequest = globalThis.Request;
+    let built = 0;
+    globalThis.Request = class CountingRequest extends RealRequest {
+      constructor(...args) {
+        super(...args);
+        built++;
+      }
+    };
+    t.after(() => {
+      globalThis.Request = RealRequest;
+    });
+    const log = eventLog();
+    const app = new App();
+    app.ws('/unread', {
+      beforeUpgrade(request, ctx) {
+        log.push('before', request instanceof RealRequest, ctx.request === request, built);
+      },
+      open() {
+        log.push('open', built);
+      },
+    });
+    app.ws('/read', {
+      beforeUpgrade(request) {
+        log.push('read', request.headers.get('x-token'), request.method, built);
+      },
+      open(conn, ctx) {
+        log.push('again', ctx.request === ctx.request, ctx.request.url, ctx.request.headers.get('x-token'), built);
+      },
+    });
+    const server = await startServer(t, app);
+    await connect(t, `ws://127.0.0.1:${server.port}/unread`);
+    assert.deepEqual(await log.wait('before'), [true, true, 0]);
+    assert.deepEqual(await log.wait('open'), [0]);
+    await connect(t, `ws://127.0.0.1:${server.port}/read?x=1`, [], { headers: { 'X-Token': 'abc' } });
+    assert.deepEqual(await log.wait('read'), ['abc', 'GET', 1]);
+    assert.deepEqual(await log.wait('again'), [true, `http://127.0.0.1:${server.port}/read?x=1`, 'abc', 1]);
+  });
+
+  test('the request behaves as the real one: methods, clone(), and a new Request from its clone', { timeout: 10_000 }, async (t) => {
     const log = eventLog();
     const app = new App();
     app.ws('/a', {
-      open(conn, ctx) {
-        log.push('open', ctx.request === ctx.request, ctx.request.url);
+      async beforeUpgrade(request) {
+        const copy = request.clone();
+        const rebuilt = new Request(copy, { headers: { 'x-extra': '1' } });
+        log.push(
+          'before',
+          request.constructor === Request,
+          copy instanceof Request,
+          rebuilt.url,
+          rebuilt.headers.get('x-extra'),
+          request.signal instanceof AbortSignal,
+          request.clone === request.clone,
+          await request.text(),
+          'headers' in request,
+        );
       },
     });
     const server = await startServer(t, app);
     await connect(t, `ws://127.0.0.1:${server.port}/a`);
-    const [same, url] = await log.wait('open');
-    assert.equal(same, true);
-    assert.equal(url, `http://127.0.0.1:${server.port}/a`);
+    assert.deepEqual(await log.wait('before'), [
+      true,
+      true,
+      `http://127.0.0.1:${server.port}/a`,
+      '1',
+      true,
+      true,
+      '',
+      true,
+    ]);
   });
 });
