@@ -29,6 +29,54 @@ function echoApp(extra = {}) {
 }
 
 describe('sending and receiving', () => {
+  // Small frames of every connection are staged in one shared slab of 32 KiB that only moves
+  // forward. These cross its boundaries at every offset the sizes give.
+  test('300 handshakes in a row (over two slabs of 101 responses alone) are each answered in full', { timeout: 30_000 }, async (t) => {
+    const server = await startServer(t, echoApp());
+    for (let i = 0; i < 300; i++) {
+      const client = await RawClient.upgrade(t, server.port, '/echo');
+      client.socket.destroy();
+    }
+  });
+
+  test('frames of every size up to 5 KiB, sent to interleaved connections in one tick, arrive whole and in order', { timeout: 30_000 }, async (t) => {
+    const conns = [];
+    const app = new App().ws('/fan', {
+      open(conn) {
+        conns.push(conn);
+      },
+      message(conn, data) {
+        if (data !== 'go') return;
+        // One tick: every size from 0 to 5,120 bytes, each to every connection in turn, so that
+        // each connection's region is cut by the others' and by the slab's end.
+        for (let size = 0; size <= 5120; size += 7) {
+          const payload = Buffer.alloc(size, size & 0xff);
+          for (const c of conns) c.send(size % 2 === 0 ? payload : payload.toString('latin1'), { binary: size % 2 === 0 });
+        }
+      },
+    });
+    const server = await startServer(t, app);
+    const clients = [];
+    for (let i = 0; i < 3; i++) clients.push(await connect(t, `ws://127.0.0.1:${server.port}/fan`));
+    await until(() => conns.length === 3);
+    const received = clients.map((ws) => {
+      const got = [];
+      ws.on('message', (data, isBinary) => got.push({ data: Buffer.from(data), isBinary }));
+      return got;
+    });
+    clients[0].send('go');
+    const expected = Math.floor(5120 / 7) + 1;
+    await until(() => received.every((got) => got.length === expected));
+    for (const got of received) {
+      got.forEach(({ data, isBinary }, i) => {
+        const size = i * 7;
+        assert.equal(isBinary, size % 2 === 0, `message ${i}`);
+        if (isBinary) assert.ok(data.equals(Buffer.alloc(size, size & 0xff)), `message ${i} of ${size} bytes`);
+        else assert.equal(data.toString(), Buffer.alloc(size, size & 0xff).toString('latin1'), `message ${i}`);
+      });
+    }
+  });
+
   test('echoes text as text and binary as binary', T, async (t) => {
     const server = await startServer(t, echoApp());
     const ws = await connect(t, `ws://127.0.0.1:${server.port}/echo`);
