@@ -26,7 +26,7 @@ echo "bun $("$BUN" --version), $("$DENO" --version | head -n 1)"
 
 # The primitives suites (node:test based). Bun resolves the `ws` package to its built-in `ws`,
 # which has no lib/receiver.js, so the differential suite against ws's Receiver runs on Deno only.
-PRIMITIVES=(constants errors module handshake origin frame close send-payload sink)
+PRIMITIVES=(constants errors module handshake origin frame close send-payload sink sink-text)
 files() { for name in "$@"; do printf '__test__/%s.test.mjs\n' "$name"; done; }
 
 step "primitives under bun test"
@@ -36,6 +36,13 @@ timeout 600 "$BUN" test "${BUN_FILES[@]}"
 step "primitives under deno test"
 mapfile -t DENO_FILES < <(files "${PRIMITIVES[@]}" differential)
 NO_COLOR=1 timeout 600 "$DENO" test -A --quiet "${DENO_FILES[@]}"
+
+# Text decoding both ways on each (see NATIVE_UTF16 in index.js): the runs above took the default.
+for forced in 1 0; do
+  step "text decoding with DALOY_WS_NATIVE_UTF16=$forced under bun and deno"
+  DALOY_WS_NATIVE_UTF16=$forced timeout 300 "$BUN" test __test__/sink-text.test.mjs __test__/sink.test.mjs
+  DALOY_WS_NATIVE_UTF16=$forced NO_COLOR=1 timeout 300 "$DENO" test -A --quiet __test__/sink-text.test.mjs __test__/sink.test.mjs
+done
 
 # bun-node: the Node wiring (serve of daloy-ws-native/node forced onto node:http) on Bun, the
 # path of an application that attaches to a node:http server there.

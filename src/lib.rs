@@ -14,6 +14,7 @@ pub mod header;
 pub mod mask;
 pub mod opcode;
 pub mod sink;
+pub mod utf16;
 pub mod utf8;
 
 #[cfg(feature = "napi")]
