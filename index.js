@@ -366,7 +366,7 @@ class FrameSink {
     const table = pushDepth === 0 ? sharedTable : new Uint32Array(TABLE_LENGTH);
     pushDepth++;
     try {
-      const owned = this.#native.push(bytes, slab, base, table);
+      const owned = binding.sinkPush(this.#native, bytes, slab, base, table);
       arenaOffset = base + table[1];
       this.#buffered = table[3];
       this.#run(table, 0, slab, owned, table[2]);
