@@ -68,6 +68,22 @@ function headerLength(length) {
 
 function noop() {}
 
+// The connection of a socket, for the socket listeners, which are shared by all connections (an
+// idle connection holds no closure of its own).
+const kConnection = Symbol('daloy-ws-native.connection');
+
+// The options of one connection's FrameSink and the receiver of its events: one small object per
+// connection instead of a closure per callback. The methods are installed by WebSocketConnection's
+// static block, where its private methods are in reach.
+class SinkEvents {
+  constructor(conn, options) {
+    this.conn = conn;
+    this.requireMask = true;
+    this.maxPayloadLength = options.maxPayloadLength;
+    this.maxFragments = options.maxFragments;
+  }
+}
+
 /** The server side of one WebSocket connection; handlers receive it as `conn`. */
 class WebSocketConnection {
   /** Free slot for the application's per-connection state. */
@@ -116,17 +132,24 @@ class WebSocketConnection {
     this.#idleMs = options.idleTimeout * 1000;
     this.#backpressureLimit = options.backpressureLimit;
     this.#closeOnBackpressure = options.closeOnBackpressureLimit;
-    this.#onMessageRejected = (err) => this.#handlerFailed('message', err);
-    this.#sink = new FrameSink({
-      requireMask: true,
-      maxPayloadLength: options.maxPayloadLength,
-      maxFragments: options.maxFragments,
-      onMessage: (event) => this.#onMessage(event),
-      onPing: (payload) => this.#onPing(payload),
-      onPong: noop,
-      onClose: (code, reason) => this.#onPeerClose(code, reason),
-      onProtocolError: (err) => this.#onProtocolError(err),
-    });
+    this.#sink = new FrameSink(new SinkEvents(this, options));
+  }
+
+  static {
+    const events = SinkEvents.prototype;
+    events.onMessage = function onMessage(event) {
+      this.conn.#onMessage(event);
+    };
+    events.onPing = function onPing(payload) {
+      this.conn.#onPing(payload);
+    };
+    events.onPong = noop;
+    events.onClose = function onClose(code, reason) {
+      this.conn.#onPeerClose(code, reason);
+    };
+    events.onProtocolError = function onProtocolError(err) {
+      this.conn.#onProtocolError(err);
+    };
   }
 
   /** WHATWG ready state: OPEN (1), CLOSING (2) once a CLOSE was sent, CLOSED (3). */
@@ -241,13 +264,35 @@ class WebSocketConnection {
 
   #listen() {
     const socket = this.#socket;
-    socket.on('data', (chunk) => this.#onData(chunk));
-    socket.on('end', () => this.#onEnd());
-    socket.on('close', () => this.#onSocketClose());
-    socket.on('error', (err) => this.#onSocketError(err));
-    socket.on('drain', () => this.#onDrain());
+    socket[kConnection] = this;
+    socket.on('data', WebSocketConnection.#socketData);
+    socket.on('end', WebSocketConnection.#socketEnd);
+    socket.on('close', WebSocketConnection.#socketClose);
+    socket.on('error', WebSocketConnection.#socketError);
+    socket.on('drain', WebSocketConnection.#socketDrain);
     // A socket paused while an async beforeUpgrade held its bytes would otherwise stay paused.
     socket.resume();
+  }
+
+  // Socket listeners: `this` is the socket.
+  static #socketData(chunk) {
+    this[kConnection].#onData(chunk);
+  }
+
+  static #socketEnd() {
+    this[kConnection].#onEnd();
+  }
+
+  static #socketClose() {
+    this[kConnection].#onSocketClose();
+  }
+
+  static #socketError(err) {
+    this[kConnection].#onSocketError(err);
+  }
+
+  static #socketDrain() {
+    this[kConnection].#onDrain();
   }
 
   #onData(chunk) {
@@ -270,7 +315,11 @@ class WebSocketConnection {
     if (isBinary && this.#binaryType === 'arraybuffer') data = toArrayBuffer(data);
     try {
       const result = handler.message(this, data, isBinary);
-      if (result !== undefined && isThenable(result)) result.then(undefined, this.#onMessageRejected);
+      if (result !== undefined && isThenable(result)) {
+        // One rejection handler per connection, made when a message handler first returns a promise.
+        this.#onMessageRejected ??= (err) => this.#handlerFailed('message', err);
+        result.then(undefined, this.#onMessageRejected);
+      }
     } catch (err) {
       this.#handlerFailed('message', err);
     }
