@@ -285,6 +285,9 @@ for (const [cell, title] of Object.entries(CELLS)) {
   p();
 }
 
+p('Where a target is missed, `bench/README.md` ("End to end: what stands in the way") has the profile');
+p('that shows why and what was tried.');
+p();
 p('## How to run');
 p();
 p('```');
