@@ -103,7 +103,7 @@ class WebSocketConnection {
   #corked = false;
   // Bytes corked since the last flush; they are not backpressure yet.
   #tickBytes = 0;
-  // This tick's staged frames: outSlab-like buffer #outBuf, bytes [#outStart, #outEnd); -1: none.
+  // This tick's staged frames: bytes [#outStart, #outEnd) of the slab #outBuf (#outStart -1: none).
   #outBuf = null;
   #outStart = -1;
   #outEnd = 0;
