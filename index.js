@@ -14,6 +14,7 @@ const {
   FRAME_INCOMPLETE,
 } = require('./lib/constants.js');
 const { WebSocketProtocolError, WebSocketPayloadTooLargeError, fromNative } = require('./lib/errors.js');
+const { frameHeaderLength, writeFrameHeader } = require('./lib/frame-header.js');
 
 const EMPTY = new Uint8Array(0);
 
@@ -174,8 +175,7 @@ function encodeFrame(opts) {
       closeCode: 1002,
     });
   }
-  const extended = length >= 65536 ? 8 : length > 125 ? 2 : 0;
-  const headerLength = 2 + extended + (masked ? 4 : 0);
+  const headerLength = frameHeaderLength(length) + (masked ? 4 : 0);
   const total = headerLength + length;
   // Every byte is written below, so nothing is zero-filled. Up to 64 bytes a typed array lives on
   // the engine's heap (the cheapest allocation); to 4 KiB Node's Buffer pool serves the frame (a
@@ -186,26 +186,8 @@ function encodeFrame(opts) {
     if (binding.encodeFrameInto(out, fin, opcode, payload, key) < 0) throw fromNative(binding.takeError());
     return out;
   }
-  out[0] = (fin ? 0x80 : 0) | opcode;
-  out[1] = (masked ? 0x80 : 0) | (extended === 0 ? length : extended === 2 ? 126 : 127);
-  if (extended === 2) {
-    out[2] = length >>> 8;
-    out[3] = length & 0xff;
-  } else if (extended === 8) {
-    // 64-bit big-endian length; a typed array's length is below 2^53.
-    const high = Math.floor(length / 0x100000000);
-    const low = length >>> 0;
-    out[2] = 0;
-    out[3] = (high >>> 16) & 0xff;
-    out[4] = (high >>> 8) & 0xff;
-    out[5] = high & 0xff;
-    out[6] = low >>> 24;
-    out[7] = (low >>> 16) & 0xff;
-    out[8] = (low >>> 8) & 0xff;
-    out[9] = low & 0xff;
-  }
+  const at = writeFrameHeader(out, 0, fin, opcode, masked, length);
   if (masked) {
-    const at = 2 + extended;
     out[at] = key >>> 24;
     out[at + 1] = (key >>> 16) & 0xff;
     out[at + 2] = (key >>> 8) & 0xff;

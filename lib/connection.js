@@ -13,6 +13,7 @@
 const { Buffer } = require('node:buffer');
 const { WS_READY_STATE, WS_OPCODE, WS_CLOSE_CODE } = require('./constants.js');
 const { FrameSink, encodeClosePayload } = require('../index.js');
+const { frameHeaderLength, writeFrameHeader } = require('./frame-header.js');
 const { log } = require('./logger.js');
 const { bytesOf, controlPayload, toArrayBuffer, closeReason } = require('./payload.js');
 const { isThenable, logHandlerFailure, callErrorHandler } = require('./handler-calls.js');
@@ -42,29 +43,6 @@ const utf8Write =
 // Frames from this payload size on are flushed at once instead of at the end of the tick.
 const FLUSH_FRAME = 64 * 1024;
 const EMPTY = Buffer.alloc(0);
-
-/** Writes a FIN frame header for `length` payload bytes at `buf[at..]`; returns its size. */
-function writeHeader(buf, at, opcode, length) {
-  buf[at] = 0x80 | opcode;
-  if (length < 126) {
-    buf[at + 1] = length;
-    return 2;
-  }
-  if (length < 65536) {
-    buf[at + 1] = 126;
-    buf[at + 2] = length >>> 8;
-    buf[at + 3] = length & 0xff;
-    return 4;
-  }
-  buf[at + 1] = 127;
-  buf.writeUInt32BE(Math.floor(length / 0x100000000), at + 2);
-  buf.writeUInt32BE(length >>> 0, at + 6);
-  return 10;
-}
-
-function headerLength(length) {
-  return length < 126 ? 2 : length < 65536 ? 4 : 10;
-}
 
 function noop() {}
 
@@ -525,11 +503,11 @@ class WebSocketConnection {
   #frame(opcode, payload, length, isString) {
     if (this.#ended) return;
     if (length < 0) length = payload.length;
-    const at = headerLength(length);
+    const at = frameHeaderLength(length);
     if (length <= SMALL_FRAME) {
       const offset = this.#stage(at + length);
       const slab = outSlab;
-      writeHeader(slab, offset, opcode, length);
+      writeFrameHeader(slab, offset, true, opcode, false, length);
       if (isString) utf8Write(slab, payload, offset + at, length);
       else slab.set(payload, offset + at);
       return;
@@ -539,7 +517,7 @@ class WebSocketConnection {
     if (!this.#corked) this.#cork();
     const socket = this.#socket;
     const header = Buffer.allocUnsafe(at);
-    writeHeader(header, 0, opcode, length);
+    writeFrameHeader(header, 0, true, opcode, false, length);
     socket.write(header);
     const flushed = isString ? socket.write(payload, 'utf8') : socket.write(payload);
     // A large frame goes to the kernel now, with whatever was corked before it: holding it to

@@ -164,43 +164,37 @@ impl NativeFrameSink {
       let payload = std::mem::replace(&mut event.payload, Payload::Arena { start: 0, len: 0 });
       let ascii = self.ascii.get(index).copied().unwrap_or(false);
       let as_string = self.utf16_text && kind == EventKind::Text && !ascii;
+      // A payload outside the arena, or text made a string here, is an entry of the returned array.
+      let owned_flag = OWNED_FLAG | if as_string { STRING_FLAG } else { 0 };
       let (flag, start, len) = match payload {
         Payload::Arena { start, len } => {
-          let bytes = start.checked_add(len).and_then(|end| arena.get(start..end));
-          match bytes {
-            Some(bytes) if as_string && len >= UTF16_MIN => {
-              let text = utf16_string(env, bytes, &mut self.units)?;
-              (OWNED_FLAG | STRING_FLAG, owned.add(text)?, len as u32)
-            }
-            _ => (0, self.arena_base + start as u32, len as u32),
+          let text = start.checked_add(len).and_then(|end| arena.get(start..end)).filter(|_| as_string && len >= UTF16_MIN);
+          match text {
+            Some(bytes) => (owned_flag, owned.add(utf16_string(env, bytes, &mut self.units)?)?, len as u32),
+            None => (0, self.arena_base + start as u32, len as u32),
           }
         }
         Payload::Owned(bytes) => {
           let len = bytes.len() as u32;
-          if as_string {
-            let text = utf16_string(env, &bytes, &mut self.units)?;
-            (OWNED_FLAG | STRING_FLAG, owned.add(text)?, len)
+          let value = if as_string {
+            utf16_string(env, &bytes, &mut self.units)?
           } else {
-            let buffer = hand_over(env, bytes)?;
-            (OWNED_FLAG, owned.add(unknown_of(env, buffer)?)?, len)
-          }
+            unknown_of(env, hand_over(env, bytes)?)?
+          };
+          (owned_flag, owned.add(value)?, len)
         }
         Payload::Dest { len } => {
           let Some(buffer) = self.dest.take() else {
             return Err(Error::new(Status::GenericFailure, "message completed without its buffer"));
           };
-          if as_string {
-            let text = utf16_string(env, buffer.get(..len).unwrap_or(&[]), &mut self.units)?;
-            (OWNED_FLAG | STRING_FLAG, owned.add(text)?, len as u32)
+          let value = if as_string {
+            utf16_string(env, buffer.get(..len).unwrap_or(&[]), &mut self.units)?
           } else {
             // SAFETY: `env` is the live environment of this call; the value comes from the buffer's
             // own reference, which `to_napi_value` releases.
-            let value = unsafe {
-              let value = Buffer::to_napi_value(env.raw(), buffer)?;
-              Unknown::from_napi_value(env.raw(), value)?
-            };
-            (OWNED_FLAG, owned.add(value)?, len as u32)
-          }
+            unsafe { Unknown::from_napi_value(env.raw(), Buffer::to_napi_value(env.raw(), buffer)?)? }
+          };
+          (owned_flag, owned.add(value)?, len as u32)
         }
       };
       let ascii_flag = if ascii { ASCII_FLAG } else { 0 };
