@@ -939,12 +939,19 @@ fn assembles_a_large_single_frame_message_in_the_callers_dest() {
     let mut arena = vec![0u8; 4096];
 
     let outcome = sink.push_into(first, &mut arena, &mut [], &mut events);
-    assert_eq!(outcome.want_dest, big.len(), "the length of the message is asked for");
+    assert_eq!(
+        outcome.want_dest,
+        big.len(),
+        "the length of the message is asked for"
+    );
     assert!(events.is_empty());
 
     let mut dest = vec![0u8; big.len()];
     let outcome = sink.push_into(second, &mut arena, &mut dest, &mut events);
-    assert_eq!(outcome.want_dest, 0, "asked once, then assembled in the dest");
+    assert_eq!(
+        outcome.want_dest, 0,
+        "asked once, then assembled in the dest"
+    );
     // A 16-bit length and a masking key: an 8-byte header.
     assert_eq!(sink.buffered_len(), first.len() + second.len() - 8);
 

@@ -1,6 +1,6 @@
 use napi::bindgen_prelude::{
-  Array, Buffer, BufferSlice, Error, FromNapiValue, JsObjectValue, JsValue, Object, Result, Status, ToNapiValue,
-  Uint32ArraySlice, Unknown,
+    Array, Buffer, BufferSlice, Error, FromNapiValue, JsObjectValue, JsValue, Object, Result,
+    Status, ToNapiValue, Uint32ArraySlice, Unknown,
 };
 use napi::{sys, Env};
 use napi_derive::napi;
@@ -27,14 +27,14 @@ const STRING_FLAG: u32 = 0x400;
 const UTF16_MIN: usize = 16;
 
 fn kind_code(kind: EventKind) -> u32 {
-  // The RFC 6455 opcodes, so JavaScript can switch on `WS_OPCODE`.
-  match kind {
-    EventKind::Text => 0x1,
-    EventKind::Binary => 0x2,
-    EventKind::Close => 0x8,
-    EventKind::Ping => 0x9,
-    EventKind::Pong => 0xa,
-  }
+    // The RFC 6455 opcodes, so JavaScript can switch on `WS_OPCODE`.
+    match kind {
+        EventKind::Text => 0x1,
+        EventKind::Binary => 0x2,
+        EventKind::Close => 0x8,
+        EventKind::Ping => 0x9,
+        EventKind::Pong => 0xa,
+    }
 }
 
 /// Flag in `table[2]`: the batch ended with a protocol error (see `takeError`).
@@ -46,226 +46,269 @@ const FLAG_MORE: u32 = 2;
 /// between JavaScript and Rust: events go to a `Uint32Array` table, payloads to a JavaScript arena.
 #[napi]
 pub struct NativeFrameSink {
-  inner: FrameSink,
-  /// Events of the last push; `cursor` is the first one not yet written to a table.
-  events: Vec<Event>,
-  /// Per event of `events`: a text payload that is all ASCII.
-  ascii: Vec<bool>,
-  cursor: usize,
-  /// Where the last push's arena started in the JavaScript buffer: table offsets are absolute.
-  arena_base: u32,
-  error: Option<ProtocolError>,
-  /// A JavaScript buffer a large message is being assembled in (`PushOutcome::want_dest`): held
-  /// by a reference until the message is handed over.
-  dest: Option<Buffer>,
-  /// Whether non-ASCII text becomes a string here, through UTF-16 (see `crate::utf16`).
-  utf16_text: bool,
-  /// Reused UTF-16 buffer for that.
-  units: Vec<u16>,
+    inner: FrameSink,
+    /// Events of the last push; `cursor` is the first one not yet written to a table.
+    events: Vec<Event>,
+    /// Per event of `events`: a text payload that is all ASCII.
+    ascii: Vec<bool>,
+    cursor: usize,
+    /// Where the last push's arena started in the JavaScript buffer: table offsets are absolute.
+    arena_base: u32,
+    error: Option<ProtocolError>,
+    /// A JavaScript buffer a large message is being assembled in (`PushOutcome::want_dest`): held
+    /// by a reference until the message is handed over.
+    dest: Option<Buffer>,
+    /// Whether non-ASCII text becomes a string here, through UTF-16 (see `crate::utf16`).
+    utf16_text: bool,
+    /// Reused UTF-16 buffer for that.
+    units: Vec<u16>,
 }
 
 #[napi]
 impl NativeFrameSink {
-  /// `max_payload_length`: negative, NaN or infinite means no limit.
-  #[napi(constructor)]
-  /// `utf16_text`: build non-ASCII text messages into strings here, where the engine decodes UTF-8
-  /// slowly (V8 before 13), instead of leaving the decoding to JavaScript.
-  pub fn new(require_mask: bool, max_payload_length: f64, max_fragments: u32, utf16_text: Option<bool>) -> Self {
-    let opts = SinkOptions {
-      require_mask,
-      max_payload_length: payload_limit(max_payload_length).unwrap_or(u64::MAX),
-      max_fragments,
-    };
-    NativeFrameSink {
-      inner: FrameSink::new(opts),
-      events: Vec::new(),
-      ascii: Vec::new(),
-      cursor: 0,
-      arena_base: 0,
-      error: None,
-      dest: None,
-      utf16_text: utf16_text.unwrap_or(false),
-      units: Vec::new(),
-    }
-  }
-
-  /// Decodes `chunk`. Writes the batch into `table` (head: event count, arena bytes used, flags,
-  /// bytes buffered; then four words per event), payloads into `arena` (the JavaScript arena from
-  /// `arena_offset` on) where they fit, and returns the values that are not in the arena (or
-  /// `None`): payloads that did not fit, as Buffers handed over without a copy, and text built into
-  /// strings here (`STRING_FLAG`). After an error or a CLOSE the sink ignores all input. Called by
-  /// `sinkPush` (see `sink_push`), the one crossing per socket read.
-  fn push<'env>(
-    &mut self,
-    env: &'env Env,
-    chunk: &[u8],
-    arena: &mut [u8],
-    arena_offset: u32,
-    table: &mut [u32],
-  ) -> Result<Option<Array<'env>>> {
-    if table.len() < TABLE_HEAD + EVENT_WORDS {
-      return Err(Error::new(Status::InvalidArg, "event table too small"));
-    }
-    self.events.clear();
-    self.cursor = 0;
-    self.arena_base = arena_offset;
-    let dest: &mut [u8] = match self.dest.as_mut() {
-      Some(buffer) => buffer,
-      None => &mut [],
-    };
-    let outcome = self.inner.push_into(chunk, arena, dest, &mut self.events);
-    self.ascii.clear();
-    for event in &self.events {
-      // The payload was just written: checking it while it is in cache costs little.
-      let ascii = event.kind == EventKind::Text && event.payload.bytes_in(arena, dest).is_ascii();
-      self.ascii.push(ascii);
-    }
-    self.error = outcome.error;
-    table[1] = outcome.arena_used as u32;
-    table[3] = u32::try_from(self.inner.buffered_len()).unwrap_or(u32::MAX);
-    let owned = self.write_batch(env, table, arena)?;
-    if outcome.want_dest > 0 && self.dest.is_none() {
-      self.dest = Some(engine_buffer(env, outcome.want_dest)?);
-    }
-    Ok(owned)
-  }
-
-  /// Writes the events of the last push that did not fit in the table (after `FLAG_MORE`).
-  #[napi]
-  pub fn next<'env>(&mut self, env: &'env Env, mut table: Uint32ArraySlice) -> Result<Option<Array<'env>>> {
-    // SAFETY: as in `push`.
-    let table = unsafe { table.as_mut() };
-    if table.len() < TABLE_HEAD + EVENT_WORDS {
-      return Err(Error::new(Status::InvalidArg, "event table too small"));
-    }
-    table[1] = 0;
-    table[3] = u32::try_from(self.inner.buffered_len()).unwrap_or(u32::MAX);
-    // The arena of the push is not at hand: text in it is left to JavaScript to decode.
-    self.write_batch(env, table, &[])
-  }
-
-  /// The error that ended the last batch, once.
-  #[napi]
-  pub fn take_error(&mut self) -> Option<ErrorRecord> {
-    self.error.take().map(|err| ErrorRecord::from(&err))
-  }
-
-  /// `arena`: the arena of the push whose events these are, or empty when it is not at hand.
-  fn write_batch<'env>(&mut self, env: &'env Env, table: &mut [u32], arena: &[u8]) -> Result<Option<Array<'env>>> {
-    let capacity = (table.len() - TABLE_HEAD) / EVENT_WORDS;
-    let end = self.events.len().min(self.cursor + capacity);
-    let mut owned = Owned { env, list: None, len: 0 };
-    for i in 0..end - self.cursor {
-      let index = self.cursor + i;
-      let slot = TABLE_HEAD + i * EVENT_WORDS;
-      let event = &mut self.events[index];
-      let kind = event.kind;
-      let close_code = event.close_code;
-      let payload = std::mem::replace(&mut event.payload, Payload::Arena { start: 0, len: 0 });
-      let ascii = self.ascii.get(index).copied().unwrap_or(false);
-      let as_string = self.utf16_text && kind == EventKind::Text && !ascii;
-      // A payload outside the arena, or text made a string here, is an entry of the returned array.
-      let owned_flag = OWNED_FLAG | if as_string { STRING_FLAG } else { 0 };
-      let (flag, start, len) = match payload {
-        Payload::Arena { start, len } => {
-          let text = start.checked_add(len).and_then(|end| arena.get(start..end)).filter(|_| as_string && len >= UTF16_MIN);
-          match text {
-            Some(bytes) => (owned_flag, owned.add(utf16_string(env, bytes, &mut self.units)?)?, len as u32),
-            None => (0, self.arena_base + start as u32, len as u32),
-          }
+    /// `max_payload_length`: negative, NaN or infinite means no limit.
+    #[napi(constructor)]
+    /// `utf16_text`: build non-ASCII text messages into strings here, where the engine decodes UTF-8
+    /// slowly (V8 before 13), instead of leaving the decoding to JavaScript.
+    pub fn new(
+        require_mask: bool,
+        max_payload_length: f64,
+        max_fragments: u32,
+        utf16_text: Option<bool>,
+    ) -> Self {
+        let opts = SinkOptions {
+            require_mask,
+            max_payload_length: payload_limit(max_payload_length).unwrap_or(u64::MAX),
+            max_fragments,
+        };
+        NativeFrameSink {
+            inner: FrameSink::new(opts),
+            events: Vec::new(),
+            ascii: Vec::new(),
+            cursor: 0,
+            arena_base: 0,
+            error: None,
+            dest: None,
+            utf16_text: utf16_text.unwrap_or(false),
+            units: Vec::new(),
         }
-        Payload::Owned(bytes) => {
-          let len = bytes.len() as u32;
-          let value = if as_string {
-            utf16_string(env, &bytes, &mut self.units)?
-          } else {
-            unknown_of(env, hand_over(env, bytes)?)?
-          };
-          (owned_flag, owned.add(value)?, len)
-        }
-        Payload::Dest { len } => {
-          let Some(buffer) = self.dest.take() else {
-            return Err(Error::new(Status::GenericFailure, "message completed without its buffer"));
-          };
-          let value = if as_string {
-            utf16_string(env, buffer.get(..len).unwrap_or(&[]), &mut self.units)?
-          } else {
-            // SAFETY: `env` is the live environment of this call; the value comes from the buffer's
-            // own reference, which `to_napi_value` releases.
-            unsafe { Unknown::from_napi_value(env.raw(), Buffer::to_napi_value(env.raw(), buffer)?)? }
-          };
-          (owned_flag, owned.add(value)?, len as u32)
-        }
-      };
-      let ascii_flag = if ascii { ASCII_FLAG } else { 0 };
-      table[slot] = kind_code(kind) | flag | ascii_flag;
-      table[slot + 1] = start;
-      table[slot + 2] = len;
-      table[slot + 3] = u32::from(close_code);
     }
-    table[0] = (end - self.cursor) as u32;
-    self.cursor = end;
-    table[2] = if end < self.events.len() {
-      FLAG_MORE
-    } else if self.error.is_some() {
-      FLAG_ERROR
-    } else {
-      0
-    };
-    Ok(owned.list)
-  }
+
+    /// Decodes `chunk`. Writes the batch into `table` (head: event count, arena bytes used, flags,
+    /// bytes buffered; then four words per event), payloads into `arena` (the JavaScript arena from
+    /// `arena_offset` on) where they fit, and returns the values that are not in the arena (or
+    /// `None`): payloads that did not fit, as Buffers handed over without a copy, and text built into
+    /// strings here (`STRING_FLAG`). After an error or a CLOSE the sink ignores all input. Called by
+    /// `sinkPush` (see `sink_push`), the one crossing per socket read.
+    fn push<'env>(
+        &mut self,
+        env: &'env Env,
+        chunk: &[u8],
+        arena: &mut [u8],
+        arena_offset: u32,
+        table: &mut [u32],
+    ) -> Result<Option<Array<'env>>> {
+        if table.len() < TABLE_HEAD + EVENT_WORDS {
+            return Err(Error::new(Status::InvalidArg, "event table too small"));
+        }
+        self.events.clear();
+        self.cursor = 0;
+        self.arena_base = arena_offset;
+        let dest: &mut [u8] = match self.dest.as_mut() {
+            Some(buffer) => buffer,
+            None => &mut [],
+        };
+        let outcome = self.inner.push_into(chunk, arena, dest, &mut self.events);
+        self.ascii.clear();
+        for event in &self.events {
+            // The payload was just written: checking it while it is in cache costs little.
+            let ascii =
+                event.kind == EventKind::Text && event.payload.bytes_in(arena, dest).is_ascii();
+            self.ascii.push(ascii);
+        }
+        self.error = outcome.error;
+        table[1] = outcome.arena_used as u32;
+        table[3] = u32::try_from(self.inner.buffered_len()).unwrap_or(u32::MAX);
+        let owned = self.write_batch(env, table, arena)?;
+        if outcome.want_dest > 0 && self.dest.is_none() {
+            self.dest = Some(engine_buffer(env, outcome.want_dest)?);
+        }
+        Ok(owned)
+    }
+
+    /// Writes the events of the last push that did not fit in the table (after `FLAG_MORE`).
+    #[napi]
+    pub fn next<'env>(
+        &mut self,
+        env: &'env Env,
+        mut table: Uint32ArraySlice,
+    ) -> Result<Option<Array<'env>>> {
+        // SAFETY: as in `push`.
+        let table = unsafe { table.as_mut() };
+        if table.len() < TABLE_HEAD + EVENT_WORDS {
+            return Err(Error::new(Status::InvalidArg, "event table too small"));
+        }
+        table[1] = 0;
+        table[3] = u32::try_from(self.inner.buffered_len()).unwrap_or(u32::MAX);
+        // The arena of the push is not at hand: text in it is left to JavaScript to decode.
+        self.write_batch(env, table, &[])
+    }
+
+    /// The error that ended the last batch, once.
+    #[napi]
+    pub fn take_error(&mut self) -> Option<ErrorRecord> {
+        self.error.take().map(|err| ErrorRecord::from(&err))
+    }
+
+    /// `arena`: the arena of the push whose events these are, or empty when it is not at hand.
+    fn write_batch<'env>(
+        &mut self,
+        env: &'env Env,
+        table: &mut [u32],
+        arena: &[u8],
+    ) -> Result<Option<Array<'env>>> {
+        let capacity = (table.len() - TABLE_HEAD) / EVENT_WORDS;
+        let end = self.events.len().min(self.cursor + capacity);
+        let mut owned = Owned {
+            env,
+            list: None,
+            len: 0,
+        };
+        for i in 0..end - self.cursor {
+            let index = self.cursor + i;
+            let slot = TABLE_HEAD + i * EVENT_WORDS;
+            let event = &mut self.events[index];
+            let kind = event.kind;
+            let close_code = event.close_code;
+            let payload =
+                std::mem::replace(&mut event.payload, Payload::Arena { start: 0, len: 0 });
+            let ascii = self.ascii.get(index).copied().unwrap_or(false);
+            let as_string = self.utf16_text && kind == EventKind::Text && !ascii;
+            // A payload outside the arena, or text made a string here, is an entry of the returned array.
+            let owned_flag = OWNED_FLAG | if as_string { STRING_FLAG } else { 0 };
+            let (flag, start, len) = match payload {
+                Payload::Arena { start, len } => {
+                    let text = start
+                        .checked_add(len)
+                        .and_then(|end| arena.get(start..end))
+                        .filter(|_| as_string && len >= UTF16_MIN);
+                    match text {
+                        Some(bytes) => (
+                            owned_flag,
+                            owned.add(utf16_string(env, bytes, &mut self.units)?)?,
+                            len as u32,
+                        ),
+                        None => (0, self.arena_base + start as u32, len as u32),
+                    }
+                }
+                Payload::Owned(bytes) => {
+                    let len = bytes.len() as u32;
+                    let value = if as_string {
+                        utf16_string(env, &bytes, &mut self.units)?
+                    } else {
+                        unknown_of(env, hand_over(env, bytes)?)?
+                    };
+                    (owned_flag, owned.add(value)?, len)
+                }
+                Payload::Dest { len } => {
+                    let Some(buffer) = self.dest.take() else {
+                        return Err(Error::new(
+                            Status::GenericFailure,
+                            "message completed without its buffer",
+                        ));
+                    };
+                    let value = if as_string {
+                        utf16_string(env, buffer.get(..len).unwrap_or(&[]), &mut self.units)?
+                    } else {
+                        // SAFETY: `env` is the live environment of this call; the value comes from the buffer's
+                        // own reference, which `to_napi_value` releases.
+                        unsafe {
+                            Unknown::from_napi_value(
+                                env.raw(),
+                                Buffer::to_napi_value(env.raw(), buffer)?,
+                            )?
+                        }
+                    };
+                    (owned_flag, owned.add(value)?, len as u32)
+                }
+            };
+            let ascii_flag = if ascii { ASCII_FLAG } else { 0 };
+            table[slot] = kind_code(kind) | flag | ascii_flag;
+            table[slot + 1] = start;
+            table[slot + 2] = len;
+            table[slot + 3] = u32::from(close_code);
+        }
+        table[0] = (end - self.cursor) as u32;
+        self.cursor = end;
+        table[2] = if end < self.events.len() {
+            FLAG_MORE
+        } else if self.error.is_some() {
+            FLAG_ERROR
+        } else {
+            0
+        };
+        Ok(owned.list)
+    }
 }
 
 /// The values of a batch that do not live in the arena (owned buffers, strings), in the order their
 /// events name them; the array is created on first use, as most batches have none.
 struct Owned<'env> {
-  env: &'env Env,
-  list: Option<Array<'env>>,
-  len: u32,
+    env: &'env Env,
+    list: Option<Array<'env>>,
+    len: u32,
 }
 
 impl<'env> Owned<'env> {
-  /// Appends `value`; returns its index.
-  fn add(&mut self, value: Unknown<'env>) -> Result<u32> {
-    let list = match self.list.as_mut() {
-      Some(list) => list,
-      None => self.list.insert(self.env.create_array(0)?),
-    };
-    list.set(self.len, value)?;
-    self.len += 1;
-    Ok(self.len - 1)
-  }
+    /// Appends `value`; returns its index.
+    fn add(&mut self, value: Unknown<'env>) -> Result<u32> {
+        let list = match self.list.as_mut() {
+            Some(list) => list,
+            None => self.list.insert(self.env.create_array(0)?),
+        };
+        list.set(self.len, value)?;
+        self.len += 1;
+        Ok(self.len - 1)
+    }
 }
 
 /// A handed-over buffer as a plain value for the returned array.
 fn unknown_of<'env>(env: &'env Env, buffer: BufferSlice<'env>) -> Result<Unknown<'env>> {
-  // SAFETY: `env` is the live environment of this call and the value is a live buffer of it.
-  unsafe {
-    let value = BufferSlice::to_napi_value(env.raw(), buffer)?;
-    Unknown::from_napi_value(env.raw(), value)
-  }
+    // SAFETY: `env` is the live environment of this call and the value is a live buffer of it.
+    unsafe {
+        let value = BufferSlice::to_napi_value(env.raw(), buffer)?;
+        Unknown::from_napi_value(env.raw(), value)
+    }
 }
 
 /// The string of validated UTF-8 text, created from UTF-16 (see `crate::utf16`).
 fn utf16_string<'env>(env: &'env Env, bytes: &[u8], units: &mut Vec<u16>) -> Result<Unknown<'env>> {
-  // The sink validated the text; checking again here (simdutf8, tens of GB/s) keeps this safe code.
-  let Ok(text) = simdutf8::basic::from_utf8(bytes) else {
-    return Err(Error::new(Status::GenericFailure, "text message is not UTF-8"));
-  };
-  utf8_to_utf16(text, units);
-  let mut value = std::ptr::null_mut();
-  // SAFETY: a plain N-API call on the live environment of this call; `units` outlives it and the
-  // engine copies the code units.
-  let status = unsafe { sys::napi_create_string_utf16(env.raw(), units.as_ptr(), units.len() as isize, &mut value) };
-  if status != sys::Status::napi_ok {
-    return Err(Error::new(Status::GenericFailure, "could not create a string"));
-  }
-  // A large scratch buffer does not stay allocated for good after one large message.
-  if units.capacity() > 1 << 20 {
-    *units = Vec::new();
-  }
-  // SAFETY: `value` is a string just created in this environment.
-  unsafe { Unknown::from_napi_value(env.raw(), value) }
+    // The sink validated the text; checking again here (simdutf8, tens of GB/s) keeps this safe code.
+    let Ok(text) = simdutf8::basic::from_utf8(bytes) else {
+        return Err(Error::new(
+            Status::GenericFailure,
+            "text message is not UTF-8",
+        ));
+    };
+    utf8_to_utf16(text, units);
+    let mut value = std::ptr::null_mut();
+    // SAFETY: a plain N-API call on the live environment of this call; `units` outlives it and the
+    // engine copies the code units.
+    let status = unsafe {
+        sys::napi_create_string_utf16(env.raw(), units.as_ptr(), units.len() as isize, &mut value)
+    };
+    if status != sys::Status::napi_ok {
+        return Err(Error::new(
+            Status::GenericFailure,
+            "could not create a string",
+        ));
+    }
+    // A large scratch buffer does not stay allocated for good after one large message.
+    if units.capacity() > 1 << 20 {
+        *units = Vec::new();
+    }
+    // SAFETY: `value` is a string just created in this environment.
+    unsafe { Unknown::from_napi_value(env.raw(), value) }
 }
 
 /// Exports `sinkPush(sink, chunk, arena, arenaOffset, table)`, the hot path, as a plain Node-API
@@ -274,155 +317,228 @@ fn utf16_string<'env>(env: &'env Env, bytes: &[u8], units: &mut Vec<u16>) -> Res
 /// one small frame, more than the parsing.
 #[napi(module_exports)]
 pub fn init(mut exports: Object, env: Env) -> Result<()> {
-  const NAME: &str = "sinkPush";
-  let mut func = std::ptr::null_mut();
-  // SAFETY: a plain N-API call on the live environment of module initialisation.
-  let status = unsafe {
-    sys::napi_create_function(env.raw(), NAME.as_ptr().cast(), NAME.len() as isize, Some(sink_push), std::ptr::null_mut(), &mut func)
-  };
-  if status != sys::Status::napi_ok {
-    return Err(Error::new(Status::GenericFailure, "could not create sinkPush"));
-  }
-  // SAFETY: `func` is a function just created in this environment.
-  exports.set_named_property(NAME, unsafe { Unknown::from_napi_value(env.raw(), func)? })
+    const NAME: &str = "sinkPush";
+    let mut func = std::ptr::null_mut();
+    // SAFETY: a plain N-API call on the live environment of module initialisation.
+    let status = unsafe {
+        sys::napi_create_function(
+            env.raw(),
+            NAME.as_ptr().cast(),
+            NAME.len() as isize,
+            Some(sink_push),
+            std::ptr::null_mut(),
+            &mut func,
+        )
+    };
+    if status != sys::Status::napi_ok {
+        return Err(Error::new(
+            Status::GenericFailure,
+            "could not create sinkPush",
+        ));
+    }
+    // SAFETY: `func` is a function just created in this environment.
+    exports.set_named_property(NAME, unsafe { Unknown::from_napi_value(env.raw(), func)? })
 }
 
 /// The raw callback of `sinkPush`; throws on bad arguments.
-unsafe extern "C" fn sink_push(raw_env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
-  let env = Env::from_raw(raw_env);
-  // SAFETY: called by the engine with a live environment and callback info.
-  let result = unsafe { sink_push_args(&env, info) };
-  match result {
-    Ok(value) => value,
-    Err(err) => {
-      // SAFETY: as above; the exception is pending when the callback returns.
-      unsafe { napi::JsError::from(err).throw_into(raw_env) };
-      std::ptr::null_mut()
+unsafe extern "C" fn sink_push(
+    raw_env: sys::napi_env,
+    info: sys::napi_callback_info,
+) -> sys::napi_value {
+    let env = Env::from_raw(raw_env);
+    // SAFETY: called by the engine with a live environment and callback info.
+    let result = unsafe { sink_push_args(&env, info) };
+    match result {
+        Ok(value) => value,
+        Err(err) => {
+            // SAFETY: as above; the exception is pending when the callback returns.
+            unsafe { napi::JsError::from(err).throw_into(raw_env) };
+            std::ptr::null_mut()
+        }
     }
-  }
 }
 
 /// A typed array's bytes: (data pointer, length in elements, element type).
 ///
 /// # Safety
 /// `env` must be live and `value` a value of it.
-unsafe fn typed_array(env: &Env, value: sys::napi_value) -> Result<(*mut u8, usize, sys::napi_typedarray_type)> {
-  let (mut kind, mut len, mut data) = (0, 0usize, std::ptr::null_mut());
-  // SAFETY: out-pointers to locals; the engine checks that `value` is a typed array.
-  let status = unsafe {
-    sys::napi_get_typedarray_info(env.raw(), value, &mut kind, &mut len, &mut data, std::ptr::null_mut(), std::ptr::null_mut())
-  };
-  if status != sys::Status::napi_ok {
-    return Err(Error::new(Status::InvalidArg, "sinkPush expects typed arrays"));
-  }
-  Ok((data.cast(), len, kind))
+unsafe fn typed_array(
+    env: &Env,
+    value: sys::napi_value,
+) -> Result<(*mut u8, usize, sys::napi_typedarray_type)> {
+    let (mut kind, mut len, mut data) = (0, 0usize, std::ptr::null_mut());
+    // SAFETY: out-pointers to locals; the engine checks that `value` is a typed array.
+    let status = unsafe {
+        sys::napi_get_typedarray_info(
+            env.raw(),
+            value,
+            &mut kind,
+            &mut len,
+            &mut data,
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+        )
+    };
+    if status != sys::Status::napi_ok {
+        return Err(Error::new(
+            Status::InvalidArg,
+            "sinkPush expects typed arrays",
+        ));
+    }
+    Ok((data.cast(), len, kind))
 }
 
 /// # Safety
 /// `env` and `info` must be those of a live call of `sinkPush`.
 unsafe fn sink_push_args(env: &Env, info: sys::napi_callback_info) -> Result<sys::napi_value> {
-  let raw = env.raw();
-  let mut argc = 5usize;
-  let mut argv = [std::ptr::null_mut(); 5];
-  // SAFETY: `argv` has room for `argc` values.
-  let status = unsafe { sys::napi_get_cb_info(raw, info, &mut argc, argv.as_mut_ptr(), std::ptr::null_mut(), std::ptr::null_mut()) };
-  if status != sys::Status::napi_ok || argc < 5 {
-    return Err(Error::new(Status::InvalidArg, "sinkPush(sink, chunk, arena, arenaOffset, table)"));
-  }
-  let mut wrapped = std::ptr::null_mut();
-  // SAFETY: napi_unwrap fails unless the object was wrapped; NativeFrameSink is the only class this
-  // addon defines, so what it wrapped is a NativeFrameSink. The binding is not an export of the
-  // package: index.js, its only caller, passes the sink it constructed.
-  if unsafe { sys::napi_unwrap(raw, argv[0], &mut wrapped) } != sys::Status::napi_ok || wrapped.is_null() {
-    return Err(Error::new(Status::InvalidArg, "sinkPush expects a NativeFrameSink"));
-  }
-  // SAFETY: see above; JavaScript is single-threaded and a push is never re-entered for one sink
-  // (index.js calls the sink's callbacks after this returns), so this is the only reference.
-  let sink = unsafe { &mut *wrapped.cast::<NativeFrameSink>() };
-  // SAFETY: live values of this call.
-  let (chunk_ptr, chunk_len, chunk_kind) = unsafe { typed_array(env, argv[1])? };
-  let (arena_ptr, arena_len, arena_kind) = unsafe { typed_array(env, argv[2])? };
-  let (table_ptr, table_len, table_kind) = unsafe { typed_array(env, argv[4])? };
-  let u8_kinds = [sys::TypedarrayType::uint8_array, sys::TypedarrayType::uint8_clamped_array];
-  if !u8_kinds.contains(&chunk_kind) || !u8_kinds.contains(&arena_kind) || table_kind != sys::TypedarrayType::uint32_array {
-    return Err(Error::new(Status::InvalidArg, "sinkPush expects Uint8Arrays and a Uint32Array table"));
-  }
-  let mut offset = 0u32;
-  // SAFETY: out-pointer to a local.
-  if unsafe { sys::napi_get_value_uint32(raw, argv[3], &mut offset) } != sys::Status::napi_ok {
-    return Err(Error::new(Status::InvalidArg, "sinkPush expects an arena offset"));
-  }
-  let start = (offset as usize).min(arena_len);
-  // SAFETY: the three arrays view JavaScript memory that stays alive and untouched for this
-  // synchronous call. The table is index.js's own. The mutable arena slice starts at the offset of
-  // this push: a chunk may be a message delivered earlier (a view of the arena), but every such
-  // message lies before the offset, since the arena only moves forward.
-  let (chunk, arena, table) = unsafe {
-    (
-      slice_or_empty(chunk_ptr, chunk_len),
-      slice_mut_or_empty(arena_ptr.add(start), arena_len - start),
-      slice_mut_or_empty(table_ptr.cast::<u32>(), table_len),
-    )
-  };
-  match sink.push(env, chunk, arena, offset, table)? {
-    Some(list) => Ok(list.raw()),
-    None => {
-      let mut null = std::ptr::null_mut();
-      // SAFETY: out-pointer to a local.
-      unsafe { sys::napi_get_null(raw, &mut null) };
-      Ok(null)
+    let raw = env.raw();
+    let mut argc = 5usize;
+    let mut argv = [std::ptr::null_mut(); 5];
+    // SAFETY: `argv` has room for `argc` values.
+    let status = unsafe {
+        sys::napi_get_cb_info(
+            raw,
+            info,
+            &mut argc,
+            argv.as_mut_ptr(),
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+        )
+    };
+    if status != sys::Status::napi_ok || argc < 5 {
+        return Err(Error::new(
+            Status::InvalidArg,
+            "sinkPush(sink, chunk, arena, arenaOffset, table)",
+        ));
     }
-  }
+    let mut wrapped = std::ptr::null_mut();
+    // SAFETY: napi_unwrap fails unless the object was wrapped; NativeFrameSink is the only class this
+    // addon defines, so what it wrapped is a NativeFrameSink. The binding is not an export of the
+    // package: index.js, its only caller, passes the sink it constructed.
+    if unsafe { sys::napi_unwrap(raw, argv[0], &mut wrapped) } != sys::Status::napi_ok
+        || wrapped.is_null()
+    {
+        return Err(Error::new(
+            Status::InvalidArg,
+            "sinkPush expects a NativeFrameSink",
+        ));
+    }
+    // SAFETY: see above; JavaScript is single-threaded and a push is never re-entered for one sink
+    // (index.js calls the sink's callbacks after this returns), so this is the only reference.
+    let sink = unsafe { &mut *wrapped.cast::<NativeFrameSink>() };
+    // SAFETY: live values of this call.
+    let (chunk_ptr, chunk_len, chunk_kind) = unsafe { typed_array(env, argv[1])? };
+    let (arena_ptr, arena_len, arena_kind) = unsafe { typed_array(env, argv[2])? };
+    let (table_ptr, table_len, table_kind) = unsafe { typed_array(env, argv[4])? };
+    let u8_kinds = [
+        sys::TypedarrayType::uint8_array,
+        sys::TypedarrayType::uint8_clamped_array,
+    ];
+    if !u8_kinds.contains(&chunk_kind)
+        || !u8_kinds.contains(&arena_kind)
+        || table_kind != sys::TypedarrayType::uint32_array
+    {
+        return Err(Error::new(
+            Status::InvalidArg,
+            "sinkPush expects Uint8Arrays and a Uint32Array table",
+        ));
+    }
+    let mut offset = 0u32;
+    // SAFETY: out-pointer to a local.
+    if unsafe { sys::napi_get_value_uint32(raw, argv[3], &mut offset) } != sys::Status::napi_ok {
+        return Err(Error::new(
+            Status::InvalidArg,
+            "sinkPush expects an arena offset",
+        ));
+    }
+    let start = (offset as usize).min(arena_len);
+    // SAFETY: the three arrays view JavaScript memory that stays alive and untouched for this
+    // synchronous call. The table is index.js's own. The mutable arena slice starts at the offset of
+    // this push: a chunk may be a message delivered earlier (a view of the arena), but every such
+    // message lies before the offset, since the arena only moves forward.
+    let (chunk, arena, table) = unsafe {
+        (
+            slice_or_empty(chunk_ptr, chunk_len),
+            slice_mut_or_empty(arena_ptr.add(start), arena_len - start),
+            slice_mut_or_empty(table_ptr.cast::<u32>(), table_len),
+        )
+    };
+    match sink.push(env, chunk, arena, offset, table)? {
+        Some(list) => Ok(list.raw()),
+        None => {
+            let mut null = std::ptr::null_mut();
+            // SAFETY: out-pointer to a local.
+            unsafe { sys::napi_get_null(raw, &mut null) };
+            Ok(null)
+        }
+    }
 }
 
 /// # Safety
 /// `ptr` must be valid for `len` reads (or `len` zero).
 unsafe fn slice_or_empty<'a>(ptr: *const u8, len: usize) -> &'a [u8] {
-  // SAFETY: by the caller.
-  if len == 0 || ptr.is_null() { &[] } else { unsafe { std::slice::from_raw_parts(ptr, len) } }
+    // SAFETY: by the caller.
+    if len == 0 || ptr.is_null() {
+        &[]
+    } else {
+        unsafe { std::slice::from_raw_parts(ptr, len) }
+    }
 }
 
 /// # Safety
 /// `ptr` must be valid for `len` writes (or `len` zero) and not aliased.
 unsafe fn slice_mut_or_empty<'a, T>(ptr: *mut T, len: usize) -> &'a mut [T] {
-  // SAFETY: by the caller.
-  if len == 0 || ptr.is_null() { &mut [] } else { unsafe { std::slice::from_raw_parts_mut(ptr, len) } }
+    // SAFETY: by the caller.
+    if len == 0 || ptr.is_null() {
+        &mut []
+    } else {
+        unsafe { std::slice::from_raw_parts_mut(ptr, len) }
+    }
 }
 
 /// A JavaScript buffer of `len` bytes allocated by the engine (not zero-filled: the sink writes
 /// every byte before the message is handed over), held by a reference.
 fn engine_buffer(env: &Env, len: usize) -> Result<Buffer> {
-  let mut data = std::ptr::null_mut();
-  let mut value = std::ptr::null_mut();
-  // SAFETY: plain N-API calls on the live environment of this call, with out-pointers to locals.
-  unsafe {
-    let status = sys::napi_create_buffer(env.raw(), len, &mut data, &mut value);
-    if status != sys::Status::napi_ok {
-      return Err(Error::new(Status::GenericFailure, "could not allocate a message buffer"));
+    let mut data = std::ptr::null_mut();
+    let mut value = std::ptr::null_mut();
+    // SAFETY: plain N-API calls on the live environment of this call, with out-pointers to locals.
+    unsafe {
+        let status = sys::napi_create_buffer(env.raw(), len, &mut data, &mut value);
+        if status != sys::Status::napi_ok {
+            return Err(Error::new(
+                Status::GenericFailure,
+                "could not allocate a message buffer",
+            ));
+        }
+        Buffer::from_napi_value(env.raw(), value)
     }
-    Buffer::from_napi_value(env.raw(), value)
-  }
 }
 
 /// Gives a payload assembled in Rust to JavaScript without a copy. The engine is told the buffer's
 /// size, so that garbage collection frees dropped messages as promptly as it frees its own buffers:
 /// without it, large messages pile up between collections and every new one lands on fresh pages.
 fn hand_over<'env>(env: &'env Env, bytes: Vec<u8>) -> Result<BufferSlice<'env>> {
-  if bytes.is_empty() {
-    return BufferSlice::from_data(env, bytes);
-  }
-  let mut bytes = std::mem::ManuallyDrop::new(bytes);
-  let (ptr, len, cap) = (bytes.as_mut_ptr(), bytes.len(), bytes.capacity());
-  let size = i64::try_from(cap).unwrap_or(i64::MAX);
-  // SAFETY: `ptr`, `len` and `cap` come from a Vec whose ownership moves to the finalizer, which
-  // rebuilds and drops it exactly once when the engine collects the buffer (or at once if the engine
-  // copied the bytes instead).
-  env.adjust_external_memory(size)?;
-  let slice = unsafe {
-    BufferSlice::from_external(env, ptr, len, (ptr, len, cap), move |env: Env, (ptr, len, cap)| {
-      drop(Vec::from_raw_parts(ptr, len, cap));
-      let _ = env.adjust_external_memory(-size);
-    })
-  }?;
-  Ok(slice)
+    if bytes.is_empty() {
+        return BufferSlice::from_data(env, bytes);
+    }
+    let mut bytes = std::mem::ManuallyDrop::new(bytes);
+    let (ptr, len, cap) = (bytes.as_mut_ptr(), bytes.len(), bytes.capacity());
+    let size = i64::try_from(cap).unwrap_or(i64::MAX);
+    // SAFETY: `ptr`, `len` and `cap` come from a Vec whose ownership moves to the finalizer, which
+    // rebuilds and drops it exactly once when the engine collects the buffer (or at once if the engine
+    // copied the bytes instead).
+    env.adjust_external_memory(size)?;
+    let slice = unsafe {
+        BufferSlice::from_external(
+            env,
+            ptr,
+            len,
+            (ptr, len, cap),
+            move |env: Env, (ptr, len, cap)| {
+                drop(Vec::from_raw_parts(ptr, len, cap));
+                let _ = env.adjust_external_memory(-size);
+            },
+        )
+    }?;
+    Ok(slice)
 }

@@ -82,7 +82,8 @@ pub fn parse_size(s: &str) -> Result<usize, String> {
         "M" | "MiB" => 1024 * 1024,
         _ => return Err(format!("bad size unit: {s}")),
     };
-    n.checked_mul(mult).ok_or_else(|| format!("size too large: {s}"))
+    n.checked_mul(mult)
+        .ok_or_else(|| format!("size too large: {s}"))
 }
 
 fn parse_secs(s: &str) -> Result<Duration, String> {
@@ -96,7 +97,9 @@ fn parse_secs(s: &str) -> Result<Duration, String> {
 /// Splits `ws://host:port/path` and resolves the host, which must be a loopback address: the load
 /// generator never sends traffic off this machine.
 pub fn parse_url(url: &str) -> Result<Target, String> {
-    let rest = url.strip_prefix("ws://").ok_or_else(|| format!("only ws:// URLs: {url}"))?;
+    let rest = url
+        .strip_prefix("ws://")
+        .ok_or_else(|| format!("only ws:// URLs: {url}"))?;
     let (authority, path) = match rest.find('/') {
         Some(i) => (&rest[..i], &rest[i..]),
         None => (rest, "/"),
@@ -105,13 +108,23 @@ pub fn parse_url(url: &str) -> Result<Target, String> {
         Some(v6) => v6.contains("]:"),
         None => authority.contains(':'),
     };
-    let with_port = if has_port { authority.to_string() } else { format!("{authority}:80") };
+    let with_port = if has_port {
+        authority.to_string()
+    } else {
+        format!("{authority}:80")
+    };
     let addr: SocketAddr = with_port
         .to_socket_addrs()
         .map_err(|e| format!("cannot resolve {authority}: {e}"))?
         .find(|a| a.ip().is_loopback())
-        .ok_or_else(|| format!("{authority} is not a loopback address: refusing to send load there"))?;
-    Ok(Target { addr, host: authority.to_string(), path: path.to_string() })
+        .ok_or_else(|| {
+            format!("{authority} is not a loopback address: refusing to send load there")
+        })?;
+    Ok(Target {
+        addr,
+        host: authority.to_string(),
+        path: path.to_string(),
+    })
 }
 
 pub fn parse(args: &[String]) -> Result<Config, String> {
@@ -135,8 +148,15 @@ pub fn parse(args: &[String]) -> Result<Config, String> {
 
     let mut it = args.iter();
     while let Some(flag) = it.next() {
-        let mut value = || it.next().cloned().ok_or_else(|| format!("{flag} needs a value"));
-        let int = |v: String| v.parse::<usize>().map_err(|_| format!("bad number for {flag}: {v}"));
+        let mut value = || {
+            it.next()
+                .cloned()
+                .ok_or_else(|| format!("{flag} needs a value"))
+        };
+        let int = |v: String| {
+            v.parse::<usize>()
+                .map_err(|_| format!("bad number for {flag}: {v}"))
+        };
         match flag.as_str() {
             "--url" => url = Some(value()?),
             "--mode" => {
@@ -225,16 +245,25 @@ mod tests {
     #[test]
     fn parses_loopback_urls_only() {
         let t = parse_url("ws://127.0.0.1:8080/echo").unwrap();
-        assert_eq!((t.addr.port(), t.host.as_str(), t.path.as_str()), (8080, "127.0.0.1:8080", "/echo"));
+        assert_eq!(
+            (t.addr.port(), t.host.as_str(), t.path.as_str()),
+            (8080, "127.0.0.1:8080", "/echo")
+        );
         assert_eq!(parse_url("ws://localhost:9000").unwrap().path, "/");
-        assert!(parse_url("ws://[::1]:9000/echo").unwrap().addr.ip().is_loopback());
+        assert!(parse_url("ws://[::1]:9000/echo")
+            .unwrap()
+            .addr
+            .ip()
+            .is_loopback());
         assert!(parse_url("ws://10.0.0.1:80/").is_err());
         assert!(parse_url("wss://127.0.0.1/").is_err());
     }
 
     #[test]
     fn mode_defaults_apply() {
-        let a: Vec<String> = ["--url", "ws://127.0.0.1:1/echo", "--mode", "large"].map(String::from).to_vec();
+        let a: Vec<String> = ["--url", "ws://127.0.0.1:1/echo", "--mode", "large"]
+            .map(String::from)
+            .to_vec();
         let c = parse(&a).unwrap();
         assert_eq!((c.connections, c.in_flight, c.size), (1, 1, 1 << 20));
     }

@@ -88,14 +88,28 @@ impl Sender {
     fn new(payload: &Payload, rng: &mut Rng) -> Self {
         let key = rng.mask_key();
         let template = (payload.template.len() >= TEMPLATE_FROM).then(|| {
-            let mut f = Vec::with_capacity(frame::masked_header_len(payload.template.len()) + payload.template.len());
+            let mut f = Vec::with_capacity(
+                frame::masked_header_len(payload.template.len()) + payload.template.len(),
+            );
             frame::put_masked_frame(&mut f, payload.opcode, &payload.template, key);
             let payload_at = f.len() - payload.template.len();
             // The masking key stays the same for all frames of this connection: re-masking megabytes per
             // message would cost the client more than it costs some servers to echo them.
-            TemplateFrame { frame: f, payload_at, pending: 0, pos: None }
+            TemplateFrame {
+                frame: f,
+                payload_at,
+                pending: 0,
+                pos: None,
+            }
         });
-        Sender { wbuf: Vec::with_capacity(64 * 1024), wpos: 0, template, key, next_seq: 0, writes: 0 }
+        Sender {
+            wbuf: Vec::with_capacity(64 * 1024),
+            wpos: 0,
+            template,
+            key,
+            next_seq: 0,
+            writes: 0,
+        }
     }
 
     /// Queues the next message, stamped with its sequence number.
@@ -111,7 +125,8 @@ impl Sender {
                 frame::put_masked_header(&mut self.wbuf, payload.opcode, n, key);
                 let start = self.wbuf.len();
                 self.wbuf.extend_from_slice(&payload.template);
-                self.wbuf[start..start + payload.seq_len].copy_from_slice(&digits[..payload.seq_len]);
+                self.wbuf[start..start + payload.seq_len]
+                    .copy_from_slice(&digits[..payload.seq_len]);
                 frame::apply_mask(&mut self.wbuf[start..], key);
             }
         }
@@ -129,23 +144,40 @@ impl Sender {
     }
 
     fn idle(&self) -> bool {
-        self.wpos == self.wbuf.len() && self.template.as_ref().is_none_or(|t| t.pos.is_none() && t.pending == 0)
+        self.wpos == self.wbuf.len()
+            && self
+                .template
+                .as_ref()
+                .is_none_or(|t| t.pos.is_none() && t.pending == 0)
     }
 
     /// Writes until everything queued is out (`Ready(Ok)`) or the socket is full (`Pending`).
-    fn poll_flush(&mut self, cx: &mut Context<'_>, stream: &mut TcpStream, payload: &Payload) -> Poll<io::Result<()>> {
+    fn poll_flush(
+        &mut self,
+        cx: &mut Context<'_>,
+        stream: &mut TcpStream,
+        payload: &Payload,
+    ) -> Poll<io::Result<()>> {
         loop {
             if let Some(t) = &mut self.template {
                 if let Some(pos) = t.pos {
-                    let Some(n) = ready_write(cx, stream, &t.frame[pos..])? else { return Poll::Pending };
+                    let Some(n) = ready_write(cx, stream, &t.frame[pos..])? else {
+                        return Poll::Pending;
+                    };
                     self.writes += 1;
-                    t.pos = if pos + n == t.frame.len() { None } else { Some(pos + n) };
+                    t.pos = if pos + n == t.frame.len() {
+                        None
+                    } else {
+                        Some(pos + n)
+                    };
                     continue;
                 }
             }
             // Whole frames only sit in wbuf, so it may go out between two template frames.
             if self.wpos < self.wbuf.len() {
-                let Some(n) = ready_write(cx, stream, &self.wbuf[self.wpos..])? else { return Poll::Pending };
+                let Some(n) = ready_write(cx, stream, &self.wbuf[self.wpos..])? else {
+                    return Poll::Pending;
+                };
                 self.writes += 1;
                 self.wpos += n;
                 if self.wpos == self.wbuf.len() {
@@ -174,7 +206,11 @@ impl Sender {
 }
 
 /// One `poll_write`: `Ok(Some(n))` written, `Ok(None)` when the socket is full.
-fn ready_write(cx: &mut Context<'_>, stream: &mut TcpStream, buf: &[u8]) -> io::Result<Option<usize>> {
+fn ready_write(
+    cx: &mut Context<'_>,
+    stream: &mut TcpStream,
+    buf: &[u8],
+) -> io::Result<Option<usize>> {
     match Pin::new(stream).poll_write(cx, buf) {
         Poll::Ready(Ok(0)) => Err(io::ErrorKind::WriteZero.into()),
         Poll::Ready(Ok(n)) => Ok(Some(n)),
@@ -277,7 +313,9 @@ impl Conn {
                     continue;
                 }
             }
-            let Some(h) = frame::decode_header(avail).map_err(ConnError::Frame)? else { break };
+            let Some(h) = frame::decode_header(avail).map_err(ConnError::Frame)? else {
+                break;
+            };
             match h.opcode {
                 OP_CLOSE | OP_PING | OP_PONG => {
                     let total = h.header_len + h.payload_len as usize;
@@ -289,7 +327,8 @@ impl Conn {
                     match h.opcode {
                         OP_PING => {
                             // §5.5.2: answer a ping with a pong carrying the same data.
-                            let body = self.rbuf[body_at..body_at + h.payload_len as usize].to_vec();
+                            let body =
+                                self.rbuf[body_at..body_at + h.payload_len as usize].to_vec();
                             self.sender.queue_control(OP_PONG, &body, &mut self.rng);
                         }
                         OP_CLOSE => {
@@ -322,8 +361,12 @@ impl Conn {
                     }
                     payload.seq_digits(self.recv_seq, &mut self.digits);
                     self.rstart += h.header_len;
-                    self.msg =
-                        Some(InMessage { offset: 0, ok: opcode == payload.opcode, frame_left: h.payload_len, fin: h.fin });
+                    self.msg = Some(InMessage {
+                        offset: 0,
+                        ok: opcode == payload.opcode,
+                        frame_left: h.payload_len,
+                        fin: h.fin,
+                    });
                     if h.payload_len == 0 && h.fin {
                         self.complete(shared, now);
                     }
@@ -345,7 +388,10 @@ impl Conn {
 
     fn complete(&mut self, shared: &Shared, now: Instant) {
         let m = self.msg.take().expect("a message in progress");
-        let sent = self.sent_at.pop_front().expect("checked when the message started");
+        let sent = self
+            .sent_at
+            .pop_front()
+            .expect("checked when the message started");
         let ok = m.ok && m.offset == shared.payload.template.len();
         self.recv_seq += 1;
         self.echoes += 1;
@@ -403,7 +449,10 @@ impl Conn {
     /// The measured loop: until the window ends.
     fn poll_run(&mut self, cx: &mut Context<'_>, shared: &Shared) -> Poll<Result<(), ConnError>> {
         loop {
-            if let Poll::Ready(Err(e)) = self.sender.poll_flush(cx, &mut self.stream, &shared.payload) {
+            if let Poll::Ready(Err(e)) =
+                self.sender
+                    .poll_flush(cx, &mut self.stream, &shared.payload)
+            {
                 return Poll::Ready(Err(ConnError::Io(e)));
             }
             match self.poll_fill(cx) {
@@ -425,7 +474,10 @@ impl Conn {
     /// the server's close frame.
     fn poll_close(&mut self, cx: &mut Context<'_>, shared: &Shared) -> Poll<Result<(), ConnError>> {
         loop {
-            match self.sender.poll_flush(cx, &mut self.stream, &shared.payload) {
+            match self
+                .sender
+                .poll_flush(cx, &mut self.stream, &shared.payload)
+            {
                 Poll::Ready(Err(e)) => return Poll::Ready(Err(ConnError::Io(e))),
                 Poll::Ready(Ok(())) => {}
                 Poll::Pending => {}
@@ -458,13 +510,19 @@ pub async fn run_conn(stream: TcpStream, leftover: Vec<u8>, shared: Rc<Shared>, 
         Err(_) => Ok(()),
     };
     if let Err(e) = res {
-        shared.stats.borrow_mut().error(|| format!("connection: {e}"));
+        shared
+            .stats
+            .borrow_mut()
+            .error(|| format!("connection: {e}"));
         return;
     }
     // A message unanswered for longer than the timeout means the server stalled.
     if let Some(&oldest) = c.sent_at.front() {
         if shared.window.end.saturating_duration_since(oldest) > shared.timeout {
-            shared.stats.borrow_mut().error(|| format!("no echo for {:?}", shared.window.end - oldest));
+            shared
+                .stats
+                .borrow_mut()
+                .error(|| format!("no echo for {:?}", shared.window.end - oldest));
         }
     }
     c.sending = false;
@@ -477,7 +535,10 @@ pub async fn run_conn(stream: TcpStream, leftover: Vec<u8>, shared: Rc<Shared>, 
     match tokio::time::timeout(grace, close).await {
         Ok(Ok(())) => {}
         Ok(Err(e)) => shared.stats.borrow_mut().error(|| format!("closing: {e}")),
-        Err(_) => shared.stats.borrow_mut().error(|| "closing: no close frame from the server".to_string()),
+        Err(_) => shared
+            .stats
+            .borrow_mut()
+            .error(|| "closing: no close frame from the server".to_string()),
     }
     c.flush_batch(&shared);
     let mut st = shared.stats.borrow_mut();
@@ -511,7 +572,12 @@ pub async fn connect_many(
                 }
                 next.set(i + 1);
                 let mut buf = Vec::new();
-                let r = match tokio::time::timeout(timeout, handshake::connect(&target, &mut rng, &mut buf)).await {
+                let r = match tokio::time::timeout(
+                    timeout,
+                    handshake::connect(&target, &mut rng, &mut buf),
+                )
+                .await
+                {
                     Ok(Ok(s)) => Ok((s, buf)),
                     Ok(Err(e)) => Err(format!("handshake: {e}")),
                     Err(_) => Err("handshake: timed out".to_string()),
@@ -524,11 +590,17 @@ pub async fn connect_many(
         let _ = w.await;
     }
     let v = std::mem::take(&mut *out.borrow_mut());
-    v.into_iter().map(|r| r.unwrap_or_else(|| Err("not attempted".into()))).collect()
+    v.into_iter()
+        .map(|r| r.unwrap_or_else(|| Err("not attempted".into())))
+        .collect()
 }
 
 /// Read buffer per connection: big enough to take a whole round of small echoes in one read; for large
 /// messages, small enough to stay in the core's L2 cache while its bytes are checked.
 pub fn read_buf_size(cfg: &Config) -> usize {
-    cfg.read_buf.unwrap_or(if cfg.size <= 4096 { 64 * 1024 } else { 256 * 1024 })
+    cfg.read_buf.unwrap_or(if cfg.size <= 4096 {
+        64 * 1024
+    } else {
+        256 * 1024
+    })
 }

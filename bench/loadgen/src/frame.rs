@@ -136,7 +136,12 @@ pub fn decode_header(buf: &[u8]) -> Result<Option<FrameHeader>, FrameError> {
         }
         n => (n as u64, 2),
     };
-    Ok(Some(FrameHeader { fin, opcode, payload_len, header_len }))
+    Ok(Some(FrameHeader {
+        fin,
+        opcode,
+        payload_len,
+        header_len,
+    }))
 }
 
 #[cfg(test)]
@@ -148,7 +153,10 @@ mod tests {
         // RFC 6455 §5.7: a masked "Hello" from client to server.
         let mut out = Vec::new();
         put_masked_frame(&mut out, OP_TEXT, b"Hello", [0x37, 0xfa, 0x21, 0x3d]);
-        assert_eq!(out, [0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58]);
+        assert_eq!(
+            out,
+            [0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58]
+        );
     }
 
     #[test]
@@ -168,7 +176,15 @@ mod tests {
     #[test]
     fn decodes_the_rfc_unmasked_example() {
         let h = decode_header(&[0x81, 0x05, 0x48]).unwrap().unwrap();
-        assert_eq!(h, FrameHeader { fin: true, opcode: OP_TEXT, payload_len: 5, header_len: 2 });
+        assert_eq!(
+            h,
+            FrameHeader {
+                fin: true,
+                opcode: OP_TEXT,
+                payload_len: 5,
+                header_len: 2
+            }
+        );
     }
 
     #[test]
@@ -184,10 +200,19 @@ mod tests {
 
     #[test]
     fn refuses_masked_server_frames_and_fragmented_control_frames() {
-        assert_eq!(decode_header(&[0x81, 0x85]), Err(FrameError::MaskedFromServer));
-        assert_eq!(decode_header(&[0x09, 0x00]), Err(FrameError::BadControlFrame));
+        assert_eq!(
+            decode_header(&[0x81, 0x85]),
+            Err(FrameError::MaskedFromServer)
+        );
+        assert_eq!(
+            decode_header(&[0x09, 0x00]),
+            Err(FrameError::BadControlFrame)
+        );
         assert_eq!(decode_header(&[0xC1, 0x00]), Err(FrameError::ReservedBits));
-        assert_eq!(decode_header(&[0x83, 0x00]), Err(FrameError::ReservedOpcode));
+        assert_eq!(
+            decode_header(&[0x83, 0x00]),
+            Err(FrameError::ReservedOpcode)
+        );
     }
 
     #[test]

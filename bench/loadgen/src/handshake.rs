@@ -84,7 +84,11 @@ pub fn request(target: &Target, key: &str) -> Vec<u8> {
 /// `101` with the right accept value.
 pub fn check_response(buf: &[u8], accept: &str) -> Result<Option<usize>, HandshakeError> {
     let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
-        return if buf.len() > 16 * 1024 { Err(HandshakeError::TooLarge) } else { Ok(None) };
+        return if buf.len() > 16 * 1024 {
+            Err(HandshakeError::TooLarge)
+        } else {
+            Ok(None)
+        };
     };
     let head = &buf[..end];
     let text = String::from_utf8_lossy(head);
@@ -97,7 +101,9 @@ pub fn check_response(buf: &[u8], accept: &str) -> Result<Option<usize>, Handsha
         return Err(HandshakeError::Status(status.to_string()));
     }
     let ok = lines.any(|line| {
-        let Some((name, value)) = line.split_once(':') else { return false };
+        let Some((name, value)) = line.split_once(':') else {
+            return false;
+        };
         name.trim().eq_ignore_ascii_case("sec-websocket-accept") && value.trim() == accept
     });
     if !ok {
@@ -108,7 +114,11 @@ pub fn check_response(buf: &[u8], accept: &str) -> Result<Option<usize>, Handsha
 
 /// Connects and upgrades. Returns the stream and any bytes the server sent after its response head (they
 /// belong to the first frames), left in `buf`.
-pub async fn connect(target: &Target, rng: &mut Rng, buf: &mut Vec<u8>) -> Result<TcpStream, HandshakeError> {
+pub async fn connect(
+    target: &Target,
+    rng: &mut Rng,
+    buf: &mut Vec<u8>,
+) -> Result<TcpStream, HandshakeError> {
     let mut stream = TcpStream::connect(target.addr).await?;
     // Small frames must leave at once; the echo loop batches its writes itself.
     stream.set_nodelay(true)?;
@@ -137,26 +147,37 @@ mod tests {
     #[test]
     fn computes_the_rfc_accept_value() {
         // RFC 6455 §1.3's example key and answer.
-        assert_eq!(accept_for("dGhlIHNhbXBsZSBub25jZQ=="), "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+        assert_eq!(
+            accept_for("dGhlIHNhbXBsZSBub25jZQ=="),
+            "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+        );
     }
 
     #[test]
     fn accepts_a_101_and_keeps_what_follows() {
-        let resp = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+        let resp =
+            b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
                      sec-websocket-accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n\x81\x00";
-        let n = check_response(resp, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=").unwrap().unwrap();
+        let n = check_response(resp, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=")
+            .unwrap()
+            .unwrap();
         assert_eq!(&resp[n..], b"\x81\x00");
     }
 
     #[test]
     fn waits_for_the_blank_line_and_refuses_other_statuses() {
-        assert!(check_response(b"HTTP/1.1 101 Switching", "x").unwrap().is_none());
+        assert!(check_response(b"HTTP/1.1 101 Switching", "x")
+            .unwrap()
+            .is_none());
         assert!(matches!(
             check_response(b"HTTP/1.1 400 Bad Request\r\n\r\n", "x"),
             Err(HandshakeError::Status(_))
         ));
         assert!(matches!(
-            check_response(b"HTTP/1.1 101 OK\r\nSec-WebSocket-Accept: nope\r\n\r\n", "x"),
+            check_response(
+                b"HTTP/1.1 101 OK\r\nSec-WebSocket-Accept: nope\r\n\r\n",
+                "x"
+            ),
             Err(HandshakeError::BadAccept)
         ));
     }

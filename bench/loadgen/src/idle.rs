@@ -36,14 +36,20 @@ pub async fn opener(shared: Rc<Shared>, seed: u64) {
         }
         shared.next.set(i + 1);
         let r = async {
-            let mut stream = tokio::time::timeout(shared.timeout, handshake::connect(&shared.target, &mut rng, &mut buf))
-                .await
-                .map_err(|_| "handshake: timed out".to_string())?
-                .map_err(|e| format!("handshake: {e}"))?;
+            let mut stream = tokio::time::timeout(
+                shared.timeout,
+                handshake::connect(&shared.target, &mut rng, &mut buf),
+            )
+            .await
+            .map_err(|_| "handshake: timed out".to_string())?
+            .map_err(|e| format!("handshake: {e}"))?;
             let hello = format!("idle {i:011}");
             out.clear();
             frame::put_masked_frame(&mut out, OP_TEXT, hello.as_bytes(), rng.mask_key());
-            stream.write_all(&out).await.map_err(|e| format!("io: {e}"))?;
+            stream
+                .write_all(&out)
+                .await
+                .map_err(|e| format!("io: {e}"))?;
             let (h, body) = tokio::time::timeout(shared.timeout, read_frame(&mut stream, &mut buf))
                 .await
                 .map_err(|_| "no echo".to_string())??;

@@ -43,8 +43,13 @@ fn main() {
         }
     };
     let fd_limit = stats::raise_fd_limit();
-    if (cfg.mode == Mode::Idle || cfg.mode == Mode::Storm) && (cfg.connections as u64 + 64) > fd_limit {
-        eprintln!("error: {} connections need more than the open-file limit of {fd_limit}", cfg.connections);
+    if (cfg.mode == Mode::Idle || cfg.mode == Mode::Storm)
+        && (cfg.connections as u64 + 64) > fd_limit
+    {
+        eprintln!(
+            "error: {} connections need more than the open-file limit of {fd_limit}",
+            cfg.connections
+        );
         std::process::exit(2);
     }
     let report = match cfg.mode {
@@ -79,7 +84,10 @@ fn run_echo(cfg: &Config) -> Report {
                 let (rt, local) = local_runtime();
                 let n = share(cfg.connections, threads, t);
                 let seed = (t as u64) << 32;
-                let conns = local.block_on(&rt, echo::connect_many(&cfg.target, n, 64, seed, cfg.timeout));
+                let conns = local.block_on(
+                    &rt,
+                    echo::connect_many(&cfg.target, n, 64, seed, cfg.timeout),
+                );
                 let window = gate.wait();
                 local.block_on(&rt, async move {
                     let shared = Rc::new(echo::Shared {
@@ -94,12 +102,9 @@ fn run_echo(cfg: &Config) -> Report {
                     let mut tasks = Vec::new();
                     for (i, c) in conns.into_iter().enumerate() {
                         match c {
-                            Ok((stream, leftover)) => tasks.push(tokio::task::spawn_local(echo::run_conn(
-                                stream,
-                                leftover,
-                                shared.clone(),
-                                seed | i as u64,
-                            ))),
+                            Ok((stream, leftover)) => tasks.push(tokio::task::spawn_local(
+                                echo::run_conn(stream, leftover, shared.clone(), seed | i as u64),
+                            )),
                             Err(e) => shared.stats.borrow_mut().error(|| e),
                         }
                     }
@@ -141,12 +146,20 @@ fn run_storm(cfg: &Config) -> Report {
                     });
                     let n = share(cfg.connections, threads, t);
                     let tasks: Vec<_> = (0..n)
-                        .map(|i| tokio::task::spawn_local(storm::worker(shared.clone(), ((t as u64) << 32) | i as u64)))
+                        .map(|i| {
+                            tokio::task::spawn_local(storm::worker(
+                                shared.clone(),
+                                ((t as u64) << 32) | i as u64,
+                            ))
+                        })
                         .collect();
                     for task in tasks {
                         let _ = task.await;
                     }
-                    no_close.fetch_add(shared.no_tcp_close.get(), std::sync::atomic::Ordering::Relaxed);
+                    no_close.fetch_add(
+                        shared.no_tcp_close.get(),
+                        std::sync::atomic::Ordering::Relaxed,
+                    );
                     shared.stats.replace(Stats::new())
                 })
             })
@@ -188,7 +201,12 @@ fn run_idle(cfg: &Config) -> Report {
     let held = shared.held.borrow().len();
     let stats = shared.stats.replace(Stats::new());
     let mut r = Report::new(cfg, stats, open_time, None);
-    r.idle = Some(report::IdleFigures { held, rss_before, rss_after, open_time });
+    r.idle = Some(report::IdleFigures {
+        held,
+        rss_before,
+        rss_after,
+        open_time,
+    });
     // Dropping the streams closes them; the server sees each end as an abnormal closure.
     local.block_on(&rt, async { shared.held.borrow_mut().clear() });
     r

@@ -42,7 +42,11 @@ impl Payload {
             // Every byte value, so a server that skips or botches unmasking cannot echo by luck.
             template.extend((seq_len..size).map(|i| (i.wrapping_mul(7).wrapping_add(13)) as u8));
         }
-        Payload { template, seq_len, opcode: if text { OP_TEXT } else { OP_BINARY } }
+        Payload {
+            template,
+            seq_len,
+            opcode: if text { OP_TEXT } else { OP_BINARY },
+        }
     }
 
     /// Writes the sequence digits of `seq` (its low `4 * seq_len` bits, big-endian hex) into `dst`.
@@ -98,7 +102,16 @@ fn hex16(x: u64) -> [u8; 16] {
 mod tests {
     #[test]
     fn hex16_matches_format() {
-        for x in [0u64, 1, 9, 10, 15, 0x1234_5678_9abc_def0, u64::MAX, 0xa0a0_0909_ffff_0000] {
+        for x in [
+            0u64,
+            1,
+            9,
+            10,
+            15,
+            0x1234_5678_9abc_def0,
+            u64::MAX,
+            0xa0a0_0909_ffff_0000,
+        ] {
             assert_eq!(super::hex16(x), *format!("{x:016x}").as_bytes());
         }
     }

@@ -116,9 +116,12 @@ impl Report {
                     self.connections,
                     i.held,
                     i.open_time.as_secs_f64(),
-                    i.rss_before.map_or("?".into(), |v| format!("{:.1}", v as f64 / 1e6)),
-                    i.rss_after.map_or("?".into(), |v| format!("{:.1}", v as f64 / 1e6)),
-                    self.rss_per_conn().map_or("?".into(), |v| format!("{:.0} B", v)),
+                    i.rss_before
+                        .map_or("?".into(), |v| format!("{:.1}", v as f64 / 1e6)),
+                    i.rss_after
+                        .map_or("?".into(), |v| format!("{:.1}", v as f64 / 1e6)),
+                    self.rss_per_conn()
+                        .map_or("?".into(), |v| format!("{:.0} B", v)),
                 );
             }
             Mode::Storm => {
@@ -152,7 +155,11 @@ impl Report {
                 );
             }
         }
-        let _ = write!(s, ", errors {}, mismatches {}", self.stats.errors, self.stats.mismatches);
+        let _ = write!(
+            s,
+            ", errors {}, mismatches {}",
+            self.stats.errors, self.stats.mismatches
+        );
         if let Some(cpu) = &self.cpu {
             if let Some(us) = self.server_us_per_msg() {
                 let _ = write!(s, ", server {:.2} us/msg", us);
@@ -176,7 +183,13 @@ impl Report {
             }
             let _ = write!(s, "\"{k}\":{v}");
         };
-        let num = |v: f64| if v.is_finite() { format!("{:.3}", v) } else { "null".into() };
+        let num = |v: f64| {
+            if v.is_finite() {
+                format!("{:.3}", v)
+            } else {
+                "null".into()
+            }
+        };
         let opt = |v: Option<f64>| v.map_or("null".into(), num);
         field("label", json_str(&self.label));
         field("url", json_str(&self.url));
@@ -194,12 +207,21 @@ impl Report {
         field("max_us", num(self.max_us()));
         field("errors", self.stats.errors.to_string());
         field("mismatches", self.stats.mismatches.to_string());
-        field("first_error", self.stats.first_error.as_deref().map_or("null".into(), json_str));
+        field(
+            "first_error",
+            self.stats
+                .first_error
+                .as_deref()
+                .map_or("null".into(), json_str),
+        );
         let server = self.cpu.as_ref().and_then(|c| c.server);
         field("server_cpu_s", opt(server.map(|d| d.as_secs_f64())));
         field("server_cpu_pct", opt(server.map(|d| self.pct(d))));
         field("server_cpu_us_per_msg", opt(self.server_us_per_msg()));
-        field("loadgen_cpu_pct", opt(self.cpu.as_ref().map(|c| self.pct(c.client))));
+        field(
+            "loadgen_cpu_pct",
+            opt(self.cpu.as_ref().map(|c| self.pct(c.client))),
+        );
         field("loadgen_cpu_us_per_msg", opt(self.loadgen_us_per_msg()));
         if self.stats.echoes > 0 {
             let per = |n: u64| num(n as f64 / self.stats.echoes as f64);
@@ -212,8 +234,14 @@ impl Report {
         if let Some(i) = &self.idle {
             field("held", i.held.to_string());
             field("open_secs", num(i.open_time.as_secs_f64()));
-            field("rss_before", i.rss_before.map_or("null".into(), |v| v.to_string()));
-            field("rss_after", i.rss_after.map_or("null".into(), |v| v.to_string()));
+            field(
+                "rss_before",
+                i.rss_before.map_or("null".into(), |v| v.to_string()),
+            );
+            field(
+                "rss_after",
+                i.rss_after.map_or("null".into(), |v| v.to_string()),
+            );
             field("rss_per_conn", opt(self.rss_per_conn()));
         }
         s.push('}');

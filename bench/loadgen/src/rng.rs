@@ -7,7 +7,10 @@ pub struct Rng(u64);
 impl Rng {
     /// A generator seeded from the clock and `stream`, so connections of one run draw different keys.
     pub fn new(stream: u64) -> Self {
-        let t = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(1);
+        let t = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(1);
         let seed = (t ^ stream.wrapping_mul(0x9E37_79B9_7F4A_7C15)) | 1;
         Rng(seed)
     }

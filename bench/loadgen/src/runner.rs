@@ -24,7 +24,11 @@ pub struct StartGate {
 
 impl StartGate {
     pub fn new(threads: usize) -> Arc<Self> {
-        Arc::new(StartGate { ready: Barrier::new(threads + 1), go: Barrier::new(threads + 1), window: OnceLock::new() })
+        Arc::new(StartGate {
+            ready: Barrier::new(threads + 1),
+            go: Barrier::new(threads + 1),
+            window: OnceLock::new(),
+        })
     }
 
     /// Called by each load thread once it is ready; returns when the window is set.
@@ -38,7 +42,10 @@ impl StartGate {
     pub fn open(&self, warmup: Duration, duration: Duration) -> Window {
         self.ready.wait();
         let now = Instant::now();
-        let w = Window { warm_end: now + warmup, end: now + warmup + duration };
+        let w = Window {
+            warm_end: now + warmup,
+            end: now + warmup + duration,
+        };
         self.window.set(w).expect("opened once");
         self.go.wait();
         w
@@ -47,7 +54,10 @@ impl StartGate {
 
 /// A runtime for one thread: spawned tasks share `Rc` state, so they run on a `LocalSet`.
 pub fn local_runtime() -> (Runtime, LocalSet) {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
     (rt, LocalSet::new())
 }
 

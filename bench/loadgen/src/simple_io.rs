@@ -10,9 +10,14 @@ use crate::frame::{self, FrameHeader};
 
 /// Reads until one whole frame sits at the front of `buf`, then removes it and returns its header and
 /// payload. Fragments are returned as they come: the callers only exchange single-frame messages.
-pub async fn read_frame(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Result<(FrameHeader, Vec<u8>), String> {
+pub async fn read_frame(
+    stream: &mut TcpStream,
+    buf: &mut Vec<u8>,
+) -> Result<(FrameHeader, Vec<u8>), String> {
     loop {
-        if let Some(h) = frame::decode_header(buf).map_err(|e| format!("bad frame from server: {e:?}"))? {
+        if let Some(h) =
+            frame::decode_header(buf).map_err(|e| format!("bad frame from server: {e:?}"))?
+        {
             let total = h.header_len + h.payload_len as usize;
             if buf.len() >= total {
                 let body = buf[h.header_len..total].to_vec();
@@ -21,7 +26,10 @@ pub async fn read_frame(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Result<(Fr
             }
         }
         let mut chunk = [0u8; 4096];
-        let n = stream.read(&mut chunk).await.map_err(|e| format!("io: {e}"))?;
+        let n = stream
+            .read(&mut chunk)
+            .await
+            .map_err(|e| format!("io: {e}"))?;
         if n == 0 {
             return Err("server closed the TCP connection".into());
         }

@@ -38,14 +38,20 @@ pub async fn worker(shared: Rc<Shared>, seed: u64) {
         }
         shared.started.set(shared.started.get() + 1);
         let result = async {
-            let mut stream = tokio::time::timeout(shared.timeout, handshake::connect(&shared.target, &mut rng, &mut buf))
-                .await
-                .map_err(|_| "handshake: timed out".to_string())?
-                .map_err(|e| format!("handshake: {e}"))?;
+            let mut stream = tokio::time::timeout(
+                shared.timeout,
+                handshake::connect(&shared.target, &mut rng, &mut buf),
+            )
+            .await
+            .map_err(|_| "handshake: timed out".to_string())?
+            .map_err(|e| format!("handshake: {e}"))?;
             let t1 = Instant::now();
             out.clear();
             frame::put_close(&mut out, frame::CLOSE_NORMAL, rng.mask_key());
-            stream.write_all(&out).await.map_err(|e| format!("io: {e}"))?;
+            stream
+                .write_all(&out)
+                .await
+                .map_err(|e| format!("io: {e}"))?;
             let (h, body) = tokio::time::timeout(shared.timeout, read_frame(&mut stream, &mut buf))
                 .await
                 .map_err(|_| "no close frame from the server".to_string())??;
@@ -53,7 +59,10 @@ pub async fn worker(shared: Rc<Shared>, seed: u64) {
                 return Err(format!("expected a close frame, got opcode {}", h.opcode));
             }
             if body.len() >= 2 && u16::from_be_bytes([body[0], body[1]]) != frame::CLOSE_NORMAL {
-                return Err(format!("close code {}", u16::from_be_bytes([body[0], body[1]])));
+                return Err(format!(
+                    "close code {}",
+                    u16::from_be_bytes([body[0], body[1]])
+                ));
             }
             let closed = wait_eof(&mut stream, Duration::from_secs(1)).await;
             Ok::<_, String>((t1, closed))
@@ -68,7 +77,8 @@ pub async fn worker(shared: Rc<Shared>, seed: u64) {
                 if t2 >= shared.window.warm_end && t2 < shared.window.end {
                     let mut st = shared.stats.borrow_mut();
                     st.msgs += 1;
-                    st.hist.saturating_record(t1.duration_since(t0).as_nanos().max(1) as u64);
+                    st.hist
+                        .saturating_record(t1.duration_since(t0).as_nanos().max(1) as u64);
                 }
             }
             Err(e) => {
