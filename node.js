@@ -2,33 +2,9 @@
 
 // `daloy-ws-native/node`: an App's WebSocket routes on Node's http server, as
 // `@daloyjs/core/node` serves them (serve), or on a server the application already has (attach).
-// Run under Bun or Deno, `serve` uses the runtime's own server (Bun.serve, Deno.serve), so the
-// same program runs unchanged on all three.
+// Run under Bun or Deno, `serve` uses the runtime's own server (lib/serve.js).
 
-const nodeServer = require('./lib/node-server.js');
-
-const { attach, createUpgradeHandler } = nodeServer;
-
-/** The runtime running this process; DALOY_WS_RUNTIME (node | bun | deno) overrides. */
-function detectRuntime() {
-  const forced = process.env.DALOY_WS_RUNTIME;
-  if (forced === 'node' || forced === 'bun' || forced === 'deno') return forced;
-  if (typeof globalThis.Bun !== 'undefined') return 'bun';
-  if (typeof globalThis.Deno !== 'undefined') return 'deno';
-  return 'node';
-}
-
-/**
- * Serves `app`: on Node's http server, or on Bun.serve / Deno.serve when run there. `runtime`
- * forces one; a Node request `handler` (an Express app) keeps node:http.
- */
-function serve(app, options) {
-  const { runtime: chosen, ...rest } = options ?? {};
-  const runtime = chosen ?? (rest.handler !== undefined ? 'node' : detectRuntime());
-  if (runtime === 'bun') return require('./lib/bun.js').serve(app, rest);
-  if (runtime === 'deno') return require('./lib/deno.js').serve(app, rest);
-  if (runtime !== 'node') throw new RangeError('serve(): runtime must be "node", "bun" or "deno"');
-  return nodeServer.serve(app, rest);
-}
+const { serve } = require('./lib/serve.js');
+const { attach, createUpgradeHandler } = require('./lib/node/server.js');
 
 module.exports = { serve, attach, createUpgradeHandler };

@@ -1,6 +1,6 @@
 // Text messages become the same strings whichever way they are decoded: by the engine from UTF-8,
 // or in the binding through UTF-16 (the default where the engine's decoder is slow, see
-// NATIVE_UTF16 in index.js). The test scripts run this suite with DALOY_WS_NATIVE_UTF16=1 and =0,
+// NATIVE_UTF16 in lib/primitives/frame-sink.js). The test scripts run this suite with DALOY_WS_NATIVE_UTF16=1 and =0,
 // so that both paths are covered on every runtime; each case goes through the three places a
 // message can be assembled: the shared arena, a buffer of the sink's own (a fragmented message
 // larger than 16 KiB) and a buffer of the engine's (a large single frame).

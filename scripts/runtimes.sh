@@ -37,7 +37,7 @@ step "primitives under deno test"
 mapfile -t DENO_FILES < <(files "${PRIMITIVES[@]}" differential)
 NO_COLOR=1 timeout 600 "$DENO" test -A --quiet "${DENO_FILES[@]}"
 
-# Text decoding both ways on each (see NATIVE_UTF16 in index.js): the runs above took the default.
+# Text decoding both ways on each (see NATIVE_UTF16 in lib/primitives/frame-sink.js): the runs above took the default.
 for forced in 1 0; do
   step "text decoding with DALOY_WS_NATIVE_UTF16=$forced under bun and deno"
   DALOY_WS_NATIVE_UTF16=$forced timeout 300 "$BUN" test __test__/sink-text.test.mjs __test__/sink.test.mjs

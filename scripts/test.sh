@@ -16,7 +16,7 @@ step "node --test: the JavaScript surface ($(node --version))"
 node --test --test-concurrency=1 __test__/*.test.mjs __test__/runtime/*.test.mjs
 
 # Text messages are decoded natively or by the engine depending on the runtime (NATIVE_UTF16 in
-# index.js): the text suites once more with each choice forced.
+# lib/primitives/frame-sink.js): the text suites once more with each choice forced.
 for forced in 1 0; do
   step "node --test: text decoding with DALOY_WS_NATIVE_UTF16=$forced"
   DALOY_WS_NATIVE_UTF16=$forced node --test --test-concurrency=1 __test__/sink-text.test.mjs __test__/sink.test.mjs __test__/differential.test.mjs

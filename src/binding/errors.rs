@@ -4,7 +4,7 @@ use napi_derive::napi;
 
 use crate::error::ProtocolError;
 
-/// A core [`ProtocolError`] as plain data: `index.js` builds the JavaScript error from it.
+/// A core [`ProtocolError`] as plain data: `lib/primitives/errors.js` builds the JavaScript error from it.
 #[napi(object)]
 pub struct ErrorRecord {
     /// `WebSocketProtocolError` or `WebSocketPayloadTooLargeError`.

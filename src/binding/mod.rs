@@ -1,6 +1,6 @@
 //! The Node-API binding: the only place that imports napi. Every function is a thin wrapper over the
 //! core; failures on untrusted input come back as data (a status plus an [`errors::ErrorRecord`]) and
-//! `index.js` turns them into `WebSocketProtocolError`s, so `instanceof` works on the JavaScript side.
+//! `lib/primitives/errors.js` turns them into `WebSocketProtocolError`s, so `instanceof` works on the JavaScript side.
 
 mod close;
 mod errors;

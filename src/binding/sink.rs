@@ -414,7 +414,7 @@ unsafe fn sink_push_args(env: &Env, info: sys::napi_callback_info) -> Result<sys
     let mut wrapped = std::ptr::null_mut();
     // SAFETY: napi_unwrap fails unless the object was wrapped; NativeFrameSink is the only class this
     // addon defines, so what it wrapped is a NativeFrameSink. The binding is not an export of the
-    // package: index.js, its only caller, passes the sink it constructed.
+    // package: lib/primitives/frame-sink.js, its only caller, passes the sink it constructed.
     if unsafe { sys::napi_unwrap(raw, argv[0], &mut wrapped) } != sys::Status::napi_ok
         || wrapped.is_null()
     {
@@ -424,7 +424,7 @@ unsafe fn sink_push_args(env: &Env, info: sys::napi_callback_info) -> Result<sys
         ));
     }
     // SAFETY: see above; JavaScript is single-threaded and a push is never re-entered for one sink
-    // (index.js calls the sink's callbacks after this returns), so this is the only reference.
+    // (frame-sink.js calls the sink's callbacks after this returns), so this is the only reference.
     let sink = unsafe { &mut *wrapped.cast::<NativeFrameSink>() };
     // SAFETY: live values of this call.
     let (chunk_ptr, chunk_len, chunk_kind) = unsafe { typed_array(env, argv[1])? };
@@ -453,7 +453,7 @@ unsafe fn sink_push_args(env: &Env, info: sys::napi_callback_info) -> Result<sys
     }
     let start = (offset as usize).min(arena_len);
     // SAFETY: the three arrays view JavaScript memory that stays alive and untouched for this
-    // synchronous call. The table is index.js's own. The mutable arena slice starts at the offset of
+    // synchronous call. The table is frame-sink.js's own. The mutable arena slice starts at the offset of
     // this push: a chunk may be a message delivered earlier (a view of the arena), but every such
     // message lies before the offset, since the arena only moves forward.
     let (chunk, arena, table) = unsafe {

@@ -5,9 +5,9 @@
 // `server`, ...), beside whatever else listens for `upgrade` on it.
 
 const http = require('node:http');
-const { App, kOnRouteAdded } = require('./app.js');
+const { App, kOnRouteAdded } = require('../app/app.js');
 const { UpgradeHandler, reject } = require('./upgrade.js');
-const { onSignals, closeOnce } = require('./signals.js');
+const { onSignals, closeOnce } = require('../app/signals.js');
 
 function checkApp(app, fn) {
   if (!(app instanceof App)) throw new TypeError(`${fn}(): expected an App from daloy-ws-native`);

@@ -1,13 +1,13 @@
 'use strict';
 
 // What the connection methods accept and what message handlers receive, shared by the Node wiring
-// (lib/connection.js) and the Bun/Deno one (lib/web-connection.js): bytes of a send/ping/pong
+// (lib/node/connection.js) and the Bun/Deno one (lib/web/connection.js): bytes of a send/ping/pong
 // argument, the payload of a control frame, ArrayBuffers for binaryType "arraybuffer", and
 // protocol-error messages cut to fit a CLOSE frame.
 
 const { Buffer } = require('node:buffer');
-const { WS_CLOSE_CODE, WS_MAX_CONTROL_PAYLOAD } = require('./constants.js');
-const { WebSocketProtocolError } = require('./errors.js');
+const { WS_CLOSE_CODE, WS_MAX_CONTROL_PAYLOAD } = require('../primitives/constants.js');
+const { WebSocketProtocolError } = require('../primitives/errors.js');
 
 const EMPTY = new Uint8Array(0);
 // RFC 6455 §5.5: a CLOSE payload is the 2-byte code plus at most 123 bytes of reason.

@@ -6,13 +6,13 @@
 
 const { Buffer } = require('node:buffer');
 const { STATUS_CODES } = require('node:http');
-const { WS_CLOSE_CODE } = require('./constants.js');
-const { WebSocketProtocolError } = require('./errors.js');
-const { validateUpgradeSync, validateSelectedSubprotocol, checkWebSocketOrigin } = require('../index.js');
+const { WS_CLOSE_CODE } = require('../primitives/constants.js');
+const { WebSocketProtocolError } = require('../primitives/errors.js');
+const { validateUpgradeSync, validateSelectedSubprotocol, checkWebSocketOrigin } = require('../primitives/handshake.js');
 const { WebSocketConnection } = require('./connection.js');
-const { log, isLogger, silentLogger } = require('./logger.js');
-const { App } = require('./app.js');
-const { DEFAULT_CLOSE_TIMEOUT_MS, DEFAULT_SHUTDOWN_TIMEOUT_MS, timeoutOption } = require('./timeouts.js');
+const { log, isLogger, silentLogger } = require('../app/logger.js');
+const { App } = require('../app/app.js');
+const { DEFAULT_CLOSE_TIMEOUT_MS, DEFAULT_SHUTDOWN_TIMEOUT_MS, timeoutOption } = require('../app/timeouts.js');
 
 // Bytes a client may send before its 101 while an async beforeUpgrade runs (RFC 6455 §4.1 says
 // it must wait): beyond this the socket is paused, so a hostile client cannot grow memory.

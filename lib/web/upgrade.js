@@ -5,10 +5,10 @@
 // allowedOrigins, beforeUpgrade. The runtime then answers 101 itself (server.upgrade,
 // Deno.upgradeWebSocket). Rejections come back as `Response` objects.
 
-const { WebSocketProtocolError } = require('./errors.js');
-const { validateUpgradeSync, validateSelectedSubprotocol, checkWebSocketOrigin } = require('../index.js');
-const { log } = require('./logger.js');
-const { isThenable } = require('./handler-calls.js');
+const { WebSocketProtocolError } = require('../primitives/errors.js');
+const { validateUpgradeSync, validateSelectedSubprotocol, checkWebSocketOrigin } = require('../primitives/handshake.js');
+const { log } = require('../app/logger.js');
+const { isThenable } = require('../app/handler-calls.js');
 
 function textResponse(status, body, headers) {
   const init = { status, headers: { 'content-type': 'text/plain; charset=utf-8', connection: 'close', ...headers } };

@@ -5,7 +5,7 @@
 // connection of an upgraded socket, nor a drain event: those are approximated here and the gaps
 // are listed in the README.
 
-const { log } = require('./logger.js');
+const { log } = require('../app/logger.js');
 
 // A send that leaves more than this queued counts as backpressure, as a Node socket's write()
 // returns false past its 16 KiB high-water mark; drain is reported once the queue is empty.

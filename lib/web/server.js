@@ -1,13 +1,13 @@
 'use strict';
 
 // What the Bun and Deno adapters share around the runtime's own server: options, the set of open
-// connections and their graceful shutdown, with the Node wiring's defaults (lib/timeouts.js).
+// connections and their graceful shutdown, with the Node wiring's defaults (lib/app/timeouts.js).
 
-const { App } = require('./app.js');
-const { WS_CLOSE_CODE } = require('./constants.js');
-const { log, isLogger } = require('./logger.js');
-const { negotiate, isUpgradeRequest, textResponse } = require('./web-upgrade.js');
-const { DEFAULT_CLOSE_TIMEOUT_MS, DEFAULT_SHUTDOWN_TIMEOUT_MS, timeoutOption } = require('./timeouts.js');
+const { App } = require('../app/app.js');
+const { WS_CLOSE_CODE } = require('../primitives/constants.js');
+const { log, isLogger } = require('../app/logger.js');
+const { negotiate, isUpgradeRequest, textResponse } = require('./upgrade.js');
+const { DEFAULT_CLOSE_TIMEOUT_MS, DEFAULT_SHUTDOWN_TIMEOUT_MS, timeoutOption } = require('../app/timeouts.js');
 
 /**
  * Checks serve()'s arguments; returns the options with defaults.
@@ -108,7 +108,7 @@ class ConnectionHost {
 
 /**
  * The request handler given to the runtime's server. A plain HTTP request goes to the
- * application's `fetch` (or gets 404); an upgrade request is checked (lib/web-upgrade.js) and the
+ * application's `fetch` (or gets 404); an upgrade request is checked (upgrade.js) and the
  * decision (a rejecting Response, or the route, ctx and protocol) goes to
  * `accept(request, extra, decision)`, where `extra` is the runtime's second argument (Bun's server,
  * Deno's connection info).

@@ -1,17 +1,17 @@
 'use strict';
 
 // serve() on Deno: an App's WebSocket routes through Deno.serve and Deno.upgradeWebSocket. The
-// handshake checks run in the request handler (lib/web-upgrade.js); Deno answers 101 and frames;
-// this adapter drives the handlers (lib/web-connection.js). Deno has no option for
+// handshake checks run in the request handler (upgrade.js); Deno answers 101 and frames;
+// this adapter drives the handlers (connection.js). Deno has no option for
 // maxPayloadLength, idleTimeout (its own sends PINGs and closes without 1001) or a backpressure
-// limit: all three are enforced per route in lib/web-connection.js, and Deno's idle timeout is off.
+// limit: all three are enforced per route in connection.js, and Deno's idle timeout is off.
 
-const { textResponse } = require('./web-upgrade.js');
-const { WebConnection } = require('./web-connection.js');
-const { serveOptions, ConnectionHost, requestHandler } = require('./web-server.js');
-const { closeOnce } = require('./signals.js');
+const { textResponse } = require('./upgrade.js');
+const { WebConnection } = require('./connection.js');
+const { serveOptions, ConnectionHost, requestHandler } = require('./server.js');
+const { closeOnce } = require('../app/signals.js');
 const { DenoTransport } = require('./deno-transport.js');
-const { log } = require('./logger.js');
+const { log } = require('../app/logger.js');
 
 function accept(host, req, decision) {
   if (decision instanceof Response) return decision;
@@ -54,7 +54,7 @@ function accept(host, req, decision) {
 /**
  * Serves the app's WebSocket routes with Deno.serve. Plain HTTP requests go to `options.fetch`
  * (`(request, info) => Response`) or get 404.
- * @param {import('./app.js').App} app
+ * @param {import('../app/app.js').App} app
  * @param {{ port?: number, hostname?: string, handleSignals?: boolean, fetch?: Function,
  *   logger?: object, closeTimeout?: number, shutdownTimeout?: number }} [options]
  */

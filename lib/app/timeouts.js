@@ -1,7 +1,7 @@
 'use strict';
 
 // The millisecond options every server wiring takes (closeTimeout, shutdownTimeout, close()'s
-// timeout) and their defaults. Not public constants: lib/constants.js is exported as is by index.js.
+// timeout) and their defaults. Not public constants: lib/primitives/constants.js is exported as is.
 
 /** Milliseconds a started closing handshake may take before the connection is cut off. */
 const DEFAULT_CLOSE_TIMEOUT_MS = 10_000;

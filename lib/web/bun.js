@@ -1,21 +1,21 @@
 'use strict';
 
 // serve() on Bun: an App's WebSocket routes through Bun.serve and its native `websocket` config.
-// The handshake checks run in `fetch` (lib/web-upgrade.js), then `server.upgrade` carries the
-// route and ctx in `data`; Bun frames, this adapter drives the handlers (lib/web-connection.js).
+// The handshake checks run in `fetch` (upgrade.js), then `server.upgrade` carries the
+// route and ctx in `data`; Bun frames, this adapter drives the handlers (connection.js).
 //
 // Bun takes one value per server for its limits, so Bun gets the loosest over the routes and each
 // route's own limit is enforced here: maxPayloadLength on every message (close 1009),
 // backpressureLimit before every send (close 1009), idleTimeout with a timer per connection
 // (close 1001; Bun's own is off: it is server-wide, capped at 960 s, and closes without 1001).
 
-const { kOnRouteAdded } = require('./app.js');
-const { textResponse } = require('./web-upgrade.js');
-const { WebConnection } = require('./web-connection.js');
-const { serveOptions, ConnectionHost, requestHandler, maxOverRoutes } = require('./web-server.js');
-const { closeOnce } = require('./signals.js');
+const { kOnRouteAdded } = require('../app/app.js');
+const { textResponse } = require('./upgrade.js');
+const { WebConnection } = require('./connection.js');
+const { serveOptions, ConnectionHost, requestHandler, maxOverRoutes } = require('./server.js');
+const { closeOnce } = require('../app/signals.js');
 const { BunTransport } = require('./bun-transport.js');
-const { DEFAULT_WS_MAX_PAYLOAD_LENGTH } = require('./constants.js');
+const { DEFAULT_WS_MAX_PAYLOAD_LENGTH } = require('../primitives/constants.js');
 
 // uWebSockets reports a message over the server-wide limit to `close` as 1006 with this reason,
 // after sending 1009 to the peer; the handler is told 1009, as on Node.
@@ -72,7 +72,7 @@ function websocketConfig(app, host) {
 /**
  * Serves the app's WebSocket routes with Bun.serve. Plain HTTP requests go to `options.fetch`
  * (`(request, server) => Response`) or get 404.
- * @param {import('./app.js').App} app
+ * @param {import('../app/app.js').App} app
  * @param {{ port?: number, hostname?: string, handleSignals?: boolean, fetch?: Function,
  *   logger?: object, closeTimeout?: number, shutdownTimeout?: number }} [options]
  */

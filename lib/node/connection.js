@@ -11,12 +11,13 @@
 // to the end of the tick (a frame of 64 KiB or more leaves at once, see #frame).
 
 const { Buffer } = require('node:buffer');
-const { WS_READY_STATE, WS_OPCODE, WS_CLOSE_CODE } = require('./constants.js');
-const { FrameSink, encodeClosePayload } = require('../index.js');
-const { frameHeaderLength, writeFrameHeader } = require('./frame-header.js');
-const { log } = require('./logger.js');
-const { bytesOf, controlPayload, toArrayBuffer, closeReason } = require('./payload.js');
-const { isThenable, logHandlerFailure, callErrorHandler } = require('./handler-calls.js');
+const { WS_READY_STATE, WS_OPCODE, WS_CLOSE_CODE } = require('../primitives/constants.js');
+const { FrameSink } = require('../primitives/frame-sink.js');
+const { encodeClosePayload } = require('../primitives/close.js');
+const { frameHeaderLength, writeFrameHeader } = require('../primitives/frame-header.js');
+const { log } = require('../app/logger.js');
+const { bytesOf, controlPayload, toArrayBuffer, closeReason } = require('../app/payload.js');
+const { isThenable, logHandlerFailure, callErrorHandler } = require('../app/handler-calls.js');
 
 const { OPEN, CLOSING, CLOSED } = WS_READY_STATE;
 const { TEXT, BINARY, CLOSE, PING, PONG } = WS_OPCODE;

@@ -1,15 +1,14 @@
 'use strict';
 
 // `App`: an application's WebSocket routes, in DaloyJS's shape (`app.ws(path, handler)`). Serving
-// them is the job of `daloy-ws-native/node` (serve, attach). This file is loaded by index.js while
-// index.js itself is still loading, so it must not require index.js.
+// them is the job of the wirings: lib/node/ (serve, attach) and lib/web/ (Bun.serve, Deno.serve).
 
 const {
   DEFAULT_WS_BACKPRESSURE_LIMIT,
   DEFAULT_WS_MAX_PAYLOAD_LENGTH,
   DEFAULT_WS_IDLE_TIMEOUT_SECONDS,
   DEFAULT_WS_MAX_FRAGMENTS,
-} = require('./constants.js');
+} = require('../primitives/constants.js');
 const { RouteTable } = require('./router.js');
 const { defaultLogger, silentLogger, isLogger } = require('./logger.js');
 

@@ -1,17 +1,17 @@
 'use strict';
 
 // The connection object handlers receive on Bun and Deno, with the semantics of the Node wiring's
-// (lib/connection.js): the same readyState transitions, `close` fired once and nothing after it,
+// (lib/node/connection.js): the same readyState transitions, `close` fired once and nothing after it,
 // handler errors caught and logged, and the route limits the runtime cannot apply per route
 // (maxPayloadLength, idleTimeout, backpressureLimit) enforced here. The framing is the runtime's:
-// a transport object (lib/bun-transport.js, lib/deno-transport.js) sends and closes.
+// a transport object (bun-transport.js, deno-transport.js) sends and closes.
 
 const { Buffer } = require('node:buffer');
-const { WS_READY_STATE, WS_CLOSE_CODE } = require('./constants.js');
-const { WebSocketPayloadTooLargeError } = require('./errors.js');
-const { encodeClosePayload } = require('../index.js');
-const { bytesOf, controlPayload, toArrayBuffer } = require('./payload.js');
-const { isThenable, logHandlerFailure, callErrorHandler } = require('./handler-calls.js');
+const { WS_READY_STATE, WS_CLOSE_CODE } = require('../primitives/constants.js');
+const { WebSocketPayloadTooLargeError } = require('../primitives/errors.js');
+const { encodeClosePayload } = require('../primitives/close.js');
+const { bytesOf, controlPayload, toArrayBuffer } = require('../app/payload.js');
+const { isThenable, logHandlerFailure, callErrorHandler } = require('../app/handler-calls.js');
 
 const { OPEN, CLOSING, CLOSED } = WS_READY_STATE;
 

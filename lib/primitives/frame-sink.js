@@ -1,0 +1,213 @@
+'use strict';
+
+// FrameSink: the streaming reader of one connection. Socket bytes cross into Rust once per read
+// (src/binding/sink.rs over src/sink.rs); the events of the read come back in a table of words
+// and are dispatched here to the connection's callbacks.
+
+const { Buffer } = require('node:buffer');
+const binding = require('./addon.js');
+const { WS_MAX_CONTROL_PAYLOAD, DEFAULT_WS_MAX_PAYLOAD_LENGTH, DEFAULT_WS_MAX_FRAGMENTS } = require('./constants.js');
+const { fromNative } = require('./errors.js');
+
+// The event table the binding fills on each push (layout in src/binding/sink.rs): a head of four
+// words (event count, arena bytes used, flags, bytes buffered), then four words per event (kind with
+// OWNED, arena offset or owned index, length, close code). One table serves every sink; a push
+// made from inside another push's callback gets a table of its own.
+const TABLE_HEAD = 4;
+const TABLE_EVENTS = 1024;
+const TABLE_LENGTH = TABLE_HEAD + 4 * TABLE_EVENTS;
+const OWNED = 0x100;
+const ASCII = 0x200;
+const STRING = 0x400;
+const FLAG_ERROR = 1;
+const FLAG_MORE = 2;
+let sharedTable = new Uint32Array(TABLE_LENGTH);
+let pushDepth = 0;
+
+// Payloads of a push are written into a shared arena that only moves forward, like Node's buffer
+// pool: a binary message is a view of it that no later push overwrites, so it stays the receiver's.
+const ARENA_MIN = 64 * 1024;
+const ARENA_CARRY_MAX = 16 * 1024;
+let arena = Buffer.allocUnsafeSlow(ARENA_MIN);
+let arenaOffset = 0;
+
+const decodeText =
+  typeof Buffer.prototype.utf8Slice === 'function'
+    ? (buf, start, end) => buf.utf8Slice(start, end)
+    : (buf, start, end) => buf.toString('utf8', start, end);
+// Where the engine turns UTF-8 into a string slowly, the binding builds non-ASCII text into strings
+// itself, through UTF-16 (src/utf16.rs): V8 before 13 (Node 20 and 22) decodes mixed text at about
+// 0.3 GB/s, Deno's Buffer at 0.65, while building from UTF-16 runs at about 6. Node 24 and Bun
+// decode at 2-2.5 GB/s themselves.
+// DALOY_WS_NATIVE_UTF16=1 or 0 forces the choice (the test scripts run the text suite both ways).
+const NATIVE_UTF16 = (() => {
+  let forced;
+  try {
+    forced = process.env.DALOY_WS_NATIVE_UTF16;
+  } catch {
+    // No process, or no permission to read the environment (Deno without --allow-env).
+  }
+  if (forced === '1' || forced === '0') return forced === '1';
+  const versions = typeof process === 'object' && process !== null ? process.versions : undefined;
+  if (versions === undefined || versions.bun !== undefined) return false;
+  if (versions.deno !== undefined) return true;
+  return Number.parseInt(String(versions.v8), 10) < 13;
+})();
+
+// ASCII text (the binding flags it) becomes a string by a plain copy.
+const decodeAscii =
+  typeof Buffer.prototype.latin1Slice === 'function'
+    ? (buf, start, end) => buf.latin1Slice(start, end)
+    : decodeText;
+
+function toBytes(chunk) {
+  if (chunk instanceof Uint8Array) return chunk;
+  if (ArrayBuffer.isView(chunk)) return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  if (chunk instanceof ArrayBuffer) return new Uint8Array(chunk);
+  throw new TypeError('FrameSink.push expects a Uint8Array, an ArrayBuffer or an ArrayBuffer view');
+}
+
+function positiveLimit(name, value, fallback) {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || Number.isNaN(value) || value < 0) {
+    throw new RangeError(`FrameSink: ${name} must be a non-negative number`);
+  }
+  return value;
+}
+
+/**
+ * Streaming RFC 6455 parser for one connection. `push(chunk)` with socket bytes split anywhere;
+ * complete messages and control frames reach the callbacks in order. After `onClose` or
+ * `onProtocolError` all input is ignored.
+ */
+class FrameSink {
+  #events;
+  #native;
+  #done = false;
+  #buffered = 0;
+  // A batch whose dispatch a callback interrupted by throwing: delivered first by the next push.
+  #pending = null;
+
+  constructor(opts) {
+    if (opts == null || typeof opts !== 'object') throw new TypeError('FrameSink: options are required');
+    this.#events = opts;
+    const maxPayloadLength = positiveLimit('maxPayloadLength', opts.maxPayloadLength, DEFAULT_WS_MAX_PAYLOAD_LENGTH);
+    const maxFragments = positiveLimit('maxFragments', opts.maxFragments, DEFAULT_WS_MAX_FRAGMENTS);
+    this.#native = new binding.NativeFrameSink(
+      opts.requireMask === true,
+      maxPayloadLength,
+      Math.min(Math.floor(maxFragments), 0xffffffff),
+      NATIVE_UTF16,
+    );
+  }
+
+  /** Bytes held for an unfinished frame header or message. */
+  get bufferedAmount() {
+    return this.#buffered;
+  }
+
+  /** Feeds socket bytes. A callback's exception propagates; undelivered events wait for the next push. */
+  push(chunk) {
+    if (this.#pending !== null) {
+      const { table, next, arena: slab, owned, flags } = this.#pending;
+      this.#pending = null;
+      this.#run(table, next, slab, owned, flags);
+    }
+    if (this.#done) return;
+    const bytes = toBytes(chunk);
+    const length = bytes.length;
+    if (length === 0) return;
+
+    // Room for every payload of this chunk, one control frame carried from the previous push and a
+    // small carried message; a larger carried message comes back as its own buffer.
+    const carried = this.#buffered <= ARENA_CARRY_MAX ? this.#buffered : 0;
+    const need = length + WS_MAX_CONTROL_PAYLOAD + carried;
+    if (arena.length - arenaOffset < need) {
+      arena = Buffer.allocUnsafeSlow(need > ARENA_MIN ? need : ARENA_MIN);
+      arenaOffset = 0;
+    }
+    const slab = arena;
+    const base = arenaOffset;
+    const table = pushDepth === 0 ? sharedTable : new Uint32Array(TABLE_LENGTH);
+    pushDepth++;
+    try {
+      const owned = binding.sinkPush(this.#native, bytes, slab, base, table);
+      arenaOffset = base + table[1];
+      this.#buffered = table[3];
+      this.#run(table, 0, slab, owned, table[2]);
+    } finally {
+      pushDepth--;
+    }
+  }
+
+  #run(table, next, slab, owned, flags) {
+    for (;;) {
+      const count = table[0];
+      let i = next;
+      try {
+        for (; i < count; i++) this.#deliver(table, TABLE_HEAD + 4 * i, slab, owned);
+      } catch (err) {
+        if (i + 1 < count || (flags & (FLAG_MORE | FLAG_ERROR)) !== 0) {
+          this.#pending = { table: table.slice(0, TABLE_HEAD + 4 * count), next: i + 1, arena: slab, owned, flags };
+        }
+        throw err;
+      }
+      if ((flags & FLAG_MORE) !== 0) {
+        // The batch had more events than the table holds: fetch the next part.
+        if (table.length < TABLE_LENGTH) table = new Uint32Array(TABLE_LENGTH);
+        owned = this.#native.next(table);
+        flags = table[2];
+        next = 0;
+        continue;
+      }
+      if ((flags & FLAG_ERROR) !== 0) {
+        this.#done = true;
+        this.#events.onProtocolError(fromNative(this.#native.takeError()));
+      }
+      return;
+    }
+  }
+
+  #deliver(table, at, slab, owned) {
+    const kind = table[at];
+    const length = table[at + 2];
+    let source = slab;
+    let start = table[at + 1];
+    if ((kind & OWNED) !== 0) {
+      source = owned[start];
+      start = 0;
+    }
+    const end = start + length;
+    switch (kind & 0xff) {
+      case 0x1:
+        this.#events.onMessage({
+          data:
+            (kind & STRING) !== 0
+              ? source
+              : (kind & ASCII) !== 0
+                ? decodeAscii(source, start, end)
+                : decodeText(source, start, end),
+          isBinary: false,
+        });
+        break;
+      case 0x2:
+        this.#events.onMessage({
+          data: start === 0 && end === source.length ? source : source.subarray(start, end),
+          isBinary: true,
+        });
+        break;
+      case 0x9:
+        this.#events.onPing(source.subarray(start, end));
+        break;
+      case 0xa:
+        this.#events.onPong(source.subarray(start, end));
+        break;
+      case 0x8:
+        this.#done = true;
+        this.#events.onClose(table[at + 3], decodeText(source, start, end));
+        break;
+    }
+  }
+}
+
+module.exports = { FrameSink };
