@@ -17,7 +17,8 @@ const { encodeClosePayload } = require('../primitives/close.js');
 const { frameHeaderLength, writeFrameHeader } = require('../primitives/frame-header.js');
 const { log } = require('../app/logger.js');
 const { bytesOf, controlPayload, toArrayBuffer, closeReason } = require('../app/payload.js');
-const { isThenable, logHandlerFailure, callErrorHandler } = require('../app/handler-calls.js');
+const { callHandler, logHandlerFailure, reportError } = require('../app/handler-calls.js');
+const { idleRemaining, IDLE_CLOSE_REASON } = require('../app/idle-timeout.js');
 
 const { OPEN, CLOSING, CLOSED } = WS_READY_STATE;
 const { TEXT, BINARY, CLOSE, PING, PONG } = WS_OPCODE;
@@ -92,7 +93,6 @@ class WebSocketConnection {
   #closeFired = false;
   #backpressureLimit;
   #closeOnBackpressure;
-  #onMessageRejected;
 
   /**
    * Not constructed by applications: the Node wiring creates one per accepted upgrade.
@@ -292,16 +292,7 @@ class WebSocketConnection {
     const isBinary = event.isBinary;
     let data = event.data;
     if (isBinary && this.#binaryType === 'arraybuffer') data = toArrayBuffer(data);
-    try {
-      const result = handler.message(this, data, isBinary);
-      if (result !== undefined && isThenable(result)) {
-        // One rejection handler per connection, made when a message handler first returns a promise.
-        this.#onMessageRejected ??= (err) => this.#handlerFailed('message', err);
-        result.then(undefined, this.#onMessageRejected);
-      }
-    } catch (err) {
-      this.#handlerFailed('message', err);
-    }
+    callHandler(handler.message, handler, this, 'message', this.#handlerFailed, data, isBinary);
   }
 
   #onPing(payload) {
@@ -367,7 +358,7 @@ class WebSocketConnection {
     if (!this.#needDrain) return;
     this.#needDrain = false;
     if (this.#state !== OPEN || this.#handler.drain === undefined) return;
-    this.#invoke('drain', this.#handler.drain, undefined, undefined);
+    callHandler(this.#handler.drain, this.#handler, this, 'drain', this.#handlerFailed);
   }
 
   // ------------------------------------------------------------- closing
@@ -409,21 +400,19 @@ class WebSocketConnection {
     this.#timer.unref();
   }
 
-  // The idle timer is not reset on every read (that would cost a timer update per read): when it
-  // fires, it compares the time of the last read and re-arms for the remainder.
   static #onIdleCheck(conn) {
     conn.#timer = null;
     if (conn.#state !== OPEN) return;
-    const idle = Date.now() - conn.#lastInbound;
-    if (idle >= conn.#idleMs) conn.#closeWith(WS_CLOSE_CODE.GOING_AWAY, 'Idle timeout');
-    else conn.#armIdle(conn.#idleMs - idle);
+    const remaining = idleRemaining(conn.#lastInbound, conn.#idleMs);
+    if (remaining === 0) conn.#closeWith(WS_CLOSE_CODE.GOING_AWAY, IDLE_CLOSE_REASON);
+    else conn.#armIdle(remaining);
   }
 
   #fireClose(code, reason) {
     if (this.#closeFired) return;
     this.#closeFired = true;
     this.#needDrain = false;
-    if (this.#handler.close !== undefined) this.#invoke('close', this.#handler.close, code, reason);
+    if (this.#handler.close !== undefined) callHandler(this.#handler.close, this.#handler, this, 'close', this.#handlerFailed, code, reason);
   }
 
   // ------------------------------------------------------------- sending
@@ -539,25 +528,7 @@ class WebSocketConnection {
 
   #callOpen(ctx) {
     const open = this.#handler.open;
-    if (open === undefined) return;
-    try {
-      const result = open.call(this.#handler, this, ctx);
-      if (result !== undefined && isThenable(result)) {
-        result.then(undefined, (err) => this.#handlerFailed('open', err));
-      }
-    } catch (err) {
-      this.#handlerFailed('open', err);
-    }
-  }
-
-  // close, drain: called with (conn, a, b); their failures are logged (and, for drain, reported).
-  #invoke(name, fn, a, b) {
-    try {
-      const result = name === 'close' ? fn.call(this.#handler, this, a, b) : fn.call(this.#handler, this);
-      if (result !== undefined && isThenable(result)) result.then(undefined, (err) => this.#handlerFailed(name, err));
-    } catch (err) {
-      this.#handlerFailed(name, err);
-    }
+    if (open !== undefined) callHandler(open, this.#handler, this, 'open', this.#handlerFailed, ctx);
   }
 
   /** A handler threw or rejected: log it, report it to `error()` unless closed, and for `open`, close with 1011. */
@@ -569,9 +540,7 @@ class WebSocketConnection {
   }
 
   #reportError(err) {
-    const onError = this.#handler.error;
-    if (onError === undefined || this.#closeFired) return;
-    callErrorHandler(this.#handler, onError, this, err, this.#host, this.#route.path);
+    if (!this.#closeFired) reportError(this.#handler, this, err, this.#host, this.#route.path);
   }
 }
 

@@ -11,7 +11,8 @@ const { WS_READY_STATE, WS_CLOSE_CODE } = require('../primitives/constants.js');
 const { WebSocketPayloadTooLargeError } = require('../primitives/errors.js');
 const { encodeClosePayload } = require('../primitives/close.js');
 const { bytesOf, controlPayload, toArrayBuffer } = require('../app/payload.js');
-const { isThenable, logHandlerFailure, callErrorHandler } = require('../app/handler-calls.js');
+const { callHandler, logHandlerFailure, reportError } = require('../app/handler-calls.js');
+const { idleRemaining, IDLE_CLOSE_REASON } = require('../app/idle-timeout.js');
 
 const { OPEN, CLOSING, CLOSED } = WS_READY_STATE;
 
@@ -148,13 +149,7 @@ class WebConnection {
     this.#lastInbound = Date.now();
     this.#armIdle(this.#idleMs);
     const open = this.#handler.open;
-    if (open === undefined) return;
-    try {
-      const result = open.call(this.#handler, this, ctx);
-      if (isThenable(result)) result.then(undefined, (err) => this.#handlerFailed('open', err));
-    } catch (err) {
-      this.#handlerFailed('open', err);
-    }
+    if (open !== undefined) callHandler(open, this.#handler, this, 'open', this.#handlerFailed, ctx);
   }
 
   /** A complete message: a string, or bytes (Uint8Array / ArrayBuffer) for BINARY. */
@@ -175,12 +170,7 @@ class WebConnection {
         data = data instanceof ArrayBuffer ? Buffer.from(data) : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
       }
     }
-    try {
-      const result = message.call(this.#handler, this, data, isBinary);
-      if (isThenable(result)) result.then(undefined, (err) => this.#handlerFailed('message', err));
-    } catch (err) {
-      this.#handlerFailed('message', err);
-    }
+    callHandler(message, this.#handler, this, 'message', this.#handlerFailed, data, isBinary);
   }
 
   /** Inbound traffic that is not a message (a PING or PONG) still counts against idleTimeout. */
@@ -194,12 +184,7 @@ class WebConnection {
     this.#needDrain = false;
     const drain = this.#handler.drain;
     if (this.#state !== OPEN || drain === undefined) return;
-    try {
-      const result = drain.call(this.#handler, this);
-      if (isThenable(result)) result.then(undefined, (err) => this.#handlerFailed('drain', err));
-    } catch (err) {
-      this.#handlerFailed('drain', err);
-    }
+    callHandler(drain, this.#handler, this, 'drain', this.#handlerFailed);
   }
 
   /** Whether a send found the runtime's buffer full, and drained() has not yet reported it empty. */
@@ -250,14 +235,12 @@ class WebConnection {
     this.#idleTimer = setTimeout(() => this.#idleCheck(), ms);
   }
 
-  // Not reset on every message (a timer update per message): on expiry it compares the time of
-  // the last inbound traffic and re-arms for the remainder.
   #idleCheck() {
     this.#idleTimer = null;
     if (this.#state !== OPEN) return;
-    const idle = Date.now() - this.#lastInbound;
-    if (idle >= this.#idleMs) this.#closeWith(WS_CLOSE_CODE.GOING_AWAY, 'Idle timeout');
-    else this.#armIdle(this.#idleMs - idle);
+    const remaining = idleRemaining(this.#lastInbound, this.#idleMs);
+    if (remaining === 0) this.#closeWith(WS_CLOSE_CODE.GOING_AWAY, IDLE_CLOSE_REASON);
+    else this.#armIdle(remaining);
   }
 
   #clearTimers() {
@@ -272,13 +255,7 @@ class WebConnection {
     this.#closeFired = true;
     this.#needDrain = false;
     const close = this.#handler.close;
-    if (close === undefined) return;
-    try {
-      const result = close.call(this.#handler, this, code, reason);
-      if (isThenable(result)) result.then(undefined, (err) => this.#handlerFailed('close', err));
-    } catch (err) {
-      this.#handlerFailed('close', err);
-    }
+    if (close !== undefined) callHandler(close, this.#handler, this, 'close', this.#handlerFailed, code, reason);
   }
 
   /** A handler threw or rejected: log it, report it to `error()` unless closed; after `open`, close with 1011. */
@@ -290,9 +267,7 @@ class WebConnection {
   }
 
   #reportError(err) {
-    const onError = this.#handler.error;
-    if (onError === undefined || this.#closeFired) return;
-    callErrorHandler(this.#handler, onError, this, err, this.#host, this.#route.path);
+    if (!this.#closeFired) reportError(this.#handler, this, err, this.#host, this.#route.path);
   }
 }
 
