@@ -119,6 +119,13 @@ describe(`handshake (${RUNTIME})`, () => {
     assert.equal(res.body, 'unauthorized');
   });
 
+  test('rejects with a Response of another fetch implementation as with the runtime\'s own', T, async (t) => {
+    const res = await handshake(t, '/reject-foreign');
+    assert.equal(res.status, 402);
+    assert.equal(res.headers['x-reason'], 'foreign');
+    assert.equal(res.body, 'payment required');
+  });
+
   test('answers 500 to a beforeUpgrade that throws or rejects, and logs it', T, async (t) => {
     assert.equal((await handshake(t, '/before-sync-throw')).status, 500);
     assert.deepEqual(await server.next('log', ([, err]) => err === 'sync before failed'), ['WebSocket beforeUpgrade() failed', 'sync before failed']);

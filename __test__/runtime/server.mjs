@@ -123,6 +123,21 @@ app.ws('/reject', {
   open: () => emit('open', 'reject'),
 });
 
+// A Response of another fetch implementation (the undici package's): the same shape, another class.
+app.ws('/reject-foreign', {
+  beforeUpgrade() {
+    const body = new TextEncoder().encode('payment required');
+    return {
+      status: 402,
+      statusText: 'Payment Required',
+      headers: new Headers({ 'x-reason': 'foreign' }),
+      body: {},
+      arrayBuffer: async () => body.buffer,
+    };
+  },
+  open: () => emit('open', 'reject-foreign'),
+});
+
 app.ws('/before/:kind', {
   async beforeUpgrade(request, ctx) {
     const kind = ctx.params.kind;

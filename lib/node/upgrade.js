@@ -1,17 +1,17 @@
 'use strict';
 
-// The opening handshake (RFC 6455 §4.2) on a Node `upgrade` event, in DaloyJS's order: route
-// match, handshake headers, allowedOrigins, beforeUpgrade, 101, open. Also the set of live
-// connections of one server, and their graceful shutdown.
+// The opening handshake (RFC 6455 §4.2) on a Node `upgrade` event: the decision
+// (lib/app/upgrade-decision.js) written to the socket, as an HTTP rejection or as the 101 and a
+// connection. Also the live connections of one server, and their graceful shutdown.
 
 const { Buffer } = require('node:buffer');
 const { STATUS_CODES } = require('node:http');
 const { WS_CLOSE_CODE } = require('../primitives/constants.js');
-const { WebSocketProtocolError } = require('../primitives/errors.js');
-const { validateUpgradeSync, validateSelectedSubprotocol, checkWebSocketOrigin } = require('../primitives/handshake.js');
 const { WebSocketConnection } = require('./connection.js');
 const { log, isLogger, silentLogger } = require('../app/logger.js');
 const { App } = require('../app/app.js');
+const { decideUpgrade } = require('../app/upgrade-decision.js');
+const { ConnectionSet } = require('../app/connection-set.js');
 const { DEFAULT_CLOSE_TIMEOUT_MS, DEFAULT_SHUTDOWN_TIMEOUT_MS, timeoutOption } = require('../app/timeouts.js');
 
 // Bytes a client may send before its 101 while an async beforeUpgrade runs (RFC 6455 §4.1 says
@@ -53,20 +53,6 @@ function reject(socket, status, reason, extraLines) {
   const lines = extraLines === undefined ? [] : extraLines;
   if (reason !== '') lines.push('Content-Type: text/plain; charset=utf-8');
   writeResponse(socket, status, lines, reason);
-}
-
-function isResponse(value) {
-  if (typeof Response === 'function' && value instanceof Response) return true;
-  // A Response from another fetch implementation (e.g. the undici package).
-  return (
-    value !== null &&
-    typeof value === 'object' &&
-    typeof value.status === 'number' &&
-    typeof value.arrayBuffer === 'function' &&
-    value.headers !== null &&
-    typeof value.headers === 'object' &&
-    typeof value.headers.forEach === 'function'
-  );
 }
 
 /** A `Response` returned by beforeUpgrade: its status, headers and body reach the client. */
@@ -155,15 +141,18 @@ function lazyRequest(build) {
   });
 }
 
-// ctx for beforeUpgrade and open; `ctx.request` is the request beforeUpgrade receives.
-function createContext(req, href, params, search, protocols) {
+// What the upgrade decision (lib/app/upgrade-decision.js) reads of a Node upgrade request.
+function upgradeRequest(req, socket, target) {
+  const host = req.headers.host || 'localhost';
+  const href = `${socket.encrypted === true ? 'https' : 'http'}://${host}${target.pathname}${target.search}`;
   return {
+    method: req.method,
+    pathname: target.pathname,
+    search: target.search,
+    href,
+    headers: req.headers,
+    headerFields: headerObject(req.headers),
     request: lazyRequest(() => new Request(href, { method: 'GET', headers: webHeaders(req.rawHeaders) })),
-    params,
-    query: search.length > 1 ? Object.fromEntries(new URLSearchParams(search)) : {},
-    headers: headerObject(req.headers),
-    state: {},
-    protocols,
   };
 }
 
@@ -175,11 +164,11 @@ class UpgradeHandler {
   #app;
   #logger;
   #rejectUnmatched;
-  #connections = new Set();
+  #live = new ConnectionSet();
+  // Sockets whose async beforeUpgrade is running; close() drops them.
   #handshakes = new Set();
-  #shuttingDown = false;
-  #closing = null;
-  #onEmpty = null;
+  // What the upgrade decision reads of this handler: the app, the logger, whether it is closing.
+  #decisionHost;
 
   /** Milliseconds a started closing handshake may take before the socket is destroyed. */
   closeTimeout;
@@ -201,6 +190,16 @@ class UpgradeHandler {
     this.#rejectUnmatched = options.rejectUnmatched === true;
     this.closeTimeout = timeoutOption('closeTimeout', options.closeTimeout, DEFAULT_CLOSE_TIMEOUT_MS);
     this.shutdownTimeout = timeoutOption('shutdownTimeout', options.shutdownTimeout, DEFAULT_SHUTDOWN_TIMEOUT_MS);
+    const handler = this;
+    const live = this.#live;
+    this.#decisionHost = {
+      get logger() {
+        return handler.logger;
+      },
+      get shuttingDown() {
+        return live.shuttingDown;
+      },
+    };
   }
 
   /** The logger in force: the option, else the App's (read each time, so `app.log = x` applies). */
@@ -210,13 +209,12 @@ class UpgradeHandler {
 
   /** The open connections (live view). */
   get connections() {
-    return this.#connections;
+    return this.#live.connections;
   }
 
   /** @internal called by a connection when its socket has closed */
   untrack(conn) {
-    this.#connections.delete(conn);
-    if (this.#connections.size === 0 && this.#onEmpty !== null) this.#onEmpty();
+    this.#live.delete(conn);
   }
 
   /**
@@ -238,53 +236,27 @@ class UpgradeHandler {
     }
     // From here the socket is ours: an 'error' without a listener would crash the process.
     socket.on('error', swallow);
+    const path = match.route.path;
+    let decision;
     try {
-      this.#handshake(req, socket, head, match, target);
+      decision = decideUpgrade(this.#decisionHost, match, upgradeRequest(req, socket, target));
     } catch (err) {
-      log(this.logger, 'error', { err, path: match.route.path }, 'WebSocket upgrade failed');
-      reject(socket, 500, 'Internal Server Error');
+      this.#upgradeFailed(socket, path, err);
+      return true;
     }
+    if (decision instanceof Promise) this.#awaitDecision(socket, path, head, decision);
+    else this.#apply(socket, [head], decision);
     return true;
   }
 
-  #handshake(req, socket, head, match, target) {
-    const route = match.route;
-    if (this.#shuttingDown) return reject(socket, 503, 'Server is shutting down');
-    // RFC 6455 §4.1: the opening handshake is an HTTP/1.1 GET.
-    if (req.method !== 'GET') return reject(socket, 405, 'WebSocket upgrade requires GET', ['Allow: GET']);
-    const result = validateUpgradeSync(req.headers);
-    if (!result.ok) {
-      // RFC 6455 §4.4: a version mismatch is answered with the versions this server speaks.
-      return reject(socket, result.status, result.reason, result.status === 426 ? ['Sec-WebSocket-Version: 13'] : undefined);
-    }
-    const host = req.headers.host || 'localhost';
-    const href = `${socket.encrypted === true ? 'https' : 'http'}://${host}${target.pathname}${target.search}`;
-    if (!URL.canParse(href)) return reject(socket, 400, 'Invalid Host header or request target');
-    const ctx = createContext(req, href, match.params, target.search, result.protocols);
-    const handler = route.handler;
-    const policy = handler.allowedOrigins;
-    if (policy !== undefined) {
-      // A function policy receives the real Request; the others need only the URL and Origin.
-      const subject = typeof policy === 'function' ? ctx.request : { url: href, headers: req.headers };
-      const verdict = checkWebSocketOrigin(subject, policy);
-      if (!verdict.ok) return reject(socket, 403, verdict.reason);
-    }
-    if (handler.beforeUpgrade === undefined) return this.#accept(socket, route, '', result, ctx, [head]);
-    let decision;
-    try {
-      decision = handler.beforeUpgrade(ctx.request, ctx);
-    } catch (err) {
-      return this.#beforeUpgradeFailed(socket, route, err);
-    }
-    if (decision !== null && typeof decision === 'object' && typeof decision.then === 'function' && !isResponse(decision)) {
-      return this.#awaitDecision(socket, route, result, ctx, head, decision);
-    }
-    this.#decide(socket, route, result, ctx, [head], decision);
+  #upgradeFailed(socket, path, err) {
+    log(this.logger, 'error', { err, path }, 'WebSocket upgrade failed');
+    reject(socket, 500, 'Internal Server Error');
   }
 
   // An async beforeUpgrade: meanwhile the socket is read (bounded), so that a client hanging up
   // is noticed and dropped instead of being greeted with a 101 it will never read.
-  #awaitDecision(socket, route, result, ctx, head, promise) {
+  #awaitDecision(socket, path, head, promise) {
     const held = [head];
     let heldBytes = head.length;
     let gone = false;
@@ -312,41 +284,28 @@ class UpgradeHandler {
         cleanup();
         if (gone || socket.destroyed) return;
         try {
-          this.#decide(socket, route, result, ctx, held, decision);
+          this.#apply(socket, held, decision);
         } catch (err) {
-          log(this.logger, 'error', { err, path: route.path }, 'WebSocket upgrade failed');
-          reject(socket, 500, 'Internal Server Error');
+          this.#upgradeFailed(socket, path, err);
         }
       },
       (err) => {
         cleanup();
         if (gone || socket.destroyed) return;
-        this.#beforeUpgradeFailed(socket, route, err);
+        this.#upgradeFailed(socket, path, err);
       },
     );
   }
 
-  #decide(socket, route, result, ctx, held, decision) {
-    if (this.#shuttingDown) return reject(socket, 503, 'Server is shutting down');
-    if (isResponse(decision)) return writeRejection(socket, decision);
-    let protocol = '';
-    if (typeof decision === 'string') {
-      try {
-        protocol = validateSelectedSubprotocol(decision, result.protocols);
-      } catch (err) {
-        return this.#beforeUpgradeFailed(socket, route, err);
-      }
+  // The decision, written to the socket: a rejection as an HTTP response, an acceptance as the
+  // 101 and a connection.
+  #apply(socket, held, decision) {
+    if (!decision.accept) {
+      if (decision.response !== undefined) return writeRejection(socket, decision.response);
+      const lines = [];
+      for (const name in decision.headers) lines.push(`${name}: ${decision.headers[name]}`);
+      return reject(socket, decision.status, decision.reason, lines);
     }
-    this.#accept(socket, route, protocol, result, ctx, held);
-  }
-
-  #beforeUpgradeFailed(socket, route, err) {
-    if (err instanceof WebSocketProtocolError) return reject(socket, 400, err.message);
-    log(this.logger, 'error', { err, path: route.path }, 'WebSocket beforeUpgrade() failed');
-    reject(socket, 500, 'Internal Server Error');
-  }
-
-  #accept(socket, route, protocol, result, ctx, held) {
     if (socket.destroyed || !socket.writable) {
       socket.destroy();
       return;
@@ -355,8 +314,9 @@ class UpgradeHandler {
     // The http server may have armed an inactivity timer on the socket; idleTimeout replaces it.
     if (typeof socket.setTimeout === 'function') socket.setTimeout(0);
     if (typeof socket.setNoDelay === 'function') socket.setNoDelay(true);
-    const conn = WebSocketConnection.accept(this, socket, route, protocol, result.acceptKey, ctx, held);
-    if (!socket.destroyed) this.#connections.add(conn);
+    const { route, protocol, acceptKey, ctx } = decision;
+    const conn = WebSocketConnection.accept(this, socket, route, protocol, acceptKey, ctx, held);
+    if (!socket.destroyed) this.#live.add(conn);
   }
 
   /**
@@ -366,38 +326,14 @@ class UpgradeHandler {
    * @param {{ code?: number, reason?: string, timeout?: number }} [options]
    */
   close(options = {}) {
-    if (this.#closing !== null) return this.#closing;
+    if (this.#live.closing !== null) return this.#live.closing;
     const code = options.code ?? WS_CLOSE_CODE.GOING_AWAY;
     const reason = options.reason ?? 'Server shutting down';
     const timeout = timeoutOption('timeout', options.timeout, this.shutdownTimeout);
-    this.#shuttingDown = true;
+    this.#live.shuttingDown = true;
     for (const socket of this.#handshakes) socket.destroy();
     this.#handshakes.clear();
-    this.#closing = new Promise((resolve) => {
-      let timer = null;
-      this.#onEmpty = () => {
-        this.#onEmpty = null;
-        if (timer !== null) clearTimeout(timer);
-        resolve();
-      };
-      for (const conn of this.#connections) {
-        try {
-          conn.close(code, reason);
-        } catch (err) {
-          log(this.logger, 'error', { err }, 'WebSocket close during shutdown failed');
-          conn.terminate();
-        }
-      }
-      if (this.#connections.size === 0) {
-        this.#onEmpty();
-        return;
-      }
-      timer = setTimeout(() => {
-        timer = null;
-        for (const conn of this.#connections) conn.terminate();
-      }, timeout);
-    });
-    return this.#closing;
+    return this.#live.closeAll(code, reason, timeout, this.logger);
   }
 }
 

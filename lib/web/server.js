@@ -6,6 +6,7 @@
 const { App } = require('../app/app.js');
 const { WS_CLOSE_CODE } = require('../primitives/constants.js');
 const { log, isLogger } = require('../app/logger.js');
+const { ConnectionSet } = require('../app/connection-set.js');
 const { negotiate, isUpgradeRequest, textResponse } = require('./upgrade.js');
 const { DEFAULT_CLOSE_TIMEOUT_MS, DEFAULT_SHUTDOWN_TIMEOUT_MS, timeoutOption } = require('../app/timeouts.js');
 
@@ -37,15 +38,12 @@ function serveOptions(app, options) {
   };
 }
 
-/** The open connections of one served App, and their graceful shutdown. */
+/** The open connections of one served App (lib/app/connection-set.js), with its options and logger. */
 class ConnectionHost {
   #logger;
-  #onEmpty = null;
-  #closing = null;
-  /** Open connections. */
-  connections = new Set();
-  /** Set once close() started: new upgrades get 503. */
-  shuttingDown = false;
+  // The runtime cannot drop a socket at once: at the end of the grace period, the connections
+  // just terminated are forgotten instead of waited for.
+  #live = new ConnectionSet({ forgetTerminated: true });
 
   constructor(app, options) {
     this.app = app;
@@ -59,13 +57,22 @@ class ConnectionHost {
     return this.#logger !== undefined ? this.#logger : this.app.log;
   }
 
+  /** Open connections (live view). */
+  get connections() {
+    return this.#live.connections;
+  }
+
+  /** Set once closeAll() started: new upgrades get 503. */
+  get shuttingDown() {
+    return this.#live.shuttingDown;
+  }
+
   track(conn) {
-    this.connections.add(conn);
+    this.#live.add(conn);
   }
 
   untrack(conn) {
-    this.connections.delete(conn);
-    if (this.connections.size === 0 && this.#onEmpty !== null) this.#onEmpty();
+    this.#live.delete(conn);
   }
 
   /**
@@ -73,36 +80,7 @@ class ConnectionHost {
    * their closing handshakes, then terminates what is left. Idempotent.
    */
   closeAll(timeout = this.shutdownTimeout) {
-    if (this.#closing !== null) return this.#closing;
-    this.shuttingDown = true;
-    this.#closing = new Promise((resolve) => {
-      let timer = null;
-      this.#onEmpty = () => {
-        this.#onEmpty = null;
-        if (timer !== null) clearTimeout(timer);
-        resolve();
-      };
-      for (const conn of this.connections) {
-        try {
-          conn.close(WS_CLOSE_CODE.GOING_AWAY, 'Server shutting down');
-        } catch (err) {
-          log(this.logger, 'error', { err }, 'WebSocket close during shutdown failed');
-          conn.terminate();
-        }
-      }
-      if (this.connections.size === 0) {
-        this.#onEmpty();
-        return;
-      }
-      timer = setTimeout(() => {
-        timer = null;
-        for (const conn of this.connections) conn.terminate();
-        // A runtime that cannot drop a socket at once still reports no event after terminate().
-        this.connections.clear();
-        if (this.#onEmpty !== null) this.#onEmpty();
-      }, timeout);
-    });
-    return this.#closing;
+    return this.#live.closeAll(WS_CLOSE_CODE.GOING_AWAY, 'Server shutting down', timeout, this.logger);
   }
 }
 
@@ -128,7 +106,15 @@ function requestHandler(host, opts, accept) {
       log(host.logger, 'error', { err }, 'WebSocket upgrade failed');
       return textResponse(500, 'Internal Server Error');
     }
-    if (decision instanceof Promise) return decision.then((d) => accept(req, extra, d));
+    if (decision instanceof Promise) {
+      return decision.then(
+        (d) => accept(req, extra, d),
+        (err) => {
+          log(host.logger, 'error', { err }, 'WebSocket upgrade failed');
+          return textResponse(500, 'Internal Server Error');
+        },
+      );
+    }
     return accept(req, extra, decision);
   };
 }
