@@ -6,6 +6,9 @@
 
 const { Buffer } = require('node:buffer');
 const binding = require('./addon.js');
+
+// Exported by the binding's module initialisation (src/binding/sink.rs), outside binding.d.ts.
+const sinkPush = /** @type {any} */ (binding).sinkPush;
 const { WS_MAX_CONTROL_PAYLOAD, DEFAULT_WS_MAX_PAYLOAD_LENGTH, DEFAULT_WS_MAX_FRAGMENTS } = require('./constants.js');
 const { fromNative } = require('./errors.js');
 
@@ -23,7 +26,7 @@ const ASCII = binding.SINK_ASCII_FLAG;
 const STRING = binding.SINK_STRING_FLAG;
 const FLAG_ERROR = binding.SINK_FLAG_ERROR;
 const FLAG_MORE = binding.SINK_FLAG_MORE;
-let sharedTable = new Uint32Array(TABLE_LENGTH);
+const sharedTable = new Uint32Array(TABLE_LENGTH);
 let pushDepth = 0;
 
 // Payloads of a push are written into a shared arena that only moves forward, like Node's buffer
@@ -133,7 +136,7 @@ class FrameSink {
     const table = pushDepth === 0 ? sharedTable : new Uint32Array(TABLE_LENGTH);
     pushDepth++;
     try {
-      const owned = binding.sinkPush(this.#native, bytes, slab, base, table);
+      const owned = sinkPush(this.#native, bytes, slab, base, table);
       arenaOffset = base + table[1];
       this.#buffered = table[3];
       this.#run(table, 0, slab, owned, table[2]);
