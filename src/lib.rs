@@ -9,6 +9,7 @@
 pub mod close;
 pub mod encoder;
 pub mod error;
+pub mod extensions;
 pub mod handshake;
 pub mod header;
 pub mod mask;
