@@ -7,6 +7,7 @@
 //! without a single Node symbol.
 
 pub mod close;
+pub mod deflate;
 pub mod encoder;
 pub mod error;
 pub mod extensions;
