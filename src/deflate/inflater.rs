@@ -170,8 +170,8 @@ impl Inflater {
             out.truncate(len + produced);
             self.message_len += produced as u64;
             input = input.get(consumed..).unwrap_or_default();
-            let status =
-                status.map_err(|_| ProtocolError::new(ErrorKind::InvalidCompressedData))?;
+            // The limit first: whether zlib stops at a full output or goes on to decode (and
+            // refuse) the next symbol depends on where the input was split, the size does not.
             if self.message_len > limit {
                 return Err(ErrorKind::PayloadTooLarge {
                     limit,
@@ -179,6 +179,8 @@ impl Inflater {
                 }
                 .into());
             }
+            let status =
+                status.map_err(|_| ProtocolError::new(ErrorKind::InvalidCompressedData))?;
             match status {
                 Status::StreamEnd => self.stream_ended = true,
                 _ if produced < room && input.is_empty() => return Ok(()),
