@@ -568,3 +568,31 @@ fn the_limit_counts_only_the_message_not_what_out_already_held() {
     assert_eq!(&out[50..], b"Hello");
     assert_eq!(out.len(), 55);
 }
+
+#[test]
+fn inflated_text_can_be_checked_as_it_is_produced() {
+    use daloy_ws_native::utf8::Utf8Validator;
+    // A text message whose invalid byte comes early, then a long valid tail: the check on each
+    // call's output refuses it before the rest is inflated, as the sink's fail-fast check will.
+    let mut message = b"caf\xc3".to_vec();
+    message.extend_from_slice(b"(not a continuation byte)");
+    message.extend(std::iter::repeat_n(b'a', 200_000));
+    let mut deflater = Deflater::new(TAKEOVER, 6);
+    let compressed = deflate(&mut deflater, &message);
+    let mut inflater = Inflater::new(TAKEOVER);
+    let mut out = Vec::new();
+    let mut utf8 = Utf8Validator::new();
+    let mut checked = 0;
+    let mut refused_after = None;
+    for (i, piece) in compressed.chunks(16).enumerate() {
+        let fin = (i + 1) * 16 >= compressed.len();
+        inflater.inflate(piece, fin, &mut out, NO_LIMIT).unwrap();
+        if utf8.feed(&out[checked..]).is_err() {
+            refused_after = Some(out.len());
+            break;
+        }
+        checked = out.len();
+    }
+    let refused_after = refused_after.expect("invalid UTF-8 found");
+    assert!(refused_after < 100_000, "{refused_after}");
+}
