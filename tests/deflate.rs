@@ -391,6 +391,24 @@ fn keeps_to_the_agreed_window_when_compressing() {
             );
         }
     }
+    // Without context takeover too: the reset between messages keeps the window size.
+    let twice = [block.clone(), block.clone()].concat();
+    let params = StreamParams {
+        window_bits: 9,
+        no_context_takeover: true,
+    };
+    let mut deflater = Deflater::new(params, 9);
+    let mut inflater = Inflater::new(params);
+    for _ in 0..3 {
+        let compressed = deflate(&mut deflater, &twice);
+        assert!(compressed.len() > 1100, "{}", compressed.len());
+        assert_eq!(
+            inflate_frames(&mut inflater, &[&compressed], NO_LIMIT).unwrap(),
+            twice
+        );
+    }
+    let mut wide = Deflater::new(NO_TAKEOVER, 9);
+    assert!(deflate(&mut wide, &twice).len() < 700);
 }
 
 #[test]

@@ -286,7 +286,11 @@ fn gives_each_direction_its_parameters() {
             no_context_takeover: false
         }
     );
-    assert_eq!(negotiated.agreement.to_header(), negotiated.response);
+    // §7.1.2.1: an offered server_max_window_bits is always answered, even with 15.
+    assert_eq!(
+        answer(&DEFAULT, "permessage-deflate; server_max_window_bits=15").as_deref(),
+        Some("permessage-deflate; server_max_window_bits=15")
+    );
 }
 
 #[test]

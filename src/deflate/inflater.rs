@@ -3,7 +3,7 @@
 
 use flate2::{Decompress, FlushDecompress, Status};
 
-use super::{StreamParams, TAIL};
+use super::{StreamParams, MAX_WINDOW_BITS, TAIL};
 use crate::error::{ErrorKind, ProtocolError};
 
 /// The most output room one step of inflation is given (and zero-filled) at a time. With no
@@ -66,13 +66,14 @@ pub struct Inflater {
 
 impl Inflater {
     /// An inflater for messages compressed as `params` says (the peer's direction of the
-    /// [`super::Agreement`]). The window is `params.window_bits` clamped into 9 to 15: a larger
-    /// window than the peer's decodes its stream just as well. (zlib-rs keeps a 32 KiB window
-    /// whatever the bits, as zlib-ng does: the agreed window bounds what the peer's compressor
-    /// may use, not what this inflater accepts or holds; docs/DEFLATE.md has the figures.)
+    /// [`super::Agreement`]). It always inflates with a 15-bit window, which decodes the stream
+    /// of any smaller one: zlib-rs holds a 32 KiB window whatever the bits (as zlib-ng does), so
+    /// a smaller one would save nothing, and resetting a decoder made with fewer than 15 bits
+    /// re-creates it (an allocation per message without context takeover). The agreed window
+    /// bounds what the peer's compressor may use, not what this inflater accepts.
     pub fn new(params: StreamParams) -> Self {
         Inflater {
-            decompress: Decompress::new_with_window_bits(false, params.codec_window_bits()),
+            decompress: Decompress::new_with_window_bits(false, MAX_WINDOW_BITS),
             params,
             message_len: 0,
             message_in: 0,

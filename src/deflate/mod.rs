@@ -35,8 +35,8 @@ pub const TAIL: [u8; 4] = [0x00, 0x00, 0xff, 0xff];
 /// offers, but zlib's raw deflate cannot compress with a 256-byte window (`deflateInit2` refuses
 /// 8 for a raw stream, and silently uses 9 for a zlib one, whose output a peer limited to 8 could
 /// not inflate), and `flate2` accepts 9 to 15 only. So:
-/// - a peer that announces it compresses with 8 bits is inflated with a 9-bit window, which
-///   decodes every stream a smaller window produced;
+/// - a peer that announces it compresses with 8 bits is inflated as any other (the inflater
+///   always uses 15 bits, which decodes every stream a smaller window produced);
 /// - a peer that requires this side to compress with 8 bits is refused: the server declines
 ///   such an offer (and moves to the next), the client fails on such a response.
 pub const MIN_WINDOW_BITS: u8 = 9;
@@ -49,15 +49,15 @@ pub const MAX_WINDOW_BITS: u8 = 15;
 /// [`Agreement::client_to_server`] give them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StreamParams {
-    /// The largest LZ77 window, as a power of two (8 to 15; values outside 9 to 15 are clamped
-    /// into it, see [`MIN_WINDOW_BITS`]).
+    /// The largest LZ77 window, as a power of two (8 to 15). A [`Deflater`] clamps it into 9 to
+    /// 15 (see [`MIN_WINDOW_BITS`]); an [`Inflater`] always inflates with 15.
     pub window_bits: u8,
     /// The compressor starts every message afresh, so the inflater may too.
     pub no_context_takeover: bool,
 }
 
 impl StreamParams {
-    /// The window bits `flate2` is given: `window_bits` clamped into 9 to 15.
+    /// The window bits `flate2`'s compressor is given: `window_bits` clamped into 9 to 15.
     fn codec_window_bits(&self) -> u8 {
         self.window_bits.clamp(MIN_WINDOW_BITS, MAX_WINDOW_BITS)
     }

@@ -159,31 +159,6 @@ impl Agreement {
             no_context_takeover: self.client_no_context_takeover,
         }
     }
-
-    /// The `Sec-WebSocket-Extensions` element stating these parameters: every flag that is set
-    /// and every window below 15.
-    pub fn to_header(&self) -> String {
-        let mut header = String::from(EXTENSION_NAME);
-        if self.server_no_context_takeover {
-            header.push_str("; server_no_context_takeover");
-        }
-        if self.client_no_context_takeover {
-            header.push_str("; client_no_context_takeover");
-        }
-        if self.server_max_window_bits < MAX_WINDOW_BITS {
-            header.push_str(&format!(
-                "; server_max_window_bits={}",
-                self.server_max_window_bits
-            ));
-        }
-        if self.client_max_window_bits < MAX_WINDOW_BITS {
-            header.push_str(&format!(
-                "; client_max_window_bits={}",
-                self.client_max_window_bits
-            ));
-        }
-        header
-    }
 }
 
 fn check_window_option(bits: Option<u8>, field: &'static str) -> Result<(), NegotiationError> {
