@@ -3,10 +3,12 @@
 //! context takeover and its absence, windows, and the inflated-size limit.
 
 mod common;
+mod deflate_support;
 
 use common::XorShift;
 use daloy_ws_native::deflate::{Deflater, Inflater, StreamParams, INFLATE_STEP, TAIL};
 use daloy_ws_native::error::{ErrorKind, ProtocolError};
+use deflate_support::zero_bomb;
 use flate2::{Compress, Compression, FlushCompress};
 
 const TAKEOVER: StreamParams = StreamParams {
@@ -461,24 +463,6 @@ fn accepts_a_message_of_exactly_the_limit_and_refuses_one_byte_more() {
         inflate_frames(&mut inflater, &[a, b], 10_000).unwrap(),
         message
     );
-}
-
-/// A raw DEFLATE stream of `repeats + 1` MiB of zeros in about 1 KiB per MiB: one sync-flushed
-/// segment that starts the zeros, then a segment that only copies from the window, repeated.
-fn zero_bomb(repeats: usize) -> Vec<u8> {
-    let zeros = vec![0u8; 1 << 20];
-    let mut c = Compress::new_with_window_bits(Compression::best(), false, 15);
-    let mut first = Vec::with_capacity(4096);
-    c.compress_vec(&zeros, &mut first, FlushCompress::Sync)
-        .unwrap();
-    let mut steady = Vec::with_capacity(4096);
-    c.compress_vec(&zeros, &mut steady, FlushCompress::Sync)
-        .unwrap();
-    let mut bomb = first;
-    for _ in 0..repeats {
-        bomb.extend_from_slice(&steady);
-    }
-    bomb
 }
 
 #[test]

@@ -2,12 +2,14 @@
 //! a compression bomb never holds more than the message limit plus the inflater's fixed state,
 //! and a deflater and an inflater hold a bounded state between messages.
 
+mod deflate_support;
+
 use std::alloc::System;
 
 use cap::Cap;
 use daloy_ws_native::deflate::{Deflater, Inflater, StreamParams};
 use daloy_ws_native::error::ErrorKind;
-use flate2::{Compress, Compression, FlushCompress};
+use deflate_support::zero_bomb;
 
 #[global_allocator]
 static ALLOCATOR: Cap<System> = Cap::new(System, usize::MAX);
@@ -19,23 +21,6 @@ const INFLATER_STATE_MAX: usize = 64 * 1024;
 /// The most a deflater's own state may take at level 6 and a 15-bit window: zlib-rs holds
 /// about 371 KiB there (docs/DEFLATE.md), with room to spare.
 const DEFLATER_STATE_MAX: usize = 400 * 1024;
-
-/// A raw DEFLATE stream of `repeats + 1` MiB of zeros, about 1 KiB per MiB.
-fn zero_bomb(repeats: usize) -> Vec<u8> {
-    let zeros = vec![0u8; 1 << 20];
-    let mut c = Compress::new_with_window_bits(Compression::best(), false, 15);
-    let mut first = Vec::with_capacity(4096);
-    c.compress_vec(&zeros, &mut first, FlushCompress::Sync)
-        .unwrap();
-    let mut steady = Vec::with_capacity(4096);
-    c.compress_vec(&zeros, &mut steady, FlushCompress::Sync)
-        .unwrap();
-    let mut bomb = first;
-    for _ in 0..repeats {
-        bomb.extend_from_slice(&steady);
-    }
-    bomb
-}
 
 // One test in this file: the allocator's counters are process-wide.
 #[test]

@@ -2,28 +2,28 @@
 //! server configuration, and the client's check of a server's response.
 
 use daloy_ws_native::deflate::{
-    build_offer, negotiate, parse_offers, validate_response, Agreement, ClientOptions,
-    DeflateParams, NegotiationError, ServerOptions, StreamParams,
+    build_offer, negotiate, parse_offers, validate_response, Agreement, DeflateOptions,
+    DeflateParams, NegotiationError, StreamParams,
 };
 
-const DEFAULT: ServerOptions = ServerOptions {
+const DEFAULT: DeflateOptions = DeflateOptions {
     server_no_context_takeover: false,
     client_no_context_takeover: false,
     server_max_window_bits: None,
     client_max_window_bits: None,
 };
 
-const SHARED: ServerOptions = ServerOptions {
+const SHARED: DeflateOptions = DeflateOptions {
     server_no_context_takeover: true,
     client_no_context_takeover: true,
     ..DEFAULT
 };
 
-fn answer(opts: &ServerOptions, header: &str) -> Option<String> {
+fn answer(opts: &DeflateOptions, header: &str) -> Option<String> {
     negotiate(opts, header).map(|n| n.response)
 }
 
-fn check(opts: &ServerOptions, table: &[(&str, Option<&str>)]) {
+fn check(opts: &DeflateOptions, table: &[(&str, Option<&str>)]) {
     for &(offer, expected) in table {
         assert_eq!(
             answer(opts, offer).as_deref(),
@@ -148,7 +148,7 @@ fn adds_the_no_context_takeover_flags_in_shared_mode() {
 
 #[test]
 fn limits_the_server_window_to_the_smaller_of_offer_and_configuration() {
-    let opts = ServerOptions {
+    let opts = DeflateOptions {
         server_max_window_bits: Some(10),
         ..DEFAULT
     };
@@ -174,7 +174,7 @@ fn limits_the_server_window_to_the_smaller_of_offer_and_configuration() {
 
 #[test]
 fn limits_the_client_window_only_when_the_offer_allows_it() {
-    let opts = ServerOptions {
+    let opts = DeflateOptions {
         client_max_window_bits: Some(10),
         ..DEFAULT
     };
@@ -207,7 +207,7 @@ fn limits_the_client_window_only_when_the_offer_allows_it() {
 #[test]
 fn an_invalid_configuration_is_reported_and_negotiates_nothing() {
     for bits in [0, 8, 16, 255] {
-        let server = ServerOptions {
+        let server = DeflateOptions {
             server_max_window_bits: Some(bits),
             ..DEFAULT
         };
@@ -216,9 +216,9 @@ fn an_invalid_configuration_is_reported_and_negotiates_nothing() {
             Err(NegotiationError::InvalidOption("server_max_window_bits"))
         );
         assert_eq!(answer(&server, "permessage-deflate"), None);
-        let client = ClientOptions {
+        let client = DeflateOptions {
             client_max_window_bits: Some(bits),
-            ..ClientOptions::default()
+            ..DeflateOptions::default()
         };
         assert_eq!(
             build_offer(&client),
@@ -296,11 +296,11 @@ fn gives_each_direction_its_parameters() {
 #[test]
 fn builds_client_offers() {
     assert_eq!(
-        build_offer(&ClientOptions::default()).unwrap(),
+        build_offer(&DeflateOptions::default()).unwrap(),
         "permessage-deflate; client_max_window_bits"
     );
     assert_eq!(
-        build_offer(&ClientOptions {
+        build_offer(&DeflateOptions {
             server_no_context_takeover: true,
             client_no_context_takeover: true,
             server_max_window_bits: Some(10),
@@ -322,8 +322,8 @@ fn agreement(snct: bool, cnct: bool, sbits: u8, cbits: u8) -> Agreement {
 
 #[test]
 fn accepts_valid_server_responses() {
-    let default = ClientOptions::default();
-    let table: &[(ClientOptions, &str, Option<Agreement>)] = &[
+    let default = DeflateOptions::default();
+    let table: &[(DeflateOptions, &str, Option<Agreement>)] = &[
         (default, "", None),
         (
             default,
@@ -342,7 +342,7 @@ fn accepts_valid_server_responses() {
             Some(agreement(false, false, 8, 9)),
         ),
         (
-            ClientOptions {
+            DeflateOptions {
                 client_max_window_bits: Some(11),
                 client_no_context_takeover: true,
                 ..default
@@ -351,7 +351,7 @@ fn accepts_valid_server_responses() {
             Some(agreement(false, true, 15, 11)),
         ),
         (
-            ClientOptions {
+            DeflateOptions {
                 client_max_window_bits: Some(11),
                 ..default
             },
@@ -359,7 +359,7 @@ fn accepts_valid_server_responses() {
             Some(agreement(false, false, 15, 10)),
         ),
         (
-            ClientOptions {
+            DeflateOptions {
                 server_max_window_bits: Some(12),
                 server_no_context_takeover: true,
                 ..default
@@ -379,13 +379,13 @@ fn accepts_valid_server_responses() {
 
 #[test]
 fn fails_on_invalid_server_responses() {
-    let default = ClientOptions::default();
-    let wants_server_limits = ClientOptions {
+    let default = DeflateOptions::default();
+    let wants_server_limits = DeflateOptions {
         server_no_context_takeover: true,
         server_max_window_bits: Some(10),
         ..default
     };
-    let table: &[(ClientOptions, &str, NegotiationError)] = &[
+    let table: &[(DeflateOptions, &str, NegotiationError)] = &[
         (
             default,
             "x-webkit-deflate-frame",
@@ -444,13 +444,13 @@ fn client_and_server_reach_the_same_agreement() {
         for server_flags in 0..4u8 {
             for &cw in &windows {
                 for &sw in &windows {
-                    let client = ClientOptions {
+                    let client = DeflateOptions {
                         server_no_context_takeover: client_flags & 1 != 0,
                         client_no_context_takeover: client_flags & 2 != 0,
                         server_max_window_bits: sw,
                         client_max_window_bits: cw,
                     };
-                    let server = ServerOptions {
+                    let server = DeflateOptions {
                         server_no_context_takeover: server_flags & 1 != 0,
                         client_no_context_takeover: server_flags & 2 != 0,
                         server_max_window_bits: cw,

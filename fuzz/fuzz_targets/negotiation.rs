@@ -5,7 +5,7 @@
 #![no_main]
 
 use daloy_ws_native::deflate::{
-    accept_offer, negotiate, parse_offers, validate_response, ClientOptions, ServerOptions,
+    accept_offer, negotiate, parse_offers, validate_response, DeflateOptions,
 };
 use daloy_ws_native::extensions::parse_extensions;
 use daloy_ws_native::handshake::is_http_token;
@@ -23,13 +23,13 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let header = String::from_utf8_lossy(rest);
-    let server = ServerOptions {
+    let server = DeflateOptions {
         server_no_context_takeover: config[0] & 1 != 0,
         client_no_context_takeover: config[0] & 2 != 0,
         server_max_window_bits: window(config[0] >> 2),
         client_max_window_bits: window(config[1]),
     };
-    let client = ClientOptions {
+    let client = DeflateOptions {
         server_no_context_takeover: config[1] & 0x10 != 0,
         client_no_context_takeover: config[1] & 0x20 != 0,
         server_max_window_bits: window(config[1] >> 4),
@@ -72,7 +72,7 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(stated.client_max_window_bits.flatten().unwrap_or(15), a.client_max_window_bits);
         assert_ne!(stated.client_max_window_bits, Some(None));
         // A client with no requirements accepts it, unless it must compress with 8 bits.
-        match validate_response(&ClientOptions::default(), &n.response) {
+        match validate_response(&DeflateOptions::default(), &n.response) {
             Ok(Some(agreed)) => assert_eq!(agreed, a),
             Ok(None) => panic!("answer {:?} read as no extension", n.response),
             Err(_) => assert_eq!(a.client_max_window_bits, 8),

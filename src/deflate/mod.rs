@@ -21,7 +21,7 @@ pub use deflater::{DeflateError, Deflater};
 pub use inflater::{Inflater, INFLATE_STEP};
 pub use negotiation::{
     accept_offer, build_offer, negotiate, parse_offers, validate_response, Agreement,
-    ClientOptions, DeflateParams, Negotiated, NegotiationError, ServerOptions,
+    DeflateOptions, DeflateParams, Negotiated, NegotiationError,
 };
 
 /// The extension's token in `Sec-WebSocket-Extensions` (RFC 7692 §7).

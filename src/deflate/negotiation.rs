@@ -170,25 +170,27 @@ fn check_window_option(bits: Option<u8>, field: &'static str) -> Result<(), Nego
     }
 }
 
-/// The server's configuration of the extension (the names of `ws`'s options).
+/// One side's configuration of the extension, with `ws`'s option names (which `ws` also uses
+/// for both sides). Each window is `None` or 9 to 15 ([`DeflateOptions::validate`]).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct ServerOptions {
-    /// Always reset the server's compressor after each message, even when the client did not
-    /// ask it: what lets one compressor serve every connection (the "shared" mode).
+pub struct DeflateOptions {
+    /// Server: always reset its compressor after each message, even when the client did not
+    /// ask (what lets one compressor serve every connection: the "shared" mode). Client: ask the
+    /// server to (the answer must then include it).
     pub server_no_context_takeover: bool,
-    /// Always ask the client to reset its compressor after each message, so the server's
-    /// inflater holds no window between messages.
+    /// Server: always ask the client to reset its compressor after each message, so the
+    /// server's inflater holds no window between messages. Client: announce that it does.
     pub client_no_context_takeover: bool,
-    /// The largest window the server compresses with (9 to 15); `None` is 15 unless the client
-    /// asks for less.
+    /// Server: the largest window it compresses with; `None` is 15 unless the client asks for
+    /// less. Client: ask the server to compress with at most this window.
     pub server_max_window_bits: Option<u8>,
-    /// The largest window the client may compress with (9 to 15), which bounds the server's
-    /// inflater. As in `ws`, an offer that does not allow limiting the client's window is then
-    /// declined. `None` asks nothing.
+    /// Server: the largest window the client may compress with; as in `ws`, an offer that does
+    /// not allow limiting the client's window is then declined. Client: compress with at most
+    /// this window, announced as a hint.
     pub client_max_window_bits: Option<u8>,
 }
 
-impl ServerOptions {
+impl DeflateOptions {
     /// Checks the window-bits options: each `None` or 9 to 15.
     pub fn validate(&self) -> Result<(), NegotiationError> {
         check_window_option(self.server_max_window_bits, "server_max_window_bits")?;
@@ -214,7 +216,7 @@ pub struct Negotiated {
 /// (§7.1.2.2): with the configured limit (at most the client's hint), or by echoing the
 /// client's hint; a configured limit with no such parameter in the offer declines it.
 pub fn accept_offer(
-    opts: &ServerOptions,
+    opts: &DeflateOptions,
     offer: &DeflateParams,
 ) -> Result<Negotiated, NegotiationError> {
     opts.validate()?;
@@ -287,37 +289,16 @@ pub fn parse_offers(header: &str) -> Vec<Result<DeflateParams, NegotiationError>
 /// extension. Invalid offers are declined one by one (RFC 7692 §5: the server "MUST decline"
 /// an offer with an unknown or duplicate parameter or a bad value, and then considers the
 /// next); the handshake itself never fails here.
-pub fn negotiate(opts: &ServerOptions, header: &str) -> Option<Negotiated> {
+pub fn negotiate(opts: &DeflateOptions, header: &str) -> Option<Negotiated> {
     parse_offers(header)
         .into_iter()
         .find_map(|offer| offer.and_then(|o| accept_offer(opts, &o)).ok())
 }
 
-/// The client's configuration of the extension (the names of `ws`'s options).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct ClientOptions {
-    /// Ask the server to reset its compressor after each message.
-    pub server_no_context_takeover: bool,
-    /// Announce that the client resets its compressor after each message.
-    pub client_no_context_takeover: bool,
-    /// Ask the server to compress with at most this window (9 to 15).
-    pub server_max_window_bits: Option<u8>,
-    /// Compress with at most this window (9 to 15), announced as a hint.
-    pub client_max_window_bits: Option<u8>,
-}
-
-impl ClientOptions {
-    /// Checks the window-bits options: each `None` or 9 to 15.
-    pub fn validate(&self) -> Result<(), NegotiationError> {
-        check_window_option(self.server_max_window_bits, "server_max_window_bits")?;
-        check_window_option(self.client_max_window_bits, "client_max_window_bits")
-    }
-}
-
 /// The client's offer: one permessage-deflate element with the requested parameters, always
 /// with `client_max_window_bits` (with the configured value as a hint, or bare) since this
 /// client can honour any window the server asks for but 8.
-pub fn build_offer(opts: &ClientOptions) -> Result<String, NegotiationError> {
+pub fn build_offer(opts: &DeflateOptions) -> Result<String, NegotiationError> {
     opts.validate()?;
     let mut offer = String::from(EXTENSION_NAME);
     if opts.server_no_context_takeover {
@@ -342,7 +323,7 @@ pub fn build_offer(opts: &ClientOptions) -> Result<String, NegotiationError> {
 /// §4.1 and RFC 7692 §7.1: an extension not offered, an invalid parameter, a parameter the offer
 /// required left out or answered with a larger window, or `client_max_window_bits=8`).
 pub fn validate_response(
-    opts: &ClientOptions,
+    opts: &DeflateOptions,
     header: &str,
 ) -> Result<Option<Agreement>, NegotiationError> {
     opts.validate()?;
