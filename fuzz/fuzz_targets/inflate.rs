@@ -11,7 +11,12 @@ use libfuzzer_sys::fuzz_target;
 const CONFIG: usize = 4;
 
 /// Inflates `payload` as one message cut at `cuts`, checking the bounds after every call.
-fn inflate_cut(params: StreamParams, payload: &[u8], cuts: &[usize], limit: u64) -> Result<Vec<u8>, u16> {
+fn inflate_cut(
+    params: StreamParams,
+    payload: &[u8],
+    cuts: &[usize],
+    limit: u64,
+) -> Result<Vec<u8>, u16> {
     let mut inflater = Inflater::new(params);
     let mut out = Vec::new();
     let mut last = 0;
@@ -23,7 +28,11 @@ fn inflate_cut(params: StreamParams, payload: &[u8], cuts: &[usize], limit: u64)
         last = cut;
         assert!(out.len() as u64 <= limit, "{} > {limit}", out.len());
         if limit < u64::MAX {
-            assert!(out.capacity() as u64 <= limit + 1, "capacity {} for {limit}", out.capacity());
+            assert!(
+                out.capacity() as u64 <= limit + 1,
+                "capacity {} for {limit}",
+                out.capacity()
+            );
         }
         match result {
             Ok(n) => assert_eq!(out.len(), before + n),
@@ -77,8 +86,12 @@ fuzz_target!(|data: &[u8]| {
         inflated.clear();
         deflater.deflate(message, &mut compressed).expect("deflate");
         let (x, y) = compressed.split_at(usize::from(config[2]) % (compressed.len() + 1));
-        inflater.inflate(x, false, &mut inflated, u64::MAX).expect("inflate");
-        inflater.inflate(y, true, &mut inflated, message.len() as u64).expect("inflate");
+        inflater
+            .inflate(x, false, &mut inflated, u64::MAX)
+            .expect("inflate");
+        inflater
+            .inflate(y, true, &mut inflated, message.len() as u64)
+            .expect("inflate");
         assert_eq!(inflated, message);
     }
 });

@@ -66,10 +66,22 @@ fuzz_target!(|data: &[u8]| {
         let Ok(stated) = reparsed[0] else {
             panic!("{:?}", n.response)
         };
-        assert_eq!(stated.server_no_context_takeover, a.server_no_context_takeover);
-        assert_eq!(stated.client_no_context_takeover, a.client_no_context_takeover);
-        assert_eq!(stated.server_max_window_bits.unwrap_or(15), a.server_max_window_bits);
-        assert_eq!(stated.client_max_window_bits.flatten().unwrap_or(15), a.client_max_window_bits);
+        assert_eq!(
+            stated.server_no_context_takeover,
+            a.server_no_context_takeover
+        );
+        assert_eq!(
+            stated.client_no_context_takeover,
+            a.client_no_context_takeover
+        );
+        assert_eq!(
+            stated.server_max_window_bits.unwrap_or(15),
+            a.server_max_window_bits
+        );
+        assert_eq!(
+            stated.client_max_window_bits.flatten().unwrap_or(15),
+            a.client_max_window_bits
+        );
         assert_ne!(stated.client_max_window_bits, Some(None));
         // A client with no requirements accepts it, unless it must compress with 8 bits.
         match validate_response(&DeflateOptions::default(), &n.response) {

@@ -19,11 +19,12 @@ const FIRST_STEP: usize = 1024;
 ///
 /// # How the frame sink uses it
 /// Only on a connection that negotiated the extension, and only for data messages whose first
-/// frame had RSV1 set (RFC 7692 §6: "the "Per-Message Compressed" bit" is RSV1 of the first
-/// frame). RSV1 on a CONTINUATION frame or on a control frame stays a protocol error (close
-/// 1002, §6.1: "An endpoint MUST NOT set the "Per-Message Compressed" bit of control frames and
-/// non-first fragments of a data message"), and so does RSV1 when the extension was not
-/// negotiated. Frame limits still apply to the declared (compressed) lengths, as they do today.
+/// frame had RSV1 set (RFC 7692 §6: RSV1 is the "Per-Message Compressed" bit, read on the
+/// first frame of a message). RSV1 on a CONTINUATION frame or on a control frame stays a
+/// protocol error (close 1002, §6.1: "An endpoint MUST NOT set the "Per-Message Compressed" bit
+/// of control frames and non-first fragments of a data message"), and so does RSV1 when the
+/// extension was not negotiated; RSV2 and RSV3 always are. Frame limits still apply to the
+/// declared (compressed) lengths, as they do today.
 ///
 /// For each frame of a compressed message, as each read delivers part of its payload (already
 /// unmasked), the sink calls
@@ -48,7 +49,7 @@ const FIRST_STEP: usize = 1024;
 /// With context takeover the window carries from one message to the next; when the peer
 /// agreed `*_no_context_takeover` ([`StreamParams::no_context_takeover`]) the stream starts
 /// afresh with every message, so a peer that still refers to an earlier message fails with
-/// [`ErrorKind::InvalidCompressedData`]. A message ending with a final block (BFINAL, §7.2.3.5)
+/// [`ErrorKind::InvalidCompressedData`]. A message ending with a final block (BFINAL, §7.2.3.4)
 /// ends the stream: the rest of that message's bytes are ignored and the next message starts a
 /// new stream. A message with no payload byte at all is an empty message and leaves the stream
 /// as it was (feeding the 4-byte tail alone would leave the stream inside a stored block).
