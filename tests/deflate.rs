@@ -598,3 +598,48 @@ fn inflated_text_can_be_checked_as_it_is_produced() {
     let refused_after = refused_after.expect("invalid UTF-8 found");
     assert!(refused_after < 100_000, "{refused_after}");
 }
+
+#[test]
+fn round_trips_with_an_independent_implementation() {
+    use miniz_oxide::deflate::core::{
+        compress, create_comp_flags_from_zip_params, CompressorOxide, TDEFLFlush,
+    };
+    use miniz_oxide::inflate::stream::{inflate, InflateState};
+    use miniz_oxide::{DataFormat, MZFlush};
+
+    let mut rng = XorShift::new(13);
+    let samples = [
+        json_like(&mut rng, 1024),
+        json_like(&mut rng, 40_000),
+        rng.bytes(3000),
+    ];
+    for level in [1, 6, 9] {
+        // miniz_oxide compresses (sync flush, raw), this inflater reads it, message after message
+        // with context takeover.
+        let mut compressor = CompressorOxide::new(create_comp_flags_from_zip_params(level, -15, 0));
+        let mut inflater = Inflater::new(TAKEOVER);
+        for sample in &samples {
+            let mut buf = vec![0; sample.len() * 2 + 64];
+            let (_, consumed, written) =
+                compress(&mut compressor, sample, &mut buf, TDEFLFlush::Sync);
+            assert_eq!(consumed, sample.len());
+            buf.truncate(written);
+            assert!(buf.ends_with(&TAIL));
+            buf.truncate(written - TAIL.len());
+            assert!(inflate_frames(&mut inflater, &[&buf], NO_LIMIT).unwrap() == *sample);
+        }
+
+        // This deflater compresses, miniz_oxide inflates.
+        let mut deflater = Deflater::new(TAKEOVER, level as u32);
+        let mut state = InflateState::new_boxed(DataFormat::Raw);
+        for sample in &samples {
+            let mut input = deflate(&mut deflater, sample);
+            input.extend_from_slice(&TAIL);
+            let mut out = vec![0; sample.len() + 64];
+            let r = inflate(&mut state, &input, &mut out, MZFlush::Sync);
+            assert!(r.status.is_ok(), "{:?}", r.status);
+            assert_eq!(r.bytes_consumed, input.len());
+            assert!(out[..r.bytes_written] == *sample);
+        }
+    }
+}
