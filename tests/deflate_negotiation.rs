@@ -97,8 +97,6 @@ fn declines_an_invalid_offer_and_takes_the_next() {
         "permessage-deflate; client_max_window_bits=\"\"",
         "permessage-deflate; server_no_context_takeover=1",
         "permessage-deflate; client_no_context_takeover=\"true\"",
-        // zlib cannot compress with a 256-byte window: this server cannot honour it.
-        "permessage-deflate; server_max_window_bits=8",
         // Grammar errors: the element is declined like an invalid offer.
         "permessage-deflate; server_max_window_bits=1 0",
         "permessage-deflate;; client_max_window_bits",
@@ -119,7 +117,7 @@ fn declines_an_invalid_offer_and_takes_the_next() {
 #[test]
 fn takes_the_first_acceptable_offer_across_joined_header_lines() {
     let header = [
-        "permessage-deflate; server_max_window_bits=8",
+        "permessage-deflate; server_max_window_bits=7",
         "permessage-deflate; server_max_window_bits=10, permessage-deflate",
     ]
     .join(", ");
@@ -167,7 +165,11 @@ fn limits_the_server_window_to_the_smaller_of_offer_and_configuration() {
                 "permessage-deflate; server_max_window_bits=9",
                 Some("permessage-deflate; server_max_window_bits=9"),
             ),
-            ("permessage-deflate; server_max_window_bits=8", None),
+            // Compressed with 9 bits, which never reach back further than 8 bits hold.
+            (
+                "permessage-deflate; server_max_window_bits=8",
+                Some("permessage-deflate; server_max_window_bits=8"),
+            ),
         ],
     );
 }
@@ -206,7 +208,7 @@ fn limits_the_client_window_only_when_the_offer_allows_it() {
 
 #[test]
 fn an_invalid_configuration_is_reported_and_negotiates_nothing() {
-    for bits in [0, 8, 16, 255] {
+    for bits in [0, 7, 16, 255] {
         let server = DeflateOptions {
             server_max_window_bits: Some(bits),
             ..DEFAULT
@@ -335,11 +337,11 @@ fn accepts_valid_server_responses() {
             "permessage-deflate; server_no_context_takeover; client_no_context_takeover",
             Some(agreement(true, true, 15, 15)),
         ),
-        // A server that compresses with 8 bits is inflated with 9.
+        // Windows of 8 bits, both ways.
         (
             default,
-            "permessage-deflate; server_max_window_bits=8; client_max_window_bits=9",
-            Some(agreement(false, false, 8, 9)),
+            "permessage-deflate; server_max_window_bits=8; client_max_window_bits=8",
+            Some(agreement(false, false, 8, 8)),
         ),
         (
             DeflateOptions {
@@ -406,11 +408,6 @@ fn fails_on_invalid_server_responses() {
             "permessage-deflate; client_max_window_bits",
             NegotiationError::InvalidValue("client_max_window_bits".into()),
         ),
-        (
-            default,
-            "permessage-deflate; client_max_window_bits=8",
-            NegotiationError::UnsupportedWindowBits("client_max_window_bits".into()),
-        ),
         (default, "permessage-deflate;", NegotiationError::Syntax),
         (
             wants_server_limits,
@@ -439,7 +436,7 @@ fn fails_on_invalid_server_responses() {
 
 #[test]
 fn client_and_server_reach_the_same_agreement() {
-    let windows = [None, Some(9), Some(12), Some(15)];
+    let windows = [None, Some(8), Some(9), Some(12), Some(15)];
     for client_flags in 0..4u8 {
         for server_flags in 0..4u8 {
             for &cw in &windows {

@@ -40,7 +40,8 @@ pub struct Deflater {
 impl Deflater {
     /// A deflater that compresses as `params` says (this side's direction of the
     /// [`super::Agreement`]) at zlib `level` (0 to 9, larger clamped to 9). The window is
-    /// `params.window_bits` clamped into 9 to 15: the negotiation never agrees 8 for this side.
+    /// `params.window_bits` clamped into 9 to 15; 9 bits never match further back than an 8-bit
+    /// window holds (see [`super::MIN_WINDOW_BITS`]).
     pub fn new(params: StreamParams, level: u32) -> Self {
         Deflater {
             compress: Compress::new_with_window_bits(

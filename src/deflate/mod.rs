@@ -31,15 +31,19 @@ pub const EXTENSION_NAME: &str = "permessage-deflate";
 /// back before inflating (§7.2.2).
 pub const TAIL: [u8; 4] = [0x00, 0x00, 0xff, 0xff];
 
-/// The smallest window this implementation compresses or inflates with. RFC 7692 allows 8 in
-/// offers, but zlib's raw deflate cannot compress with a 256-byte window (`deflateInit2` refuses
-/// 8 for a raw stream, and silently uses 9 for a zlib one, whose output a peer limited to 8 could
-/// not inflate), and `flate2` accepts 9 to 15 only. So:
-/// - a peer that announces it compresses with 8 bits is inflated as any other (the inflater
-///   always uses 15 bits, which decodes every stream a smaller window produced);
-/// - a peer that requires this side to compress with 8 bits is refused: the server declines
-///   such an offer (and moves to the next), the client fails on such a response.
-pub const MIN_WINDOW_BITS: u8 = 9;
+/// The smallest window RFC 7692 allows (§7.1.2.1: 8 to 15), accepted in offers, answers and
+/// options alike.
+///
+/// zlib's raw deflate cannot be set to 8 bits (`deflateInit2` refuses 8 for a raw stream, and
+/// `flate2` accepts 9 to 15 only), so an agreed 8 is compressed with 9 bits. That output still
+/// fits an 8-bit window: zlib (and zlib-rs, a port of zlib-ng, `max_dist`) never matches further
+/// back than the window size less `MIN_LOOKAHEAD` (262), 250 bytes for 9 bits. This is the
+/// mapping zlib itself makes for a zlib-wrapped stream; docs/DEFLATE.md records the check
+/// against a strict 8-bit decoder. An inflater always uses 15 bits, which reads any window.
+pub const MIN_WINDOW_BITS: u8 = 8;
+
+/// The smallest window `flate2` accepts, used for an agreed 8 (see [`MIN_WINDOW_BITS`]).
+const CODEC_MIN_WINDOW_BITS: u8 = 9;
 
 /// The largest window (32 KiB), the default when no limit was agreed.
 pub const MAX_WINDOW_BITS: u8 = 15;
@@ -50,7 +54,8 @@ pub const MAX_WINDOW_BITS: u8 = 15;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StreamParams {
     /// The largest LZ77 window, as a power of two (8 to 15). A [`Deflater`] clamps it into 9 to
-    /// 15 (see [`MIN_WINDOW_BITS`]); an [`Inflater`] always inflates with 15.
+    /// 15, which keeps within an 8-bit window (see [`MIN_WINDOW_BITS`]); an [`Inflater`] always
+    /// inflates with 15.
     pub window_bits: u8,
     /// The compressor starts every message afresh, so the inflater may too.
     pub no_context_takeover: bool,
@@ -59,6 +64,7 @@ pub struct StreamParams {
 impl StreamParams {
     /// The window bits `flate2`'s compressor is given: `window_bits` clamped into 9 to 15.
     fn codec_window_bits(&self) -> u8 {
-        self.window_bits.clamp(MIN_WINDOW_BITS, MAX_WINDOW_BITS)
+        self.window_bits
+            .clamp(CODEC_MIN_WINDOW_BITS, MAX_WINDOW_BITS)
     }
 }

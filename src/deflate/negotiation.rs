@@ -17,9 +17,6 @@ pub enum NegotiationError {
     DuplicateParameter(String),
     /// A parameter with a value it may not have, or without a value it needs (§7.1.1, §7.1.2).
     InvalidValue(String),
-    /// The window the peer requires for this side's compressor is 8 bits, which zlib's raw
-    /// deflate cannot produce (see [`MIN_WINDOW_BITS`]).
-    UnsupportedWindowBits(String),
     /// The server is configured to limit the client's window, and the offer does not say the
     /// client supports `client_max_window_bits` (§7.1.2.2: the response then "MUST NOT include"
     /// it).
@@ -32,7 +29,7 @@ pub enum NegotiationError {
     MissingParameter(&'static str),
     /// The response's `server_max_window_bits` is larger than the offer allowed (§7.1.2.1).
     WindowBitsAboveOffer,
-    /// A window-bits option outside 9..=15: names the field.
+    /// A window-bits option outside 8..=15: names the field.
     InvalidOption(&'static str),
 }
 
@@ -43,9 +40,6 @@ impl fmt::Display for NegotiationError {
             NegotiationError::UnknownParameter(p) => write!(f, "Unknown parameter \"{p}\""),
             NegotiationError::DuplicateParameter(p) => write!(f, "Duplicate parameter \"{p}\""),
             NegotiationError::InvalidValue(p) => write!(f, "Invalid value for parameter \"{p}\""),
-            NegotiationError::UnsupportedWindowBits(p) => {
-                write!(f, "Unsupported value 8 for parameter \"{p}\"")
-            }
             NegotiationError::ClientWindowBitsNotOffered => {
                 f.write_str("The offer does not allow limiting client_max_window_bits")
             }
@@ -62,7 +56,7 @@ impl fmt::Display for NegotiationError {
                 f.write_str("server_max_window_bits in the response exceeds the offer")
             }
             NegotiationError::InvalidOption(o) => {
-                write!(f, "{o} must be an integer from 9 to 15")
+                write!(f, "{o} must be an integer from 8 to 15")
             }
         }
     }
@@ -171,7 +165,7 @@ fn check_window_option(bits: Option<u8>, field: &'static str) -> Result<(), Nego
 }
 
 /// One side's configuration of the extension, with `ws`'s option names (which `ws` also uses
-/// for both sides). Each window is `None` or 9 to 15 ([`DeflateOptions::validate`]).
+/// for both sides). Each window is `None` or 8 to 15 ([`DeflateOptions::validate`]).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct DeflateOptions {
     /// Server: always reset its compressor after each message, even when the client did not
@@ -191,7 +185,7 @@ pub struct DeflateOptions {
 }
 
 impl DeflateOptions {
-    /// Checks the window-bits options: each `None` or 9 to 15.
+    /// Checks the window-bits options: each `None` or 8 to 15.
     pub fn validate(&self) -> Result<(), NegotiationError> {
         check_window_option(self.server_max_window_bits, "server_max_window_bits")?;
         check_window_option(self.client_max_window_bits, "client_max_window_bits")
@@ -212,7 +206,7 @@ pub struct Negotiated {
 /// RFC 7692 §7.1: `server_no_context_takeover` offered is always honoured; the server adds its
 /// own `*_no_context_takeover` when configured to. `server_max_window_bits=N` offered is
 /// answered with the smaller of N and the configured window (§7.1.2.1: "equal to or smaller
-/// than"), and declined when that is 8. `client_max_window_bits` is answered only when offered
+/// than"). `client_max_window_bits` is answered only when offered
 /// (§7.1.2.2): with the configured limit (at most the client's hint), or by echoing the
 /// client's hint; a configured limit with no such parameter in the offer declines it.
 pub fn accept_offer(
@@ -232,15 +226,7 @@ pub fn accept_offer(
         response.push_str("; client_no_context_takeover");
     }
     let server_bits = match (offer.server_max_window_bits, opts.server_max_window_bits) {
-        (Some(offered), configured) => {
-            let bits = offered.min(configured.unwrap_or(MAX_WINDOW_BITS));
-            if bits < MIN_WINDOW_BITS {
-                return Err(NegotiationError::UnsupportedWindowBits(
-                    "server_max_window_bits".to_owned(),
-                ));
-            }
-            Some(bits)
-        }
+        (Some(offered), configured) => Some(offered.min(configured.unwrap_or(MAX_WINDOW_BITS))),
         // §7.1.2.1 lets the server announce a limit nobody asked for: the client's inflater
         // may then use a smaller window.
         (None, configured) => configured,
@@ -297,7 +283,7 @@ pub fn negotiate(opts: &DeflateOptions, header: &str) -> Option<Negotiated> {
 
 /// The client's offer: one permessage-deflate element with the requested parameters, always
 /// with `client_max_window_bits` (with the configured value as a hint, or bare) since this
-/// client can honour any window the server asks for but 8.
+/// client can honour any window the server asks for.
 pub fn build_offer(opts: &DeflateOptions) -> Result<String, NegotiationError> {
     opts.validate()?;
     let mut offer = String::from(EXTENSION_NAME);
@@ -320,8 +306,8 @@ pub fn build_offer(opts: &DeflateOptions) -> Result<String, NegotiationError> {
 /// The client's check of the server's `Sec-WebSocket-Extensions` answer to [`build_offer`]'s
 /// offer: `Ok(None)` when the server answered without the extension (an empty value), the
 /// agreement when it accepted, an error when the client must fail the connection (RFC 6455
-/// §4.1 and RFC 7692 §7.1: an extension not offered, an invalid parameter, a parameter the offer
-/// required left out or answered with a larger window, or `client_max_window_bits=8`).
+/// §4.1 and RFC 7692 §7.1: an extension not offered, an invalid parameter, or a parameter the
+/// offer required left out or answered with a larger window).
 pub fn validate_response(
     opts: &DeflateOptions,
     header: &str,
@@ -357,11 +343,6 @@ pub fn validate_response(
         // §7.1.2.2: in a response the parameter "has a value".
         Some(None) => {
             return Err(NegotiationError::InvalidValue(
-                "client_max_window_bits".to_owned(),
-            ))
-        }
-        Some(Some(bits)) if bits < MIN_WINDOW_BITS => {
-            return Err(NegotiationError::UnsupportedWindowBits(
                 "client_max_window_bits".to_owned(),
             ))
         }
