@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../fuzz"
 
 seconds="${FUZZ_SECONDS:-60}"
-read -r -a targets <<< "${FUZZ_TARGETS:-sink header utf8 utf16 close handshake}"
+read -r -a targets <<< "${FUZZ_TARGETS:-sink header utf8 utf16 close handshake negotiation inflate}"
 
 if ! cargo fuzz --version >/dev/null 2>&1; then
   cargo install cargo-fuzz --locked

@@ -52,6 +52,9 @@ pub enum ErrorKind {
         /// The largest number of frames a message may have.
         limit: u32,
     },
+    /// A compressed message (permessage-deflate, RFC 7692 §7.2.2) that is not a valid DEFLATE
+    /// stream.
+    InvalidCompressedData,
 }
 
 /// A violation of RFC 6455 (or of a configured limit) by the peer.
@@ -95,15 +98,20 @@ impl ProtocolError {
             ErrorKind::InvalidCloseCode(_) => "WS_ERR_INVALID_CLOSE_CODE",
             ErrorKind::PayloadTooLarge { .. } => "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH",
             ErrorKind::TooManyFragments { .. } => "WS_ERR_TOO_MANY_BUFFERED_PARTS",
+            // `ws` surfaces zlib's own code for a corrupt compressed message.
+            ErrorKind::InvalidCompressedData => "Z_DATA_ERROR",
         }
     }
 
     /// The status code of the CLOSE frame a server answers this error with (RFC 6455 §7.4.1):
-    /// 1007 for invalid UTF-8, 1009 for a message too big to process, 1008 for the fragment
-    /// policy, 1002 for every other protocol error.
+    /// 1007 for invalid UTF-8 and for compressed data that does not inflate (as `ws` answers
+    /// it), 1009 for a message too big to process, 1008 for the fragment policy, 1002 for every
+    /// other protocol error.
     pub fn close_code(&self) -> u16 {
         match self.kind {
-            ErrorKind::InvalidUtf8 | ErrorKind::InvalidCloseReason => 1007,
+            ErrorKind::InvalidUtf8
+            | ErrorKind::InvalidCloseReason
+            | ErrorKind::InvalidCompressedData => 1007,
             ErrorKind::LengthOverflow | ErrorKind::PayloadTooLarge { .. } => 1009,
             ErrorKind::TooManyFragments { .. } => 1008,
             _ => 1002,
@@ -159,6 +167,7 @@ impl fmt::Display for ProtocolError {
                 )
             }
             ErrorKind::TooManyFragments { .. } => f.write_str("Too many message fragments"),
+            ErrorKind::InvalidCompressedData => f.write_str("Invalid compressed message data"),
         }
     }
 }

@@ -11,8 +11,10 @@
 #![deny(unsafe_code)]
 
 pub mod close;
+pub mod deflate;
 pub mod encoder;
 pub mod error;
+pub mod extensions;
 pub mod handshake;
 pub mod header;
 pub mod mask;

@@ -116,6 +116,12 @@ fn gives_every_kind_its_message_code_and_close_status() {
             "WS_ERR_TOO_MANY_BUFFERED_PARTS",
             1008,
         ),
+        (
+            ErrorKind::InvalidCompressedData,
+            "Invalid compressed message data",
+            "Z_DATA_ERROR",
+            1007,
+        ),
     ];
     for &(kind, message, code, close) in table {
         let err = ProtocolError::new(kind);
