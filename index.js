@@ -5,7 +5,7 @@
 // binding's error records into WebSocketProtocolError instances (the one conversion, at the edge).
 
 const { Buffer } = require('node:buffer');
-const binding = require('./binding.js');
+const binding = require('./lib/primitives/native.js');
 const {
   WS_OPCODE,
   WS_MAX_CONTROL_PAYLOAD,
