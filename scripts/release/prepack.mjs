@@ -7,28 +7,11 @@
 // - platform package: exactly one .node file, the one its `main` names, the root's version;
 //   LICENSE is copied in from the repository root.
 import { copyFileSync, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const require = createRequire(import.meta.url);
-const { platformOfTriple } = require('../../lib/primitives/native-error.js');
-const readJson = (file) => JSON.parse(readFileSync(file, 'utf8'));
+import { join, resolve } from 'node:path';
+import { readJson, root, targets } from './targets.mjs';
 
 const problems = [];
 const refuse = (message) => problems.push(message);
-
-/** The platform packages the main package must depend on: name -> folder. */
-export function platformPackages(rootPkg) {
-  return new Map(
-    rootPkg.napi.targets.map((triple) => {
-      const platform = platformOfTriple(triple);
-      if (!platform) throw new Error(`napi target ${triple} has no platform package name`);
-      return [`${rootPkg.name}-${platform}`, join(root, 'npm', platform)];
-    }),
-  );
-}
 
 function nodeFilesUnder(dir) {
   if (!existsSync(dir)) return [];
@@ -49,7 +32,7 @@ function checkMain(pkg) {
     if (/\.node$|\*/.test(entry)) refuse(`"files" entry ${entry} could pack a .node binary; binaries ship in npm/<platform>/ only`);
     for (const binary of nodeFilesUnder(join(root, entry))) refuse(`${binary} would be packed; binaries ship in npm/<platform>/ only`);
   }
-  const expected = platformPackages(pkg);
+  const expected = new Map(targets(pkg).map((t) => [t.name, t.dir]));
   for (const [name, dir] of expected) {
     const file = join(dir, 'package.json');
     if (!existsSync(file)) { refuse(`${file} is missing: run \`npx napi create-npm-dirs\``); continue; }
