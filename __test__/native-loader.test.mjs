@@ -21,7 +21,7 @@ const loaderError = (...messages) => {
   error.cause = messages.reduce((previous, message) => Object.assign(new Error(message), { cause: previous }), null);
   return error;
 };
-const BUILD = /npx --yes @napi-rs\/cli@\S+ build --platform --release/;
+const BUILD = /npx --yes --package @napi-rs\/cli@\S+ napi build --platform --release/;
 
 test('every napi target maps to a platform package name, and the names are distinct', () => {
   const names = pkg.napi.targets.map(platformOfTriple);

@@ -51,8 +51,8 @@ function detectLibc(processLike = process) {
 /** The one command that builds the binary in place, from the package's own `build` script. */
 function buildFromSourceCommand(pkg) {
   const cli = String((pkg.devDependencies || {})['@napi-rs/cli'] || '3').replace(/^[\^~]/, '');
-  const build = String((pkg.scripts || {}).build || 'napi build --platform --release').replace(/^napi /, '');
-  return `npx --yes @napi-rs/cli@${cli} ${build}`;
+  const build = String((pkg.scripts || {}).build || 'napi build --platform --release');
+  return `npx --yes --package @napi-rs/cli@${cli} ${build}`;
 }
 
 // The load failures binding.js collected, flattened from its cause chain.
