@@ -25,9 +25,10 @@ function checkMain(pkg) {
   for (const file of ['binding.js', 'binding.d.ts', pkg.types, 'LICENSE']) {
     if (!existsSync(join(root, file))) refuse(`${file} is missing${file.startsWith('binding') ? ': run `npm run build` first' : ''}`);
   }
-  if (existsSync(join(root, 'binding.js')) && !readFileSync(join(root, 'binding.js'), 'utf8').includes(`require('${pkg.name}-`)) {
-    refuse(`binding.js was not generated for ${pkg.name}: run \`npm run build\``);
-  }
+  const loader = existsSync(join(root, 'binding.js')) ? readFileSync(join(root, 'binding.js'), 'utf8') : '';
+  if (loader && !loader.includes(`require('${pkg.name}-`)) refuse(`binding.js was not generated for ${pkg.name}: run \`npm run build\``);
+  // The generated loader checks the platform package's version against the one it was built at.
+  if (loader && !loader.includes(`expected ${pkg.version} but got`)) refuse(`binding.js was generated for another version than ${pkg.version}: run \`npm run build\``);
   for (const entry of pkg.files) {
     if (/\.node$|\*/.test(entry)) refuse(`"files" entry ${entry} could pack a .node binary; binaries ship in npm/<platform>/ only`);
     for (const binary of nodeFilesUnder(join(root, entry))) refuse(`${binary} would be packed; binaries ship in npm/<platform>/ only`);

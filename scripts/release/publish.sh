@@ -10,15 +10,22 @@ cd "$(dirname "$0")/../.."
 flags=(--access public)
 if [ "${1:-}" = --dry-run ]; then flags+=(--dry-run); shift; fi
 if [ "${GITHUB_ACTIONS:-}" = true ]; then flags+=(--provenance); fi
+saved="$(mktemp)"
+cp package.json "$saved"
+trap 'cp "$saved" package.json; rm -f "$saved"' EXIT
 mapfile -t platforms < <(if [ $# -gt 0 ]; then printf '%s\n' "$@"; else node scripts/release/targets.mjs list | cut -d' ' -f2; fi)
+
+# Provenance requires each package to name the repository it was built from.
+if [ -n "${GITHUB_REPOSITORY:-}" ]; then
+  for dir in . "${platforms[@]/#/npm/}"; do
+    (cd "$dir" && npm pkg set repository.type=git "repository.url=git+https://github.com/$GITHUB_REPOSITORY.git")
+  done
+fi
 
 for platform in "${platforms[@]}"; do
   echo "publish npm/$platform"
   (cd "npm/$platform" && npm publish "${flags[@]}")
 done
-saved="$(mktemp)"
-cp package.json "$saved"
-trap 'cp "$saved" package.json; rm -f "$saved"' EXIT
 node scripts/release/optional-deps.mjs
 echo "publish the main package"
 npm publish "${flags[@]}"
