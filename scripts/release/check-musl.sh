@@ -22,7 +22,7 @@ kind="$(file -b "$binary")"
 case "$kind" in "ELF 64-bit LSB shared object, x86-64"*) ;; *) bad "not an x86-64 ELF shared object: $kind" ;; esac
 needed="$(readelf -d "$binary" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | tr '\n' ' ')"
 case "$needed" in "libc.so " | "libc.musl-x86_64.so.1 ") ;; *) bad "needs [$needed], expected musl's libc alone" ;; esac
-if objdump -T "$binary" | grep -q 'GLIBC_'; then bad "refers to glibc symbol versions"; fi
+if objdump -T "$binary" | grep 'GLIBC_' >/dev/null; then bad "refers to glibc symbol versions"; fi
 
 # musl's loader as ldd: it lists the libraries, then one line per symbol it cannot resolve.
 listing="$("$loader" --list "$binary" 2>&1 || true)"

@@ -13,7 +13,8 @@ refused() {
 # A Rust target's standard library (rustup target add), idempotent.
 need_rust_target() {
   local triple="$1"
-  rustup target list --installed 2>/dev/null | grep -qx "$triple" && return 0
+  # (grep without -q: an early exit would fail the pipeline under pipefail)
+  rustup target list --installed 2>/dev/null | grep -x "$triple" >/dev/null && return 0
   rustup target add "$triple" >/dev/null 2>&1 || refused "the Rust standard library for $triple (rustup target add $triple)"
 }
 
