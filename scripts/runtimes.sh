@@ -6,22 +6,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-RUNTIMES_DIR="${RUNTIMES_DIR:-$PWD/.cache/runtimes}"
-BUN_VERSION="${BUN_VERSION:-1.4.5}"
-DENO_VERSION="${DENO_VERSION:-2.9.6}"
-
 step() { printf '\n== %s\n' "$*"; }
 
-if [ -z "${BUN:-}" ] || [ -z "${DENO:-}" ]; then
-  if [ ! -x "$RUNTIMES_DIR/node_modules/.bin/bun" ] || [ ! -x "$RUNTIMES_DIR/node_modules/.bin/deno" ]; then
-    step "install bun@$BUN_VERSION and deno@$DENO_VERSION into $RUNTIMES_DIR"
-    mkdir -p "$RUNTIMES_DIR"
-    npm install --no-save --no-audit --no-fund --no-package-lock --prefix "$RUNTIMES_DIR" \
-      "bun@$BUN_VERSION" "deno@$DENO_VERSION" >/dev/null
-  fi
-fi
-export BUN="${BUN:-$RUNTIMES_DIR/node_modules/.bin/bun}"
-export DENO="${DENO:-$RUNTIMES_DIR/node_modules/.bin/deno}"
+source scripts/install-runtimes.sh
+need_bun_deno
 echo "bun $("$BUN" --version), $("$DENO" --version | head -n 1)"
 
 # The primitives suites (node:test based). Bun resolves the `ws` package to its built-in `ws`,
