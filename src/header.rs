@@ -21,6 +21,10 @@ pub struct DecodeOptions {
     /// Reject a data frame whose declared payload length exceeds this, as soon as the length is
     /// known. Control frames are capped at 125 bytes by the protocol and are not affected.
     pub max_payload: Option<u64>,
+    /// Accept RSV1 on the first frame of a data message (TEXT or BINARY opcode): permessage-deflate
+    /// (RFC 7692 §6) was negotiated. RSV1 on a CONTINUATION or a control frame stays an error
+    /// (§6.1), and so do RSV2 and RSV3.
+    pub allow_rsv1: bool,
 }
 
 /// A decoded frame header.
@@ -38,6 +42,8 @@ pub struct FrameHeader {
     pub payload_len: u64,
     /// The bytes of the header, where the payload starts.
     pub header_len: usize,
+    /// RSV1: the message is compressed (only ever set when [`DecodeOptions::allow_rsv1`] is).
+    pub rsv1: bool,
 }
 
 /// Decodes the frame header at the start of `buf`. `Ok(None)` means more bytes are needed; an
@@ -54,8 +60,11 @@ pub fn decode_header(
     };
     let fin = b0 & 0x80 != 0;
     // RFC 6455 §5.2: "RSV1, RSV2, RSV3: 1 bit each. MUST be 0 unless an extension is negotiated
-    // that defines meanings for non-zero values." This core negotiates none.
-    if b0 & 0x70 != 0 {
+    // that defines meanings for non-zero values." permessage-deflate gives RSV1 a meaning on the
+    // first frame of a data message only (RFC 7692 §6.1).
+    let rsv1 = b0 & 0x40 != 0;
+    let rsv1_allowed = opts.allow_rsv1 && matches!(b0 & 0x0f, 0x1 | 0x2);
+    if b0 & 0x30 != 0 || (rsv1 && !rsv1_allowed) {
         return Err(ErrorKind::ReservedBits {
             rsv1: b0 & 0x40 != 0,
         }
@@ -142,6 +151,7 @@ pub fn decode_header(
         mask,
         payload_len,
         header_len,
+        rsv1,
     }))
 }
 

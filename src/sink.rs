@@ -8,6 +8,7 @@
 //! assembled (one `Vec`, reserved from declared lengths that already passed the limits).
 
 use crate::close::decode_close_payload;
+use crate::deflate::{Inflater, StreamParams};
 use crate::error::{ErrorKind, ProtocolError};
 use crate::header::{decode_header, DecodeOptions, FrameHeader, MAX_HEADER_LEN};
 use crate::mask::{apply_mask, unmask_into};
@@ -25,6 +26,10 @@ const MAX_CONTROL: usize = 125;
 /// cache between the two passes, a multiple of 4 so the mask phase is the same for each step.
 const BLOCK: usize = 16 * 1024;
 
+/// Compressed payload bytes unmasked (on the stack) per inflation call; a multiple of 4 so the
+/// mask phase is the same for each.
+const INFLATE_BLOCK: usize = 4 * 1024;
+
 /// The most a declared length reserves (or asks the caller for) before the bytes arrive. Below
 /// it a message gets its whole buffer at once; above it (possible only when the payload limit
 /// is higher) the buffer grows with the bytes received, so a bare header cannot make the sink
@@ -40,6 +45,11 @@ pub struct SinkOptions {
     pub max_payload_length: u64,
     /// The largest number of frames one data message may have (its first frame included).
     pub max_fragments: u32,
+    /// permessage-deflate (RFC 7692) was negotiated, and the peer compresses as these say (the
+    /// peer's direction of the [`crate::deflate::Agreement`]). `None`: RSV1 is a protocol error.
+    /// With it, RSV1 is accepted on the first frame of a data message, never on control frames
+    /// or continuations, and such a message is inflated within `max_payload_length`.
+    pub deflate: Option<StreamParams>,
 }
 
 impl Default for SinkOptions {
@@ -50,6 +60,7 @@ impl Default for SinkOptions {
             require_mask: false,
             max_payload_length: 1_048_576,
             max_fragments: 131_072,
+            deflate: None,
         }
     }
 }
@@ -271,6 +282,8 @@ struct Assembly {
     /// Bytes of it already in the caller's `dest` (from the push that first passed one): `Some`
     /// once the message moved there from `bytes`.
     dest_written: Option<usize>,
+    /// Its first frame had RSV1: its payload is inflated into `bytes` as it arrives.
+    compressed: bool,
 }
 
 impl Assembly {
@@ -285,6 +298,7 @@ impl Assembly {
         self.dest_len = 0;
         self.frames = 0;
         self.len = 0;
+        self.compressed = false;
         (kind, utf8_complete, in_dest)
     }
 }
@@ -295,7 +309,7 @@ impl Assembly {
 /// or control frame, reassembles fragmented messages (control frames may come between their
 /// fragments), validates text as it arrives and enforces the [`SinkOptions`] limits as soon as a
 /// header declares a length. A CLOSE frame or a protocol error ends it: later input is ignored.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct FrameSink {
     opts: SinkOptions,
     done: bool,
@@ -310,6 +324,11 @@ pub struct FrameSink {
     control_len: usize,
     /// The data message being assembled: fragmented, or one frame split across pushes.
     message: Assembly,
+    /// The inflater of compressed messages. With context takeover (the peer keeps its window
+    /// between messages) it lives as long as the sink; without, it is held only from a
+    /// compressed message's first frame to its last and then goes back to the thread's pool, so
+    /// an idle connection holds none.
+    inflater: Option<Inflater>,
 }
 
 impl FrameSink {
@@ -324,6 +343,7 @@ impl FrameSink {
             control: [0; MAX_CONTROL],
             control_len: 0,
             message: Assembly::default(),
+            inflater: None,
         }
     }
 
@@ -423,6 +443,9 @@ impl FrameSink {
         self.frame = None;
         self.control_len = 0;
         self.message = Assembly::default();
+        if let Some(inflater) = self.inflater.take() {
+            crate::deflate::release_inflater(inflater);
+        }
     }
 
     fn run(&mut self, chunk: &[u8], batch: &mut Batch<'_>) -> Result<(), ProtocolError> {
@@ -472,6 +495,7 @@ impl FrameSink {
         let opts = DecodeOptions {
             require_mask: self.opts.require_mask,
             max_payload: Some(limit.saturating_sub(so_far)),
+            allow_rsv1: self.opts.deflate.is_some(),
         };
         // `head_len` stays below 14: fourteen bytes always decide a header (RFC 6455 §5.2: 2
         // bytes, at most 8 of extended length, 4 of masking key), so every slice below fits.
@@ -565,7 +589,10 @@ impl FrameSink {
             .into());
         }
 
-        if header.fin && !continuation {
+        // RSV1 reaches here only on the first frame of a data message of a connection that
+        // negotiated permessage-deflate (decode_header refuses it anywhere else).
+        let compressed = header.rsv1 && !continuation;
+        if header.fin && !continuation && !compressed {
             if let Some(src) = usize::try_from(header.payload_len)
                 .ok()
                 .and_then(|len| rest.get(..len))
@@ -578,7 +605,20 @@ impl FrameSink {
         self.message.kind = Some(kind);
         self.message.frames = frames;
         self.message.len = total;
+        if compressed {
+            self.message.compressed = true;
+            if self.inflater.is_none() {
+                let params = self.opts.deflate.unwrap_or(StreamParams {
+                    window_bits: crate::deflate::MAX_WINDOW_BITS,
+                    no_context_takeover: false,
+                });
+                self.inflater = Some(crate::deflate::acquire_inflater(params));
+            }
+        }
         match usize::try_from(header.payload_len) {
+            // A compressed message's size is known only once inflated: its buffer grows with
+            // the inflated bytes, within the limit (`Inflater::inflate`).
+            _ if self.message.compressed => {}
             // A large single-frame message may be assembled in the caller's memory: buffer only
             // what this chunk brings until the caller offers it (`want_dest`).
             Ok(len)
@@ -671,6 +711,9 @@ impl FrameSink {
                 copy_payload(dst, src, frame.mask, phase);
                 self.control_len = end;
             }
+        } else if self.message.compressed {
+            let last = frame.fin && take as u64 == frame.remaining;
+            self.inflate_message(src, frame.mask, phase, last)?;
         } else {
             self.append_message(src, frame.mask, phase, batch.dest)?;
         }
@@ -724,6 +767,50 @@ impl FrameSink {
             // even mid-frame, keeps a peer from making the server buffer a doomed message.
             if text && self.message.utf8.feed(added).is_err() {
                 return Err(ErrorKind::InvalidUtf8.into());
+            }
+        }
+        Ok(())
+    }
+
+    /// Inflates payload bytes of a compressed message into the message, unmasking them block by
+    /// block on the stack, and checks each inflated piece of a text message as it is produced.
+    /// `last`: these are the last bytes of the message's FIN frame (possibly none).
+    fn inflate_message(
+        &mut self,
+        src: &[u8],
+        mask: Option<[u8; 4]>,
+        phase: usize,
+        last: bool,
+    ) -> Result<(), ProtocolError> {
+        let text = self.message.kind == Some(EventKind::Text);
+        let limit = self.opts.max_payload_length;
+        let Some(inflater) = self.inflater.as_mut() else {
+            return Err(ErrorKind::InvalidCompressedData.into());
+        };
+        let mut block = [0u8; INFLATE_BLOCK];
+        let mut pieces = src.chunks(INFLATE_BLOCK).peekable();
+        loop {
+            let piece = pieces.next().unwrap_or_default();
+            let fin = last && pieces.peek().is_none();
+            let plain = block.get_mut(..piece.len()).unwrap_or_default();
+            // Each block but the last is a multiple of 4 long: the phase is the same for all.
+            copy_payload(plain, piece, mask, phase);
+            let start = self.message.bytes.len();
+            inflater.inflate(plain, fin, &mut self.message.bytes, limit)?;
+            if text {
+                let added = self.message.bytes.get(start..).unwrap_or_default();
+                // Fail-fast, as for uncompressed text: at the first invalid inflated sequence.
+                if self.message.utf8.feed(added).is_err() {
+                    return Err(ErrorKind::InvalidUtf8.into());
+                }
+            }
+            if pieces.peek().is_none() {
+                break;
+            }
+        }
+        if last && self.opts.deflate.is_some_and(|p| p.no_context_takeover) {
+            if let Some(inflater) = self.inflater.take() {
+                crate::deflate::release_inflater(inflater);
             }
         }
         Ok(())

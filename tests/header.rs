@@ -30,7 +30,8 @@ fn decodes_the_rfc_unmasked_text_header() {
             masked: false,
             mask: [0; 4],
             payload_len: 5,
-            header_len: 2
+            header_len: 2,
+            rsv1: false
         }
     );
 }
@@ -48,7 +49,8 @@ fn decodes_the_rfc_masked_text_header() {
             masked: true,
             mask: [0x37, 0xfa, 0x21, 0x3d],
             payload_len: 5,
-            header_len: 6
+            header_len: 6,
+            rsv1: false
         }
     );
 }
@@ -77,7 +79,8 @@ fn decodes_16_and_64_bit_lengths() {
             masked: true,
             mask: [1, 2, 3, 4],
             payload_len: MAX_SAFE_LENGTH,
-            header_len: 14
+            header_len: 14,
+            rsv1: false
         }
     );
 }
@@ -175,6 +178,7 @@ fn rejects_a_declared_data_length_over_max_payload_before_the_mask() {
     let opts = DecodeOptions {
         require_mask: true,
         max_payload: Some(255),
+        allow_rsv1: false,
     };
     // Unmasked and without its payload: the length rule still comes first.
     assert_eq!(
@@ -205,6 +209,7 @@ fn does_not_apply_max_payload_to_control_frames() {
     let opts = DecodeOptions {
         require_mask: false,
         max_payload: Some(0),
+        allow_rsv1: false,
     };
     assert!(decode(&[0x89, 0x05], opts).unwrap().is_some());
     assert_eq!(
@@ -222,6 +227,7 @@ fn rejects_an_unmasked_frame_when_required_before_the_payload() {
     let opts = DecodeOptions {
         require_mask: true,
         max_payload: None,
+        allow_rsv1: false,
     };
     assert_eq!(decode(&[0x81, 0x05], opts), Err(ErrorKind::UnmaskedFrame));
     assert_eq!(decode(&[0x89, 0x00], opts), Err(ErrorKind::UnmaskedFrame));

@@ -86,6 +86,7 @@ fn sink_keeps_buffering_bounded_whatever_a_peer_sends() {
             require_mask: false,
             max_payload_length: limit,
             max_fragments: u32::MAX,
+            deflate: None,
         };
         let stream = random_stream(&mut rng, 20);
         let cuts = random_cuts(&mut rng, stream.len());
@@ -111,6 +112,7 @@ fn decode_header_never_panics_and_is_consistent_with_parse_frame() {
             } else {
                 Some(rng.below(1 << 20))
             },
+            allow_rsv1: rng.one_in(2),
         };
         let decoded = decode_header(&buf, &opts);
         let mut copy = buf.clone();

@@ -752,6 +752,7 @@ fn keeps_memory_bounded_under_dribbled_headers_and_payloads() {
         require_mask: true,
         max_payload_length: limit,
         max_fragments: 1000,
+        deflate: None,
     };
     let mut rng = XorShift::new(11);
     let mut stream = Vec::new();
@@ -887,7 +888,8 @@ fn uses_the_default_limits() {
         SinkOptions {
             require_mask: false,
             max_payload_length: 1_048_576,
-            max_fragments: 131_072
+            max_fragments: 131_072,
+            deflate: None,
         }
     );
     let stream = [0x82, 0x7f, 0, 0, 0, 0, 0, 0x10, 0, 1];

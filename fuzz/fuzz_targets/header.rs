@@ -16,6 +16,7 @@ fuzz_target!(|data: &[u8]| {
             2 => Some(65_535),
             _ => Some(MAX_SAFE_LENGTH),
         },
+        allow_rsv1: config & 0x80 != 0,
     };
     let decoded = decode_header(buf, &opts);
     let mut copy = buf.to_vec();

@@ -27,6 +27,7 @@ pub fn parse_frame_into(
     let opts = header::DecodeOptions {
         require_mask,
         max_payload: payload_limit(max_payload),
+        allow_rsv1: false,
     };
     // SAFETY: the slices view JavaScript memory that stays alive and is not touched by JavaScript while
     // this synchronous call runs; `buf` and `out` are distinct typed arrays.

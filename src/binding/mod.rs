@@ -7,6 +7,7 @@
 #![deny(clippy::undocumented_unsafe_blocks)]
 
 mod close;
+mod deflate;
 mod errors;
 mod frame;
 mod handshake;

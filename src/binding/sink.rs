@@ -8,6 +8,7 @@ use std::cell::RefCell;
 use std::collections::HashSet;
 use std::hash::{BuildHasherDefault, Hasher};
 
+use super::deflate::InflateOptions;
 use super::errors::ErrorRecord;
 use super::frame::payload_limit;
 use crate::error::ProtocolError;
@@ -120,6 +121,8 @@ pub struct NativeFrameSink {
 impl NativeFrameSink {
     /// `max_payload_length`: negative, NaN or infinite means no limit.
     #[napi(constructor)]
+    /// `inflate`: permessage-deflate was negotiated; compressed messages are inflated as they
+    /// arrive, within `max_payload_length`.
     /// `utf16_text`: build non-ASCII text messages into strings here, where the engine decodes UTF-8
     /// slowly (V8 before 13), instead of leaving the decoding to JavaScript.
     pub fn new(
@@ -127,11 +130,13 @@ impl NativeFrameSink {
         max_payload_length: f64,
         max_fragments: u32,
         utf16_text: Option<bool>,
+        inflate: Option<InflateOptions>,
     ) -> Self {
         let opts = SinkOptions {
             require_mask,
             max_payload_length: payload_limit(max_payload_length).unwrap_or(u64::MAX),
             max_fragments,
+            deflate: inflate.map(|i| i.params()),
         };
         NativeFrameSink {
             inner: FrameSink::new(opts),

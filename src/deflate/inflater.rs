@@ -87,6 +87,11 @@ impl Inflater {
         self.params
     }
 
+    /// Follows `params` from the next message on (an inflater reused for another connection).
+    pub(crate) fn set_params(&mut self, params: StreamParams) {
+        self.params = params;
+    }
+
     /// Whether a message is in progress: bytes were fed since the last call with `fin`.
     pub fn in_message(&self) -> bool {
         self.message_in > 0

@@ -16,6 +16,7 @@
 mod deflater;
 mod inflater;
 pub mod negotiation;
+mod pool;
 
 pub use deflater::{DeflateError, Deflater};
 pub use inflater::{Inflater, INFLATE_STEP};
@@ -23,6 +24,7 @@ pub use negotiation::{
     accept_offer, build_offer, negotiate, parse_offers, validate_response, Agreement,
     DeflateOptions, DeflateParams, Negotiated, NegotiationError,
 };
+pub use pool::{acquire_inflater, release_inflater, IDLE_INFLATERS};
 
 /// The extension's token in `Sec-WebSocket-Extensions` (RFC 7692 §7).
 pub const EXTENSION_NAME: &str = "permessage-deflate";

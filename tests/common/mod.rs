@@ -312,6 +312,7 @@ pub fn reference(opts: SinkOptions, stream: &[u8]) -> (Vec<Seen>, Option<Protoco
         let decode = DecodeOptions {
             require_mask: opts.require_mask,
             max_payload: Some(limit.saturating_sub(so_far)),
+            allow_rsv1: false,
         };
         let header = match decode_header(rest, &decode) {
             Ok(Some(h)) => h,
@@ -428,6 +429,7 @@ pub fn random_options(rng: &mut XorShift) -> SinkOptions {
             1 => 1 + rng.below(10) as u32,
             _ => 131_072,
         },
+        deflate: None,
     }
 }
 
