@@ -795,15 +795,14 @@ impl FrameSink {
             let plain = block.get_mut(..piece.len()).unwrap_or_default();
             // Each block but the last is a multiple of 4 long: the phase is the same for all.
             copy_payload(plain, piece, mask, phase);
-            let start = self.message.bytes.len();
-            inflater.inflate(plain, fin, &mut self.message.bytes, limit)?;
-            if text {
-                let added = self.message.bytes.get(start..).unwrap_or_default();
-                // Fail-fast, as for uncompressed text: at the first invalid inflated sequence.
-                if self.message.utf8.feed(added).is_err() {
-                    return Err(ErrorKind::InvalidUtf8.into());
-                }
-            }
+            // Fail-fast, as for uncompressed text: at the first invalid inflated sequence, checked
+            // step by step before the limit or the data are judged, whatever the split.
+            let utf8 = &mut self.message.utf8;
+            let mut check = |added: &[u8]| match text && utf8.feed(added).is_err() {
+                true => Err(ProtocolError::new(ErrorKind::InvalidUtf8)),
+                false => Ok(()),
+            };
+            inflater.inflate_checked(plain, fin, &mut self.message.bytes, limit, &mut check)?;
             if pieces.peek().is_none() {
                 break;
             }

@@ -108,12 +108,28 @@ impl Inflater {
         out: &mut Vec<u8>,
         limit: u64,
     ) -> Result<usize, ProtocolError> {
+        self.inflate_checked(input, fin, out, limit, &mut |_| Ok(()))
+    }
+
+    /// [`Inflater::inflate`], calling `check` on the bytes of each inflation step as soon as they
+    /// are produced, before the limit and the data are judged: an error of `check` ends the call
+    /// like the inflater's own. This is how a sink checks the UTF-8 of inflated text so that the
+    /// outcome does not depend on how the input was split: whatever the split, every inflated byte
+    /// before the point where the limit is passed or the data breaks is checked first.
+    pub fn inflate_checked(
+        &mut self,
+        input: &[u8],
+        fin: bool,
+        out: &mut Vec<u8>,
+        limit: u64,
+        check: &mut dyn FnMut(&[u8]) -> Result<(), ProtocolError>,
+    ) -> Result<usize, ProtocolError> {
         let start = out.len();
         self.message_in = self.message_in.saturating_add(input.len() as u64);
-        let mut result = self.feed(input, out, limit);
+        let mut result = self.feed(input, out, limit, check);
         if fin && result.is_ok() {
             if self.message_in > 0 {
-                result = self.feed(&TAIL, out, limit);
+                result = self.feed(&TAIL, out, limit, check);
             }
             if result.is_ok() {
                 self.end_message();
@@ -154,6 +170,7 @@ impl Inflater {
         mut input: &[u8],
         out: &mut Vec<u8>,
         limit: u64,
+        check: &mut dyn FnMut(&[u8]) -> Result<(), ProtocolError>,
     ) -> Result<(), ProtocolError> {
         let mut step = input
             .len()
@@ -175,6 +192,7 @@ impl Inflater {
             let consumed = (self.decompress.total_in() - in_before) as usize;
             let produced = (self.decompress.total_out() - out_before) as usize;
             out.truncate(len + produced);
+            check(out.get(len..).unwrap_or_default())?;
             self.message_len += produced as u64;
             input = input.get(consumed..).unwrap_or_default();
             // The limit first: whether zlib stops at a full output or goes on to decode (and
