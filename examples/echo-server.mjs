@@ -1,9 +1,11 @@
 // Echo server: text comes back as text, binary as binary. The target of Autobahn|Testsuite
 // (scripts/conformance.sh) and of the benchmarks.
 //
-//   node examples/echo-server.mjs [--port 9001] [--host 127.0.0.1]
+//   node examples/echo-server.mjs [--port 9001] [--host 127.0.0.1] [--deflate[=shared|dedicated]]
 //
-// Offers the subprotocol "echo.v1" to clients that ask for it. Stops cleanly on SIGTERM/SIGINT.
+// Offers the subprotocol "echo.v1" to clients that ask for it. `--deflate` negotiates
+// permessage-deflate (RFC 7692) on /echo in the shared mode, `--deflate=dedicated` with a window per
+// connection. Stops cleanly on SIGTERM/SIGINT.
 import { parseArgs } from 'node:util';
 import { App } from 'daloy-ws-native';
 import { serve } from 'daloy-ws-native/node';
@@ -12,7 +14,10 @@ const { values } = parseArgs({
   options: {
     port: { type: 'string', default: '9001' },
     host: { type: 'string', default: '127.0.0.1' },
+    deflate: { type: 'string' },
   },
+  // `--deflate` alone: parseArgs wants a value for a string option, so the bare flag is read below.
+  args: process.argv.slice(2).map((arg) => (arg === '--deflate' ? '--deflate=shared' : arg)),
 });
 const port = Number(values.port);
 if (!Number.isInteger(port) || port < 0 || port > 65535) {
@@ -20,10 +25,18 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
   process.exit(2);
 }
 
+const mode = values.deflate;
+if (mode !== undefined && mode !== 'shared' && mode !== 'dedicated') {
+  console.error(`echo-server: --deflate must be shared or dedicated (got ${mode})`);
+  process.exit(2);
+}
+
 const app = new App();
 app.ws('/echo', {
   // Autobahn|Testsuite sends messages of up to 16 MiB.
   maxPayloadLength: 64 * 1024 * 1024,
+  // Every message compressed when the extension is agreed, as Autobahn's 12.* and 13.* expect.
+  perMessageDeflate: mode === undefined ? false : { mode, threshold: 0 },
   beforeUpgrade(request, ctx) {
     return ctx.protocols.includes('echo.v1') ? 'echo.v1' : undefined;
   },

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Autobahn|Testsuite (wstest -m fuzzingclient) against examples/echo-server.mjs, every case but
-# the permessage-deflate groups 12.* and 13.* (no extension is negotiated). Fails unless every case
+# Autobahn|Testsuite (wstest -m fuzzingclient) against examples/echo-server.mjs: by default every
+# case but the permessage-deflate groups 12.* and 13.* (the server then negotiates no extension);
+# with AUTOBAHN_SERVER_ARGS="--deflate" (or "--deflate=dedicated") and AUTOBAHN_EXCLUDE="" every
+# case, the deflate groups included. Fails unless every case
 # is OK or INFORMATIONAL (none NON-STRICT, UNIMPLEMENTED or FAILED), every closing behaviour is OK,
 # every planned case has a result, and the server, still running at the end, stops cleanly (exit
 # code 0) on SIGTERM.
@@ -10,7 +12,8 @@
 # Needs the built addon (npm run build). The first run installs wstest (scripts/autobahn/install.sh,
 # root or sudo needed once for Python 2.7). Environment: AUTOBAHN_OUT (report directory, default
 # autobahn-reports/echo-server; open index.html in it), AUTOBAHN_CASES (default "*"),
-# AUTOBAHN_EXCLUDE (default "12.*,13.*"), AUTOBAHN_TIMEOUT (seconds, default 900), AUTOBAHN_HOME.
+# AUTOBAHN_EXCLUDE (default "12.*,13.*"), AUTOBAHN_SERVER_ARGS (extra echo-server arguments,
+# default none), AUTOBAHN_TIMEOUT (seconds, default 900), AUTOBAHN_HOME.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -20,6 +23,7 @@ OUT="${AUTOBAHN_OUT:-$ROOT/autobahn-reports/echo-server}"
 CASES="${AUTOBAHN_CASES:-*}"
 EXCLUDE="${AUTOBAHN_EXCLUDE-12.*,13.*}"
 TIMEOUT="${AUTOBAHN_TIMEOUT:-900}"
+read -r -a SERVER_ARGS <<< "${AUTOBAHN_SERVER_ARGS:-}"
 
 WSTEST="$(bash scripts/autobahn/install.sh)"
 mkdir -p "$OUT"
@@ -35,7 +39,7 @@ stop_server() {
 }
 trap stop_server EXIT
 
-node examples/echo-server.mjs --port 0 --host 127.0.0.1 > "$OUT/server.log" 2>&1 &
+node examples/echo-server.mjs --port 0 --host 127.0.0.1 ${SERVER_ARGS[@]+"${SERVER_ARGS[@]}"} > "$OUT/server.log" 2>&1 &
 SERVER_PID=$!
 URL=""
 for _ in $(seq 1 200); do
@@ -53,7 +57,7 @@ node -e '
   require("node:fs").writeFileSync(out + "/fuzzingclient.json", JSON.stringify(spec, null, 2));
 ' "$OUT" "$AGENT" "$URL" "$CASES" "$EXCLUDE"
 
-echo "conformance: wstest against $URL (cases [$CASES], excluded [$EXCLUDE]); report in $OUT" >&2
+echo "conformance: wstest against $URL (server arguments [${AUTOBAHN_SERVER_ARGS:-}], cases [$CASES], excluded [$EXCLUDE]); report in $OUT" >&2
 set +e
 (cd "$OUT" && timeout -k 10 "$TIMEOUT" "$WSTEST" -m fuzzingclient -s fuzzingclient.json) > "$OUT/wstest.log" 2>&1
 WSTEST_RC=$?

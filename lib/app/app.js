@@ -10,6 +10,7 @@ const {
   DEFAULT_WS_MAX_FRAGMENTS,
 } = require('../primitives/constants.js');
 const { RouteTable } = require('./router.js');
+const { deflateOption } = require('./deflate-option.js');
 const { defaultLogger, silentLogger, isLogger } = require('./logger.js');
 
 /** Lets the Node wiring learn about routes registered after `serve`/`attach` was called. */
@@ -52,9 +53,8 @@ function normalizeWebSocketOptions(handler) {
     idleTimeout: positiveInteger('idleTimeout', handler.idleTimeout ?? DEFAULT_WS_IDLE_TIMEOUT_SECONDS),
     backpressureLimit: positiveInteger('backpressureLimit', handler.backpressureLimit ?? DEFAULT_WS_BACKPRESSURE_LIMIT),
     closeOnBackpressureLimit: boolean('closeOnBackpressureLimit', handler.closeOnBackpressureLimit ?? true),
-    // Accepted for handler compatibility with Bun; the Node wiring negotiates no extension, so
-    // clients that offer permessage-deflate fall back to uncompressed frames.
-    perMessageDeflate: boolean('perMessageDeflate', handler.perMessageDeflate ?? false),
+    // false, or the permessage-deflate configuration (lib/app/deflate-option.js).
+    perMessageDeflate: deflateOption(handler.perMessageDeflate),
     maxFragments: positiveInteger('maxFragments', handler.maxFragments ?? DEFAULT_WS_MAX_FRAGMENTS),
   };
   // setTimeout's ceiling: a longer idle timeout would fire at once.

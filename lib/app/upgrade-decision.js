@@ -11,6 +11,8 @@ const {
   validateSelectedSubprotocol,
   checkWebSocketOrigin,
 } = require('../primitives/handshake.js');
+const { headerValue } = require('../primitives/header-value.js');
+const { negotiateDeflate } = require('../primitives/deflate.js');
 const { log } = require('./logger.js');
 const { isThenable } = require('./handler-calls.js');
 
@@ -27,10 +29,12 @@ const { isThenable } = require('./handler-calls.js');
  */
 
 /**
- * Accept: the route, the ctx of beforeUpgrade and open, the selected subprotocol ("" for none) and
- * the Sec-WebSocket-Accept value.
- * @typedef {{ accept: true, route: { path: string, handler: object, options: object }, ctx: object,
- *   protocol: string, acceptKey: string }} Accept
+ * Accept: the route, the ctx of beforeUpgrade and open, the selected subprotocol ("" for none),
+ * the Sec-WebSocket-Accept value and the permessage-deflate agreement (`null`: none; only for a
+ * wiring that does its own framing, `host.deflate`).
+ * @typedef {{ accept: true, route: { path: string, handler: object, options: any }, ctx: object,
+ *   protocol: string, acceptKey: string,
+ *   deflate: import('../primitives/deflate.js').DeflateAgreement | null }} Accept
  */
 
 /**
@@ -66,7 +70,8 @@ function isResponse(value) {
  * `app.webSocketRoutes.find(pathname)`: what a path no route owns means is the wiring's choice).
  * Returns the decision, or a Promise of it when beforeUpgrade is asynchronous. Only a fault of this
  * code (never one of the application's) throws or rejects.
- * @param {{ logger: object, shuttingDown: boolean }} host
+ * @param {{ logger: object, shuttingDown: boolean, deflate?: boolean }} host
+ *   `deflate`: the wiring frames the connection itself and negotiates permessage-deflate here
  * @param {{ route: { path: string, handler: any, options: object }, params: Record<string, string> }} match
  * @param {UpgradeRequest} req
  * @returns {Accept | Reject | Promise<Accept | Reject>}
@@ -99,7 +104,7 @@ function decideUpgrade(host, match, req) {
     const verdict = checkWebSocketOrigin(subject, policy);
     if (!verdict.ok) return rejection(403, verdict.reason);
   }
-  if (handler.beforeUpgrade === undefined) return accepted(route, ctx, '', result.acceptKey);
+  if (handler.beforeUpgrade === undefined) return accepted(host, route, ctx, '', result.acceptKey, req);
   let decision;
   try {
     decision = handler.beforeUpgrade(req.request, ctx);
@@ -108,20 +113,29 @@ function decideUpgrade(host, match, req) {
   }
   if (isThenable(decision) && !isResponse(decision)) {
     return Promise.resolve(decision).then(
-      (value) => decide(host, route, ctx, result, value),
+      (value) => decide(host, route, ctx, result, value, req),
       (err) => beforeUpgradeFailed(host, route, err),
     );
   }
-  return decide(host, route, ctx, result, decision);
+  return decide(host, route, ctx, result, decision, req);
 }
 
-/** @returns {Accept} */
-function accepted(route, ctx, protocol, acceptKey) {
-  return { accept: true, route, ctx, protocol, acceptKey };
+/**
+ * RFC 7692 §5: the extension is negotiated last, once the upgrade is accepted; an offer this server
+ * cannot honour is declined (the 101 goes without it), never failed.
+ * @returns {Accept}
+ */
+function accepted(host, route, ctx, protocol, acceptKey, req) {
+  const config = route.options.perMessageDeflate;
+  const deflate =
+    host.deflate === true && config !== false && config !== undefined
+      ? negotiateDeflate(config, headerValue(req.headers, 'sec-websocket-extensions'))
+      : null;
+  return { accept: true, route, ctx, protocol, acceptKey, deflate };
 }
 
 // beforeUpgrade's answer: a Response rejects; a string selects a subprotocol; anything else accepts.
-function decide(host, route, ctx, result, decision) {
+function decide(host, route, ctx, result, decision, req) {
   if (host.shuttingDown) return SHUTTING_DOWN;
   if (isResponse(decision)) return /** @type {Reject} */ ({ accept: false, response: decision });
   let protocol = '';
@@ -132,7 +146,7 @@ function decide(host, route, ctx, result, decision) {
       return beforeUpgradeFailed(host, route, err);
     }
   }
-  return accepted(route, ctx, protocol, result.acceptKey);
+  return accepted(host, route, ctx, protocol, result.acceptKey, req);
 }
 
 // A WebSocketProtocolError is the application's way to answer 400 with its message; anything

@@ -19,9 +19,12 @@ const { log } = require('../app/logger.js');
 const { bytesOf, controlPayload, toArrayBuffer, closeReason } = require('../app/payload.js');
 const { callHandler, logHandlerFailure, reportError } = require('../app/handler-calls.js');
 const { idleRemaining, IDLE_CLOSE_REASON } = require('../app/idle-timeout.js');
+const { MessageDeflater, inflateOptions } = require('../primitives/deflate.js');
 
 const { OPEN, CLOSING, CLOSED } = WS_READY_STATE;
 const { TEXT, BINARY, CLOSE, PING, PONG } = WS_OPCODE;
+// RSV1 on the first frame of a message: "Per-Message Compressed" (RFC 7692 §6), written with the opcode.
+const RSV1 = 0x40;
 
 // Frames up to this payload size are staged in the outgoing slab. Copying a few KiB costs less than
 // the stream write and the buffer that a frame of its own would take.
@@ -56,11 +59,12 @@ const kConnection = Symbol('daloy-ws-native.connection');
 // connection instead of a closure per callback. The methods are installed by WebSocketConnection's
 // static block, where its private methods are in reach.
 class SinkEvents {
-  constructor(conn, options) {
+  constructor(conn, options, deflate) {
     this.conn = conn;
     this.requireMask = true;
     this.maxPayloadLength = options.maxPayloadLength;
     this.maxFragments = options.maxFragments;
+    this.inflate = deflate === null ? undefined : inflateOptions(deflate);
   }
 }
 
@@ -94,6 +98,11 @@ class WebSocketConnection {
   #closeFired = false;
   #backpressureLimit;
   #closeOnBackpressure;
+  // permessage-deflate: the agreement (null: not negotiated), this connection's compressor, and
+  // the size below which messages go uncompressed.
+  #deflate = null;
+  #deflater = null;
+  #threshold = 0;
 
   /**
    * Not constructed by applications: the Node wiring creates one per accepted upgrade.
@@ -101,8 +110,9 @@ class WebSocketConnection {
    * @param {{ path: string, handler: object, options: object }} route
    * @param {string} protocol the selected subprotocol or ""
    * @param {{ logger: object, closeTimeout: number, untrack(conn: WebSocketConnection): void }} host
+   * @param {import('../primitives/deflate.js').DeflateAgreement | null} [deflate]
    */
-  constructor(socket, route, protocol, host) {
+  constructor(socket, route, protocol, host, deflate = null) {
     this.#socket = socket;
     this.#route = route;
     this.#handler = route.handler;
@@ -112,7 +122,12 @@ class WebSocketConnection {
     this.#idleMs = options.idleTimeout * 1000;
     this.#backpressureLimit = options.backpressureLimit;
     this.#closeOnBackpressure = options.closeOnBackpressureLimit;
-    this.#sink = new FrameSink(new SinkEvents(this, options));
+    if (deflate !== null) {
+      this.#deflate = deflate;
+      this.#deflater = new MessageDeflater(options.perMessageDeflate, deflate);
+      this.#threshold = options.perMessageDeflate.threshold;
+    }
+    this.#sink = new FrameSink(new SinkEvents(this, options, deflate));
   }
 
   static {
@@ -143,9 +158,9 @@ class WebSocketConnection {
     return this.#protocol;
   }
 
-  /** The negotiated extensions: none, so always "". */
+  /** The negotiated extensions (the 101's `Sec-WebSocket-Extensions`), or "". */
   get extensions() {
-    return '';
+    return this.#deflate === null ? '' : this.#deflate.response;
   }
 
   /** Bytes queued (on the socket, or staged for this tick) and not yet handed to the kernel. */
@@ -165,7 +180,9 @@ class WebSocketConnection {
 
   /**
    * Sends a TEXT frame for a string, a BINARY frame for bytes; `{ binary: true }` sends a string
-   * as BINARY. Ignored once the connection is closing.
+   * as BINARY. With permessage-deflate agreed, a message of at least the route's `threshold` bytes
+   * is compressed; `{ compress: false }` or `{ compress: true }` decides for this message.
+   * Ignored once the connection is closing.
    */
   send(data, options) {
     const isString = typeof data === 'string';
@@ -186,6 +203,22 @@ class WebSocketConnection {
     if (this.#socket.writableLength - this.#tickBytes > this.#backpressureLimit && this.#closeOnBackpressure) {
       this.#closeWith(WS_CLOSE_CODE.MESSAGE_TOO_BIG, 'Backpressure limit exceeded');
       return;
+    }
+    if (this.#deflater !== null) {
+      const compress = options === undefined || options === null ? undefined : options.compress;
+      if (compress === true || (compress !== false && length >= this.#threshold)) {
+        let compressed;
+        try {
+          compressed = this.#deflater.deflate(payload);
+        } catch (err) {
+          // Only a fault of the compression library: the peer's window is out of step now.
+          this.#reportError(err);
+          this.#closeWith(WS_CLOSE_CODE.INTERNAL_ERROR, 'Internal Server Error');
+          return;
+        }
+        this.#frame(opcode | RSV1, compressed, compressed.length, false);
+        return;
+      }
     }
     this.#frame(opcode, payload, length, isString);
   }
@@ -224,14 +257,15 @@ class WebSocketConnection {
    * bytes that came with the upgrade, then reads the socket. Everything `open` sends leaves with
    * the 101 in one write.
    */
-  static accept(host, socket, route, protocol, acceptKey, ctx, buffered) {
-    const conn = new WebSocketConnection(socket, route, protocol, host);
+  static accept(host, socket, route, protocol, acceptKey, ctx, buffered, deflate = null) {
+    const conn = new WebSocketConnection(socket, route, protocol, host, deflate);
     // Staged like a frame (the accept key and a validated subprotocol are ASCII): the 101 and what
     // `open` sends leave in one write.
     const response =
       'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
       `Sec-WebSocket-Accept: ${acceptKey}\r\n` +
-      (protocol !== '' ? `Sec-WebSocket-Protocol: ${protocol}\r\n\r\n` : '\r\n');
+      (protocol !== '' ? `Sec-WebSocket-Protocol: ${protocol}\r\n` : '') +
+      (deflate !== null ? `Sec-WebSocket-Extensions: ${deflate.response}\r\n\r\n` : '\r\n');
     const at = conn.#stage(response.length); // first: it may start a new slab
     latin1Write(outSlab, response, at, response.length);
     conn.#listen();

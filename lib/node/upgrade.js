@@ -200,6 +200,8 @@ class UpgradeHandler {
       get shuttingDown() {
         return live.shuttingDown;
       },
+      // This wiring frames connections itself: permessage-deflate is negotiated in the decision.
+      deflate: true,
     };
   }
 
@@ -315,8 +317,8 @@ class UpgradeHandler {
     // The http server may have armed an inactivity timer on the socket; idleTimeout replaces it.
     if (typeof socket.setTimeout === 'function') socket.setTimeout(0);
     if (typeof socket.setNoDelay === 'function') socket.setNoDelay(true);
-    const { route, protocol, acceptKey, ctx } = decision;
-    const conn = WebSocketConnection.accept(this, socket, route, protocol, acceptKey, ctx, held);
+    const { route, protocol, acceptKey, ctx, deflate } = decision;
+    const conn = WebSocketConnection.accept(this, socket, route, protocol, acceptKey, ctx, held, deflate);
     if (!socket.destroyed) this.#live.add(conn);
   }
 

@@ -80,6 +80,15 @@ function positiveLimit(name, value, fallback) {
   return value;
 }
 
+// permessage-deflate negotiated: `{ noContextTakeover, windowBits }`, how the peer compresses.
+function inflateOption(value) {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'object' || typeof value.noContextTakeover !== 'boolean' || typeof value.windowBits !== 'number') {
+    throw new TypeError('FrameSink: inflate must be { noContextTakeover: boolean, windowBits: number }');
+  }
+  return { noContextTakeover: value.noContextTakeover, windowBits: value.windowBits };
+}
+
 /**
  * Streaming RFC 6455 parser for one connection. `push(chunk)` with socket bytes split anywhere;
  * complete messages and control frames reach the callbacks in order. After `onClose` or
@@ -103,6 +112,7 @@ class FrameSink {
       maxPayloadLength,
       Math.min(Math.floor(maxFragments), 0xffffffff),
       NATIVE_UTF16,
+      inflateOption(opts.inflate),
     );
     // sinkPush accepts only registered sinks (src/binding/sink.rs, LIVE_SINKS).
     this.#native.register();

@@ -6,6 +6,7 @@
 
 const binding = require('./addon.js');
 const { WebSocketProtocolError } = require('./errors.js');
+const { headerValue } = require('./header-value.js');
 
 /** `base64(SHA-1(key + WS_GUID))` (RFC 6455 §4.2.2), synchronously. */
 function computeAcceptKeySync(key) {
@@ -38,18 +39,6 @@ function validateSelectedSubprotocol(protocol, offered) {
   return protocol;
 }
 
-// A `Headers`-like object (`get(name)`) or a Node `IncomingHttpHeaders` object (lower-case keys;
-// repeated headers arrive as arrays or joined with ", ").
-function headerValue(headers, name) {
-  if (headers == null) return undefined;
-  if (typeof headers.get === 'function') {
-    const value = headers.get(name);
-    return value == null ? undefined : String(value);
-  }
-  const value = headers[name];
-  if (value == null) return undefined;
-  return Array.isArray(value) ? value.join(', ') : String(value);
-}
 
 /** Checks the opening handshake (RFC 6455 §4.2.1) and computes the accept key, synchronously. */
 function validateUpgradeSync(headers) {

@@ -12,6 +12,16 @@ use std::collections::HashMap;
 use crate::deflate::{negotiate, DeflateOptions, Deflater, NegotiationError, StreamParams};
 use crate::deflate::{MAX_WINDOW_BITS, MIN_WINDOW_BITS};
 
+/// The smallest window RFC 7692 allows, in bits (lib/primitives/deflate.js checks options with it).
+#[napi]
+pub const DEFLATE_MIN_WINDOW_BITS: u32 = MIN_WINDOW_BITS as u32;
+/// The largest window, in bits: 32 KiB, the default.
+#[napi]
+pub const DEFLATE_MAX_WINDOW_BITS: u32 = MAX_WINDOW_BITS as u32;
+/// The largest zlib compression level.
+#[napi]
+pub const DEFLATE_MAX_LEVEL: u32 = 9;
+
 /// A server's configuration of the extension (src/deflate/negotiation.rs, `DeflateOptions`).
 #[napi(object)]
 pub struct DeflateServerOptions {
@@ -117,7 +127,7 @@ pub fn deflate_negotiate(
 
 /// A compression level as zlib takes it: an integer from 0 to 9.
 fn level_option(env: &Env, level: u32) -> Result<u32> {
-    if level <= 9 {
+    if level <= DEFLATE_MAX_LEVEL {
         return Ok(level);
     }
     let message = "level must be an integer from 0 to 9";

@@ -1,0 +1,51 @@
+'use strict';
+
+// The `perMessageDeflate` option of an `app.ws` route: `false` (the default, as in DaloyJS),
+// `true` (the shared mode), or an object:
+//   mode       'shared' (default): no context takeover either way; one compressor per thread,
+//              nothing held per idle connection. 'dedicated': each connection keeps its window.
+//   windowBits the server's compression window in the dedicated mode, 8 to 15 (default 15).
+//   threshold  messages below this many bytes are sent uncompressed (default 1024).
+//   level      zlib level, 0 to 9 (default 6, zlib's and ws's default).
+
+const { windowBitsOption, levelOption, thresholdOption } = require('../primitives/deflate.js');
+
+const KEYS = new Set(['mode', 'windowBits', 'threshold', 'level']);
+
+/**
+ * The route's deflate configuration, or `false` when the extension is off.
+ * @param {unknown} value the route's `perMessageDeflate`
+ * @returns {false | import('../primitives/deflate.js').DeflateConfig}
+ */
+function deflateOption(value) {
+  if (value === undefined || value === false) return false;
+  const name = 'app.ws(): perMessageDeflate';
+  if (value === true) value = {};
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new TypeError(`${name} must be a boolean or an options object (got ${value === null ? 'null' : typeof value})`);
+  }
+  const options = /** @type {Record<string, unknown>} */ (value);
+  for (const key of Object.keys(options)) {
+    if (!KEYS.has(key)) throw new TypeError(`${name}: unknown option ${key}`);
+  }
+  const mode = options.mode ?? 'shared';
+  if (mode !== 'shared' && mode !== 'dedicated') {
+    throw new TypeError(`${name}.mode must be "shared" or "dedicated" (got ${String(mode)})`);
+  }
+  const windowBits = windowBitsOption(`${name}.windowBits`, options.windowBits);
+  if (windowBits !== undefined && mode === 'shared') {
+    throw new TypeError(`${name}.windowBits applies to the dedicated mode only`);
+  }
+  const shared = mode === 'shared';
+  return {
+    mode,
+    serverNoContextTakeover: shared,
+    clientNoContextTakeover: shared,
+    serverMaxWindowBits: windowBits,
+    clientMaxWindowBits: undefined,
+    level: levelOption(`${name}.level`, options.level),
+    threshold: thresholdOption(`${name}.threshold`, options.threshold),
+  };
+}
+
+module.exports = { deflateOption };
