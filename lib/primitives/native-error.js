@@ -36,6 +36,7 @@ function currentPlatform({ platform, arch, libc }) {
 /** `gnu` or `musl`: glibc reports its version in the process report; musl does not. */
 function detectLibc(processLike = process) {
   try {
+    // The report's header is untyped in @types/node: read it as a plain record.
     const report = /** @type {any} */ (processLike.report && processLike.report.getReport());
     if (report && report.header && report.header.glibcVersionRuntime) return 'gnu';
   } catch {
@@ -125,8 +126,7 @@ function nativeLoadError(cause, env = {}) {
       `  2. ${fromSource}`,
     );
   }
-  const error = /** @type {Error & { code?: string }} */ (new Error(lines.join('\n')));
-  error.code = 'ERR_DALOY_WS_NATIVE_BINDING';
+  const error = Object.assign(new Error(lines.join('\n')), { code: 'ERR_DALOY_WS_NATIVE_BINDING' });
   // The load failures themselves, without the generated loader's own summary (its advice is
   // the one this error replaces).
   error.cause = /^Cannot find native binding/.test(String(cause && cause.message)) && cause.cause ? cause.cause : cause;
