@@ -118,8 +118,12 @@ export interface WebSocketConnection<TData = unknown> {
   binaryType: 'arraybuffer' | 'nodebuffer';
   /** Free slot for the application's per-connection state. */
   data: TData;
-  /** Sends a TEXT frame for a string, a BINARY frame for bytes; `{ binary: true }` forces BINARY. */
-  send(data: string | ArrayBufferLike | ArrayBufferView, options?: { binary?: boolean }): void;
+  /**
+   * Sends a TEXT frame for a string, a BINARY frame for bytes; `{ binary: true }` forces BINARY.
+   * With permessage-deflate agreed, messages of at least the route's `threshold` bytes are
+   * compressed; `{ compress }` decides for this message.
+   */
+  send(data: string | ArrayBufferLike | ArrayBufferView, options?: { binary?: boolean; compress?: boolean }): void;
   /** Sends a CLOSE frame and starts the closing handshake. */
   close(code?: number, reason?: string): void;
   /** Sends a PING frame (payload ≤ 125 bytes). */
@@ -152,8 +156,11 @@ export interface WebSocketHandler<P extends string = string, S = AppState, TData
   closeOnBackpressureLimit?: boolean;
   /** Queued outbound bytes before backpressure handling starts. Default: 1 MiB. */
   backpressureLimit?: number;
-  /** Per-message compression. Default: false (not negotiated by the Node wiring). */
-  perMessageDeflate?: boolean;
+  /**
+   * permessage-deflate (RFC 7692). Default: false. `true` is the shared mode. On Node it is
+   * negotiated per route; on Bun it turns on Bun's own compression; Deno does not negotiate it.
+   */
+  perMessageDeflate?: boolean | PerMessageDeflateOptions;
   /** Seconds without inbound traffic before the connection is closed with 1001. Default: 120. */
   idleTimeout?: number;
   /** Largest inbound message in bytes. Default: 1 MiB. */
@@ -293,6 +300,33 @@ export interface Logger {
   info?(fields: object, message: string): void;
 }
 
+/** The `perMessageDeflate` options of a route. */
+export interface PerMessageDeflateOptions {
+  /**
+   * `"shared"` (default): no context takeover either way, one compressor per thread, nothing held
+   * by an idle connection. `"dedicated"`: each connection keeps its compression window (smaller
+   * messages, about 420 KiB per connection at window 15).
+   */
+  mode?: 'shared' | 'dedicated';
+  /** The server's compression window in the dedicated mode, 8 to 15. Default: 15. */
+  windowBits?: number;
+  /** Messages below this many bytes are sent uncompressed. Default: 1024. */
+  threshold?: number;
+  /** zlib compression level, 0 to 9. Default: 6. */
+  level?: number;
+}
+
+/** The `perMessageDeflate` configuration of a route, defaults applied. */
+export interface PerMessageDeflateConfig {
+  mode: 'shared' | 'dedicated';
+  serverNoContextTakeover: boolean;
+  clientNoContextTakeover: boolean;
+  serverMaxWindowBits: number | undefined;
+  clientMaxWindowBits: number | undefined;
+  level: number;
+  threshold: number;
+}
+
 /** A registered WebSocket route, as `app.webSocketRoutes` lists it. */
 export interface WebSocketRouteEntry {
   /** The route pattern. */
@@ -303,7 +337,8 @@ export interface WebSocketRouteEntry {
   options: {
     closeOnBackpressureLimit: boolean;
     backpressureLimit: number;
-    perMessageDeflate: boolean;
+    /** `false`, or the configuration. */
+    perMessageDeflate: false | PerMessageDeflateConfig;
     idleTimeout: number;
     maxPayloadLength: number;
     maxFragments: number;

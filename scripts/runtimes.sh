@@ -38,3 +38,6 @@ for runtime in node bun deno bun-node; do
   step "behavioural suite against a $runtime server"
   DALOY_RUNTIME="$runtime" timeout 600 node --test --test-concurrency=1 --test-reporter=dot __test__/runtime/
 done
+
+step "permessage-deflate: Bun's and Deno's clients against the Node server"
+timeout 300 node --test --test-concurrency=1 __test__/interop/deflate-clients.test.mjs

@@ -24,3 +24,12 @@ done
 
 step "Autobahn|Testsuite against examples/echo-server.mjs"
 bash scripts/conformance.sh
+
+# permessage-deflate: every case (12.* and 13.* included) in the shared mode, and the 13.* group
+# (every combination of parameters) in the dedicated mode; 12.* in the dedicated mode takes about
+# 12 minutes more and is run by hand (README, Conformance).
+step "Autobahn|Testsuite against examples/echo-server.mjs --deflate (every case)"
+AUTOBAHN_SERVER_ARGS="--deflate" AUTOBAHN_EXCLUDE="" AUTOBAHN_OUT="autobahn-reports/echo-server-deflate" bash scripts/conformance.sh
+
+step "Autobahn|Testsuite against examples/echo-server.mjs --deflate=dedicated (13.*)"
+AUTOBAHN_SERVER_ARGS="--deflate=dedicated" AUTOBAHN_CASES="13.*" AUTOBAHN_EXCLUDE="" AUTOBAHN_OUT="autobahn-reports/echo-server-deflate-dedicated" bash scripts/conformance.sh

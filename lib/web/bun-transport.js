@@ -10,9 +10,12 @@ class BunTransport {
     this.#ws = ws;
   }
 
-  /** Returns false when Bun queued the frame behind backpressure (drain follows) or dropped it. */
-  send(data, isText) {
-    const status = isText ? this.#ws.sendText(data) : this.#ws.sendBinary(data);
+  /**
+   * Returns false when Bun queued the frame behind backpressure (drain follows) or dropped it.
+   * `compress`: compressed with permessage-deflate, when the connection negotiated it.
+   */
+  send(data, isText, compress) {
+    const status = isText ? this.#ws.sendText(data, compress) : this.#ws.sendBinary(data, compress);
     return status > 0;
   }
 

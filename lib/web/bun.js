@@ -29,8 +29,23 @@ function offersDeflate(req) {
   return offered !== null && /(^|,)\s*permessage-deflate\s*(;|,|$)/i.test(offered);
 }
 
+// Bun's compression is one setting per server: on once any route enables it, with Bun's dedicated
+// compressor when any route asks for the dedicated mode, its shared one otherwise (Bun then
+// negotiates it on every route; `conn.extensions` and compressed sends follow each route's option,
+// and sends its threshold).
+function bunDeflate(app) {
+  const modes = app.webSocketRoutes
+    .list()
+    .map((route) => route.options.perMessageDeflate)
+    .filter(Boolean)
+    .map((config) => config.mode);
+  if (modes.length === 0) return false;
+  const mode = modes.includes('dedicated') ? 'dedicated' : 'shared';
+  return { compress: mode, decompress: mode };
+}
+
 function websocketConfig(app, host) {
-  const deflate = app.webSocketRoutes.list().some((route) => route.options.perMessageDeflate);
+  const deflate = bunDeflate(app);
   return {
     maxPayloadLength: maxOverRoutes(app, 'maxPayloadLength', DEFAULT_WS_MAX_PAYLOAD_LENGTH),
     backpressureLimit: BUN_BACKPRESSURE_LIMIT,

@@ -51,10 +51,11 @@ class WebConnection {
 
   /**
    * Created by the runtime adapters once the runtime has upgraded the request.
-   * @param {{ send(data: string | Uint8Array, isText: boolean): boolean, ping(p: Uint8Array): void,
-   *   pong(p: Uint8Array): void, close(code: number, reason: string): void, terminate(): void,
-   *   bufferedAmount(): number }} transport `send` returns false when the runtime reports backpressure
-   * @param {{ path: string, handler: object, options: object }} route
+   * @param {{ send(data: string | Uint8Array, isText: boolean, compress?: boolean): boolean,
+   *   ping(p: Uint8Array): void, pong(p: Uint8Array): void, close(code: number, reason: string): void,
+   *   terminate(): void, bufferedAmount(): number }} transport `send` returns false when the runtime
+   *   reports backpressure; `compress` asks for permessage-deflate where the runtime negotiated it
+   * @param {{ path: string, handler: object, options: any }} route
    * @param {string} protocol
    * @param {string} extensions
    * @param {{ logger: object, closeTimeout: number, untrack(conn: WebConnection): void }} host
@@ -98,7 +99,10 @@ class WebConnection {
     if (type === 'nodebuffer' || type === 'arraybuffer') this.#binaryType = type;
   }
 
-  /** TEXT for a string, BINARY for bytes; `{ binary: true }` sends a string as BINARY. */
+  /**
+   * TEXT for a string, BINARY for bytes; `{ binary: true }` sends a string as BINARY. With
+   * permessage-deflate negotiated by the runtime, `{ compress }` or the route's threshold decides.
+   */
   send(data, options) {
     const isString = typeof data === 'string';
     let payload = isString ? data : bytesOf(data, 'send()');
@@ -113,7 +117,14 @@ class WebConnection {
       payload = Buffer.from(data, 'utf8');
       isText = false;
     }
-    if (!this.#transport.send(payload, isText)) this.#needDrain = true;
+    // permessage-deflate where the runtime negotiated it (Bun): the route's threshold, or `compress`.
+    let compress = false;
+    const deflate = options_.perMessageDeflate;
+    if (this.#extensions !== '' && deflate) {
+      const wanted = options == null ? undefined : options.compress;
+      compress = wanted === true || (wanted !== false && (typeof payload === 'string' ? Buffer.byteLength(payload, 'utf8') : payload.length) >= deflate.threshold);
+    }
+    if (!this.#transport.send(payload, isText, compress)) this.#needDrain = true;
   }
 
   /** Sends a PING (payload of at most 125 bytes). */
