@@ -192,6 +192,32 @@ describe('perMessageDeflate route option', () => {
     assert.ok(grown < 32 * 1024 * 1024, `RSS grew by ${(grown / 1048576).toFixed(1)} MiB`);
   });
 
+  test('a 1 MB frame that would inflate to 1 GiB is refused with 1009 within the default 1 MiB limit', T, async (t) => {
+    // 1 GiB of zeros, compressed as a stream (never held whole): DEFLATE's best ratio is about
+    // 1032:1, so this is the smallest frame that inflates to 1 GiB.
+    const deflate = zlib.createDeflateRaw({ level: 9 });
+    const parts = [];
+    deflate.on('data', (chunk) => parts.push(chunk));
+    const zeros = Buffer.alloc(1 << 20);
+    for (let i = 0; i < 1024; i++) if (!deflate.write(zeros)) await once(deflate, 'drain');
+    await new Promise((resolve) => deflate.flush(zlib.constants.Z_SYNC_FLUSH, resolve));
+    deflate.destroy();
+    const flushed = Buffer.concat(parts);
+    const bomb = flushed.subarray(0, flushed.length - 4);
+    assert.ok(bomb.length < 1 << 20, `${bomb.length} bytes`);
+    const { client } = await rawDeflate(t, echoApp(true), 'permessage-deflate');
+    globalThis.gc?.();
+    const before = process.memoryUsage().rss;
+    client.send(clientFrame(BINARY, bomb, { rsv: 4 }));
+    const frame = await client.frame();
+    assert.equal(frame.opcode, CLOSE);
+    assert.equal(decodeClose(frame.payload).code, 1009);
+    const grown = process.memoryUsage().rss - before;
+    t.diagnostic(`${bomb.length}-byte frame (1 GiB inflated): RSS grew by ${(grown / 1048576).toFixed(1)} MiB`);
+    // The frame itself arrives (1 MB) and the message buffer may reach the limit (1 MiB).
+    assert.ok(grown < 8 * 1024 * 1024, `RSS grew by ${(grown / 1048576).toFixed(1)} MiB`);
+  });
+
   test('bad options are refused when the route is added', () => {
     const add = (perMessageDeflate) => new App().ws('/x', { perMessageDeflate });
     assert.throws(() => add('yes'), TypeError);
