@@ -10,7 +10,7 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { App } from '../index.js';
-import { startServer, cleanup, eventLog, WebSocket as WsClient } from './fixtures/node-helpers.mjs';
+import { startServer, cleanup, eventLog, messageQueue, WebSocket as WsClient } from './fixtures/node-helpers.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const quickstart = fileURLToPath(new URL('./fixtures/node-seed-quickstart.mts', import.meta.url));
@@ -36,14 +36,7 @@ describe("Node's built-in WebSocket client", () => {
     const ws = new globalThis.WebSocket(`ws://127.0.0.1:${server.port}/echo`, ['other', 'echo.v1']);
     cleanup(t, () => ws.readyState === ws.OPEN && ws.close());
     ws.binaryType = 'arraybuffer';
-    const received = [];
-    const inbox = [];
-    ws.addEventListener('message', (event) => {
-      const waiter = received.shift();
-      if (waiter) waiter(event.data);
-      else inbox.push(event.data);
-    });
-    const next = () => (inbox.length > 0 ? Promise.resolve(inbox.shift()) : new Promise((resolve) => received.push(resolve)));
+    const next = messageQueue(ws);
     await once(ws, 'open');
     assert.equal(ws.protocol, 'echo.v1');
     assert.equal(ws.extensions, '');

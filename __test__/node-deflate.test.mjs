@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import zlib from 'node:zlib';
 import { once } from 'node:events';
 import { App } from '../index.js';
-import { startServer, connect, nextMessage, cleanup, RawClient, clientFrame, decodeClose } from './fixtures/node-helpers.mjs';
+import { startServer, connect, nextMessage, cleanup, messageQueue, RawClient, clientFrame, decodeClose } from './fixtures/node-helpers.mjs';
 
 const T = { timeout: 30_000 };
 const TEXT = 1;
@@ -262,14 +262,7 @@ describe('clients with deflate offered', () => {
     const server = await startServer(t, echoApp({ threshold: 0 }));
     const ws = new globalThis.WebSocket(`ws://127.0.0.1:${server.port}/echo`);
     cleanup(t, () => ws.readyState === ws.OPEN && ws.close());
-    const inbox = [];
-    const waiters = [];
-    ws.addEventListener('message', (event) => {
-      const w = waiters.shift();
-      if (w) w(event.data);
-      else inbox.push(event.data);
-    });
-    const next = () => (inbox.length > 0 ? Promise.resolve(inbox.shift()) : new Promise((r) => waiters.push(r)));
+    const next = messageQueue(ws);
     await once(ws, 'open');
     assert.match(ws.extensions, /^permessage-deflate/);
     for (const message of ['Hello', 'ü'.repeat(50_000), 'a'.repeat(300_000)]) {

@@ -280,31 +280,19 @@ fn refuses_data_that_is_not_deflate() {
 
 #[test]
 fn reports_invalid_inflated_utf8_before_later_corrupt_data_whatever_the_split() {
-    // Text with an invalid byte, the end of the empty stored block the sync flush began, then a
-    // block of reserved type (0xff: BFINAL, BTYPE 11): the UTF-8
-    // error comes first in the inflated bytes, so it is the one reported, however the bytes arrive.
+    // Text, the end of the empty stored block the sync flush began, then a block of reserved type
+    // (0xff: BFINAL, BTYPE 11). With an invalid byte in the text the UTF-8 error comes first in the
+    // inflated bytes, so it is the one reported, however the bytes arrive; without, the data error.
+    let cases: [(&[u8], ErrorKind); 2] = [
+        (b"valid, then \xff and more", ErrorKind::InvalidUtf8),
+        (b"valid text only", ErrorKind::InvalidCompressedData),
+    ];
     let mut deflater = Deflater::new(params(true), 6);
-    let mut compressed = Vec::new();
-    deflater
-        .deflate(b"valid, then \xff and more", &mut compressed)
-        .unwrap();
-    compressed.extend_from_slice(&[0x00, 0x00, 0xff, 0xff, 0xff]);
-    let stream = raw_frame(0xc1, &compressed, Some(KEY));
-    assert_stream(
-        deflate_opts(true),
-        &stream,
-        &(vec![], err(ErrorKind::InvalidUtf8)),
-    );
-    // Valid text before the same corrupt block: the data error.
-    let mut compressed = Vec::new();
-    deflater
-        .deflate(b"valid text only", &mut compressed)
-        .unwrap();
-    compressed.extend_from_slice(&[0x00, 0x00, 0xff, 0xff, 0xff]);
-    let stream = raw_frame(0xc1, &compressed, Some(KEY));
-    assert_stream(
-        deflate_opts(true),
-        &stream,
-        &(vec![], err(ErrorKind::InvalidCompressedData)),
-    );
+    for (text, kind) in cases {
+        let mut compressed = Vec::new();
+        deflater.deflate(text, &mut compressed).unwrap();
+        compressed.extend_from_slice(&[0x00, 0x00, 0xff, 0xff, 0xff]);
+        let stream = raw_frame(0xc1, &compressed, Some(KEY));
+        assert_stream(deflate_opts(true), &stream, &(vec![], err(kind)));
+    }
 }
