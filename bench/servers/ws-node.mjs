@@ -1,6 +1,11 @@
 // Echo server on Node's `http` with the `ws` package: route /echo, text echoed as text, binary as binary.
 //
-//   node bench/servers/ws-node.mjs [--port 8080] [--host 127.0.0.1] [--no-addons]
+//   node bench/servers/ws-node.mjs [--port 8080] [--host 127.0.0.1] [--no-addons] [--deflate]
+//
+// `--deflate`: perMessageDeflate on at ws's defaults (context takeover both ways, window 15, zlib
+// level 6), with threshold 0 so that every message is compressed, as the deflate benchmarks expect;
+// `--deflate-no-context` the same with server_ and client_no_context_takeover (what this package's
+// shared mode agrees).
 //
 // `ws` loads `bufferutil` and `utf-8-validate` when they are installed; `--no-addons` (or the environment
 // variables WS_NO_BUFFER_UTIL=1 WS_NO_UTF_8_VALIDATE=1) runs it on its JavaScript fallbacks instead.
@@ -10,13 +15,17 @@ import { createRequire } from 'node:module';
 const MAX_PAYLOAD = 64 * 1024 * 1024;
 
 function flags(argv) {
-  const out = { port: 8080, host: '127.0.0.1', addons: true };
+  const out = { port: 8080, host: '127.0.0.1', addons: true, deflate: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--port') out.port = Number(argv[++i]);
     else if (a === '--host') out.host = argv[++i];
     else if (a === '--no-addons') out.addons = false;
     else if (a === '--addons') out.addons = true;
+    else if (a === '--deflate') out.deflate = { threshold: 0 };
+    else if (a === '--deflate-no-context') {
+      out.deflate = { threshold: 0, serverNoContextTakeover: true, clientNoContextTakeover: true };
+    }
     else throw new Error(`unknown flag: ${a}`);
   }
   return out;
@@ -42,7 +51,12 @@ function canLoad(name) {
   }
 }
 
-const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_PAYLOAD, clientTracking: true });
+const wss = new WebSocketServer({
+  noServer: true,
+  maxPayload: MAX_PAYLOAD,
+  clientTracking: true,
+  perMessageDeflate: opts.deflate,
+});
 wss.on('connection', (ws) => {
   ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
   ws.on('error', () => {});

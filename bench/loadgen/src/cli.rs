@@ -26,6 +26,8 @@ USAGE: daloy-loadgen --url ws://127.0.0.1:PORT/echo [flags]
   --timeout SECS       connect/handshake timeout, and how old an unanswered message may be (default 5)
   --label TEXT         a name echoed into the output
   --json               print only the JSON line
+  --deflate            offer permessage-deflate; compress sends and inflate echoes when agreed
+  --realistic          text shaped like JSON records (up to 4 KiB) or prose, compressible as real traffic
 ";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,6 +69,8 @@ pub struct Config {
     pub read_buf: Option<usize>,
     pub label: String,
     pub json_only: bool,
+    /// Text shaped like JSON records or prose (compressible as real traffic is), not a letter cycle.
+    pub realistic: bool,
 }
 
 /// Parses `--size` values: `16`, `1k` (1000), `1K`/`1KiB` (1024), `16M`/`16MiB`.
@@ -124,6 +128,7 @@ pub fn parse_url(url: &str) -> Result<Target, String> {
         addr,
         host: authority.to_string(),
         path: path.to_string(),
+        deflate: false,
     })
 }
 
@@ -145,6 +150,8 @@ pub fn parse(args: &[String]) -> Result<Config, String> {
     let mut label = String::new();
     let mut read_buf = None;
     let mut json_only = false;
+    let mut deflate = false;
+    let mut realistic = false;
 
     let mut it = args.iter();
     while let Some(flag) = it.next() {
@@ -184,12 +191,18 @@ pub fn parse(args: &[String]) -> Result<Config, String> {
             "--label" => label = value()?,
             "--read-buf" => read_buf = Some(parse_size(&value()?)?.clamp(4096, 64 << 20)),
             "--json" => json_only = true,
+            "--deflate" => deflate = true,
+            "--realistic" => {
+                realistic = true;
+                text = true;
+            }
             "--help" | "-h" => return Err(String::new()),
             other => return Err(format!("unknown flag: {other}")),
         }
     }
     let url = url.ok_or("--url is required")?;
-    let target = parse_url(&url)?;
+    let mut target = parse_url(&url)?;
+    target.deflate = deflate;
     let (def_c, def_p, def_s, def_d) = match mode {
         Mode::Echo => (64, 16, 16, 5.0),
         Mode::Large => (1, 1, 1024 * 1024, 5.0),
@@ -225,6 +238,7 @@ pub fn parse(args: &[String]) -> Result<Config, String> {
         read_buf,
         label,
         json_only,
+        realistic,
     })
 }
 

@@ -15,12 +15,13 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
+use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 
 use crate::cli::Config;
 use crate::frame::{self, FrameError, OP_CLOSE, OP_CONTINUATION, OP_PING, OP_PONG};
-use crate::handshake::{self, Target};
+use crate::handshake::{self, Agreed, Target};
 use crate::payload::{Payload, MAX_SEQ_DIGITS};
 use crate::rng::Rng;
 use crate::runner::Window;
@@ -64,6 +65,95 @@ impl std::fmt::Display for ConnError {
     }
 }
 
+/// permessage-deflate (RFC 7692) on one connection: what the client sends, and its decompressor
+/// (always with context: that also reads a stream the server resets per message).
+///
+/// The client must not be the bottleneck, and compressing 64 KiB at level 6 costs milliseconds: so
+/// the template after the sequence digits is compressed once per connection, and each message is a
+/// stored block of its digits followed by those blocks. That is a valid message whatever the server
+/// agreed (it refers to nothing before it), it inflates to the template stamped with its sequence
+/// number, and on the wire it is the compressed size plus 5 bytes of stored-block header.
+struct Deflate {
+    decompress: Decompress,
+    /// The template's bytes after the digits, compressed (sync flush, tail stripped).
+    rest: Vec<u8>,
+    plain: Vec<u8>,
+    packed: Vec<u8>,
+}
+
+/// The bytes a sync flush ends with, stripped by the sender and appended back by the receiver.
+const TAIL: [u8; 4] = [0x00, 0x00, 0xff, 0xff];
+/// RSV1: the message is compressed (§6).
+const RSV1: u8 = 0x40;
+
+impl Deflate {
+    fn new(agreed: Agreed, payload: &Payload) -> Option<Self> {
+        agreed.deflate.then(|| {
+            // Level 6: what ws and the servers default to, so both directions compress alike.
+            let mut compress = Compress::new(Compression::new(6), false);
+            let mut rest = Vec::new();
+            let mut input = &payload.template[payload.seq_len..];
+            loop {
+                rest.reserve(input.len() / 2 + 64);
+                let before = compress.total_in();
+                compress
+                    .compress_vec(input, &mut rest, FlushCompress::Sync)
+                    .expect("deflate");
+                input = &input[(compress.total_in() - before) as usize..];
+                if input.is_empty() && rest.len() < rest.capacity() {
+                    break;
+                }
+            }
+            if rest.ends_with(&TAIL) {
+                rest.truncate(rest.len() - TAIL.len());
+            }
+            Deflate {
+                decompress: Decompress::new(false),
+                rest,
+                plain: Vec::new(),
+                packed: Vec::new(),
+            }
+        })
+    }
+
+    /// The compressed message for `digits`: a stored block of them (§3.2.4 of RFC 1951: BFINAL 0,
+    /// BTYPE 00, then LEN and its complement, little-endian), then the template's blocks.
+    fn pack(&mut self, digits: &[u8]) {
+        let len = digits.len() as u16;
+        self.packed.clear();
+        self.packed.push(0x00);
+        self.packed.extend_from_slice(&len.to_le_bytes());
+        self.packed.extend_from_slice(&(!len).to_le_bytes());
+        self.packed.extend_from_slice(digits);
+        self.packed.extend_from_slice(&self.rest);
+    }
+
+    /// `self.packed` (a whole compressed message) inflated into `self.plain`; `false` on bad data.
+    fn unpack(&mut self) -> bool {
+        self.packed.extend_from_slice(&TAIL);
+        self.plain.clear();
+        self.plain.reserve(self.packed.len() * 4 + 1024);
+        let mut input = &self.packed[..];
+        loop {
+            if self.plain.capacity() - self.plain.len() < 1024 {
+                self.plain.reserve(self.plain.capacity());
+            }
+            let before = self.decompress.total_in();
+            if self
+                .decompress
+                .decompress_vec(input, &mut self.plain, FlushDecompress::Sync)
+                .is_err()
+            {
+                return false;
+            }
+            input = &input[(self.decompress.total_in() - before) as usize..];
+            if input.is_empty() && self.plain.len() < self.plain.capacity() {
+                return true;
+            }
+        }
+    }
+}
+
 /// The send side: a buffer of whole small frames (and control frames), plus, for large payloads, one
 /// pre-masked frame written `pending` more times.
 struct Sender {
@@ -85,9 +175,10 @@ struct TemplateFrame {
 }
 
 impl Sender {
-    fn new(payload: &Payload, rng: &mut Rng) -> Self {
+    fn new(payload: &Payload, rng: &mut Rng, deflate: bool) -> Self {
         let key = rng.mask_key();
-        let template = (payload.template.len() >= TEMPLATE_FROM).then(|| {
+        // A compressed message is made afresh each time: no pre-masked template.
+        let template = (!deflate && payload.template.len() >= TEMPLATE_FROM).then(|| {
             let mut f = Vec::with_capacity(
                 frame::masked_header_len(payload.template.len()) + payload.template.len(),
             );
@@ -113,7 +204,20 @@ impl Sender {
     }
 
     /// Queues the next message, stamped with its sequence number.
-    fn queue(&mut self, payload: &Payload, rng: &mut Rng) {
+    fn queue(&mut self, payload: &Payload, rng: &mut Rng, deflate: Option<&mut Deflate>) {
+        if let Some(z) = deflate {
+            let mut digits = [0u8; MAX_SEQ_DIGITS];
+            payload.seq_digits(self.next_seq, &mut digits);
+            self.next_seq += 1;
+            z.pack(&digits[..payload.seq_len]);
+            frame::put_masked_frame(
+                &mut self.wbuf,
+                payload.opcode | RSV1,
+                &z.packed,
+                rng.mask_key(),
+            );
+            return;
+        }
         match &mut self.template {
             Some(t) => t.pending += 1,
             None => {
@@ -223,6 +327,8 @@ fn ready_write(
 struct InMessage {
     offset: usize,
     ok: bool,
+    /// RSV1 was set: the payload is gathered in `Deflate::packed` and checked once inflated.
+    compressed: bool,
     /// Payload bytes of the current frame still to come.
     frame_left: u64,
     fin: bool,
@@ -251,12 +357,16 @@ struct Conn {
     /// Successful read calls and echoes completed over the whole run, for the syscalls-per-message figures.
     reads: u64,
     echoes: u64,
+    deflate: Option<Deflate>,
+    /// Payload bytes of this window's echoes as they came over the wire (compressed or not).
+    batch_wire: u64,
 }
 
 impl Conn {
-    fn new(stream: TcpStream, leftover: &[u8], shared: &Shared, seed: u64) -> Self {
+    fn new(stream: TcpStream, leftover: &[u8], agreed: Agreed, shared: &Shared, seed: u64) -> Self {
         let mut rng = Rng::new(seed);
-        let sender = Sender::new(&shared.payload, &mut rng);
+        let deflate = Deflate::new(agreed, &shared.payload);
+        let sender = Sender::new(&shared.payload, &mut rng, deflate.is_some());
         let mut rbuf = vec![0u8; shared.read_buf.max(leftover.len() + 256)];
         rbuf[..leftover.len()].copy_from_slice(leftover);
         Conn {
@@ -279,13 +389,16 @@ impl Conn {
             batch_mismatches: 0,
             reads: 0,
             echoes: 0,
+            deflate,
+            batch_wire: 0,
         }
     }
 
     fn send_next(&mut self, shared: &Shared, now: Instant) {
         if self.sending && self.queued < shared.per_conn_cap {
             self.queued += 1;
-            self.sender.queue(&shared.payload, &mut self.rng);
+            self.sender
+                .queue(&shared.payload, &mut self.rng, self.deflate.as_mut());
             self.sent_at.push_back(now);
         }
     }
@@ -301,7 +414,11 @@ impl Conn {
                         break;
                     }
                     let n = (m.frame_left.min(avail.len() as u64)) as usize;
-                    if m.ok {
+                    if m.compressed {
+                        if let Some(z) = &mut self.deflate {
+                            z.packed.extend_from_slice(&avail[..n]);
+                        }
+                    } else if m.ok {
                         m.ok = payload.matches(m.offset, &avail[..n], &self.digits);
                     }
                     m.offset += n;
@@ -361,8 +478,17 @@ impl Conn {
                     }
                     payload.seq_digits(self.recv_seq, &mut self.digits);
                     self.rstart += h.header_len;
+                    let compressed = h.rsv1;
+                    match &mut self.deflate {
+                        Some(z) if compressed => z.packed.clear(),
+                        None if compressed => {
+                            return Err(ConnError::Protocol("RSV1 without permessage-deflate"))
+                        }
+                        _ => {}
+                    }
                     self.msg = Some(InMessage {
                         offset: 0,
+                        compressed,
                         ok: opcode == payload.opcode,
                         frame_left: h.payload_len,
                         fin: h.fin,
@@ -392,7 +518,17 @@ impl Conn {
             .sent_at
             .pop_front()
             .expect("checked when the message started");
-        let ok = m.ok && m.offset == shared.payload.template.len();
+        let wire = m.offset as u64;
+        let (ok, len) = match (&mut self.deflate, m.compressed) {
+            (Some(z), true) => {
+                let ok = m.ok
+                    && z.unpack()
+                    && z.plain.len() == shared.payload.template.len()
+                    && shared.payload.matches(0, &z.plain, &self.digits);
+                (ok, z.plain.len())
+            }
+            _ => (m.ok && m.offset == shared.payload.template.len(), m.offset),
+        };
         self.recv_seq += 1;
         self.echoes += 1;
         if !ok {
@@ -403,7 +539,8 @@ impl Conn {
         }
         if now >= shared.window.warm_end {
             self.batch.push(now.duration_since(sent).as_nanos() as u64);
-            self.batch_bytes += m.offset as u64;
+            self.batch_bytes += len as u64;
+            self.batch_wire += wire;
         }
         self.send_next(shared, now);
     }
@@ -415,6 +552,8 @@ impl Conn {
         let mut st = shared.stats.borrow_mut();
         st.msgs += self.batch.len() as u64;
         st.bytes += self.batch_bytes;
+        st.wire_bytes += self.batch_wire;
+        self.batch_wire = 0;
         st.mismatches += self.batch_mismatches;
         for &ns in &self.batch {
             st.hist.saturating_record(ns.max(1));
@@ -498,8 +637,14 @@ impl Conn {
 }
 
 /// Runs one connection to the end of the window, then closes it; failures go to the thread's stats.
-pub async fn run_conn(stream: TcpStream, leftover: Vec<u8>, shared: Rc<Shared>, seed: u64) {
-    let mut c = Conn::new(stream, &leftover, &shared, seed);
+pub async fn run_conn(
+    stream: TcpStream,
+    leftover: Vec<u8>,
+    agreed: Agreed,
+    shared: Rc<Shared>,
+    seed: u64,
+) {
+    let mut c = Conn::new(stream, &leftover, agreed, &shared, seed);
     let now = Instant::now();
     for _ in 0..shared.in_flight {
         c.send_next(&shared, now);
@@ -554,9 +699,10 @@ pub async fn connect_many(
     concurrency: usize,
     seed: u64,
     timeout: Duration,
-) -> Vec<Result<(TcpStream, Vec<u8>), String>> {
+) -> Vec<Result<(TcpStream, Vec<u8>, Agreed), String>> {
     let next = Rc::new(std::cell::Cell::new(0usize));
-    let out: Rc<RefCell<Vec<Option<Result<(TcpStream, Vec<u8>), String>>>>> =
+    type Connected = Result<(TcpStream, Vec<u8>, Agreed), String>;
+    let out: Rc<RefCell<Vec<Option<Connected>>>> =
         Rc::new(RefCell::new((0..n).map(|_| None).collect()));
     let mut workers = Vec::new();
     for w in 0..concurrency.min(n) {
@@ -574,11 +720,11 @@ pub async fn connect_many(
                 let mut buf = Vec::new();
                 let r = match tokio::time::timeout(
                     timeout,
-                    handshake::connect(&target, &mut rng, &mut buf),
+                    handshake::connect_agreed(&target, &mut rng, &mut buf),
                 )
                 .await
                 {
-                    Ok(Ok(s)) => Ok((s, buf)),
+                    Ok(Ok((s, agreed))) => Ok((s, buf, agreed)),
                     Ok(Err(e)) => Err(format!("handshake: {e}")),
                     Err(_) => Err("handshake: timed out".to_string()),
                 };

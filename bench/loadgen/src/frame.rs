@@ -76,6 +76,8 @@ pub struct FrameHeader {
     pub payload_len: u64,
     /// Bytes the header took, payload starts there.
     pub header_len: usize,
+    /// RSV1: a compressed message (permessage-deflate), allowed on a data frame's first frame only.
+    pub rsv1: bool,
 }
 
 /// Why a server frame header is refused.
@@ -83,7 +85,7 @@ pub struct FrameHeader {
 pub enum FrameError {
     /// §5.1: a client MUST close the connection if it sees a masked frame from the server.
     MaskedFromServer,
-    /// §5.2: RSV1-3 MUST be 0 unless an extension was negotiated (the load generator offers none).
+    /// §5.2: RSV1-3 MUST be 0 unless an extension was negotiated (RSV1: permessage-deflate, §6).
     ReservedBits,
     /// §5.2: opcodes 3-7 and B-F are reserved.
     ReservedOpcode,
@@ -100,7 +102,9 @@ pub fn decode_header(buf: &[u8]) -> Result<Option<FrameHeader>, FrameError> {
     }
     let b0 = buf[0];
     let b1 = buf[1];
-    if b0 & 0x70 != 0 {
+    let rsv1 = b0 & 0x40 != 0;
+    // RSV1 only on TEXT/BINARY (the caller refuses it when no extension was agreed); RSV2/3 never.
+    if b0 & 0x30 != 0 || (rsv1 && !matches!(b0 & 0x0F, OP_TEXT | OP_BINARY)) {
         return Err(FrameError::ReservedBits);
     }
     if b1 & 0x80 != 0 {
@@ -141,6 +145,7 @@ pub fn decode_header(buf: &[u8]) -> Result<Option<FrameHeader>, FrameError> {
         opcode,
         payload_len,
         header_len,
+        rsv1,
     }))
 }
 
@@ -182,7 +187,8 @@ mod tests {
                 fin: true,
                 opcode: OP_TEXT,
                 payload_len: 5,
-                header_len: 2
+                header_len: 2,
+                rsv1: false
             }
         );
     }
@@ -208,7 +214,12 @@ mod tests {
             decode_header(&[0x09, 0x00]),
             Err(FrameError::BadControlFrame)
         );
-        assert_eq!(decode_header(&[0xC1, 0x00]), Err(FrameError::ReservedBits));
+        // RSV1 is read on TEXT/BINARY (the echo loop refuses it without the extension), refused on
+        // control frames and continuations; RSV2/RSV3 always.
+        assert!(decode_header(&[0xC1, 0x00]).unwrap().unwrap().rsv1);
+        assert_eq!(decode_header(&[0xC9, 0x00]), Err(FrameError::ReservedBits));
+        assert_eq!(decode_header(&[0xC0, 0x00]), Err(FrameError::ReservedBits));
+        assert_eq!(decode_header(&[0xA1, 0x00]), Err(FrameError::ReservedBits));
         assert_eq!(
             decode_header(&[0x83, 0x00]),
             Err(FrameError::ReservedOpcode)

@@ -20,6 +20,8 @@ pub struct Target {
     /// The `Host` header value (host and port as given in the URL).
     pub host: String,
     pub path: String,
+    /// Offer permessage-deflate (RFC 7692) in the handshake.
+    pub deflate: bool,
 }
 
 /// Why an opening handshake failed.
@@ -72,12 +74,46 @@ pub fn accept_for(key: &str) -> String {
 
 /// The GET request that asks for the upgrade.
 pub fn request(target: &Target, key: &str) -> Vec<u8> {
+    let offer = if target.deflate {
+        "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n"
+    } else {
+        ""
+    };
     format!(
         "GET {} HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-         Sec-WebSocket-Key: {}\r\nSec-WebSocket-Version: 13\r\n\r\n",
+         Sec-WebSocket-Key: {}\r\nSec-WebSocket-Version: 13\r\n{offer}\r\n",
         target.path, target.host, key
     )
     .into_bytes()
+}
+
+/// What a server agreed of permessage-deflate, read from its response head.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Agreed {
+    /// The extension was agreed.
+    pub deflate: bool,
+    /// The client must reset its compressor after each message.
+    pub client_no_context_takeover: bool,
+}
+
+/// Reads the `Sec-WebSocket-Extensions` answer of a response head.
+pub fn agreed(head: &[u8]) -> Agreed {
+    let text = String::from_utf8_lossy(head);
+    let mut out = Agreed::default();
+    for line in text.split("\r\n") {
+        let Some((name, value)) = line.split_once(':') else {
+            continue;
+        };
+        if !name.trim().eq_ignore_ascii_case("sec-websocket-extensions") {
+            continue;
+        }
+        let mut params = value.split(';').map(str::trim);
+        if params.next() == Some("permessage-deflate") {
+            out.deflate = true;
+            out.client_no_context_takeover |= params.any(|p| p == "client_no_context_takeover");
+        }
+    }
+    out
 }
 
 /// Checks a response head: `Ok(None)` until the blank line arrives, then the head's length when it is a
@@ -119,6 +155,17 @@ pub async fn connect(
     rng: &mut Rng,
     buf: &mut Vec<u8>,
 ) -> Result<TcpStream, HandshakeError> {
+    connect_agreed(target, rng, buf)
+        .await
+        .map(|(stream, _)| stream)
+}
+
+/// [`connect`], also giving what the server agreed of permessage-deflate.
+pub async fn connect_agreed(
+    target: &Target,
+    rng: &mut Rng,
+    buf: &mut Vec<u8>,
+) -> Result<(TcpStream, Agreed), HandshakeError> {
     let mut stream = TcpStream::connect(target.addr).await?;
     // Small frames must leave at once; the echo loop batches its writes itself.
     stream.set_nodelay(true)?;
@@ -134,8 +181,9 @@ pub async fn connect(
         }
         buf.extend_from_slice(&chunk[..n]);
         if let Some(head_len) = check_response(buf, &accept)? {
+            let agreed = agreed(&buf[..head_len]);
             buf.drain(..head_len);
-            return Ok(stream);
+            return Ok((stream, agreed));
         }
     }
 }

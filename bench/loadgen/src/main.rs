@@ -73,7 +73,11 @@ fn main() {
 
 fn run_echo(cfg: &Config) -> Report {
     let cfg = Arc::new(cfg.clone());
-    let payload = Arc::new(Payload::new(cfg.size, cfg.text, cfg.unicode));
+    let payload = Arc::new(if cfg.realistic {
+        Payload::realistic(cfg.size)
+    } else {
+        Payload::new(cfg.size, cfg.text, cfg.unicode)
+    });
     let threads = cfg.threads.min(cfg.connections);
     let gate = StartGate::new(threads);
     let per_conn_cap = cfg.max_messages.div_ceil(cfg.connections as u64).max(1);
@@ -102,9 +106,15 @@ fn run_echo(cfg: &Config) -> Report {
                     let mut tasks = Vec::new();
                     for (i, c) in conns.into_iter().enumerate() {
                         match c {
-                            Ok((stream, leftover)) => tasks.push(tokio::task::spawn_local(
-                                echo::run_conn(stream, leftover, shared.clone(), seed | i as u64),
-                            )),
+                            Ok((stream, leftover, agreed)) => {
+                                tasks.push(tokio::task::spawn_local(echo::run_conn(
+                                    stream,
+                                    leftover,
+                                    agreed,
+                                    shared.clone(),
+                                    seed | i as u64,
+                                )))
+                            }
                             Err(e) => shared.stats.borrow_mut().error(|| e),
                         }
                     }

@@ -49,6 +49,71 @@ impl Payload {
         }
     }
 
+    /// Text that compresses as real traffic does (ASCII, so any split is valid UTF-8): up to 4 KiB,
+    /// JSON records (`{"id":..,"user":"..","score":..,"tags":[..],"active":..}`); above, prose of
+    /// words drawn from a small vocabulary. Deterministic, `size` bytes exactly.
+    pub fn realistic(size: usize) -> Self {
+        const WORDS: [&str; 24] = [
+            "the",
+            "server",
+            "message",
+            "client",
+            "sends",
+            "a",
+            "frame",
+            "with",
+            "compressed",
+            "payload",
+            "and",
+            "waits",
+            "for",
+            "its",
+            "echo",
+            "before",
+            "next",
+            "one",
+            "on",
+            "every",
+            "connection",
+            "window",
+            "bytes",
+            "of",
+        ];
+        let seq_len = size.min(MAX_SEQ_DIGITS);
+        let mut template = vec![b'0'; seq_len];
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |n: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % n
+        };
+        let mut text = String::new();
+        let mut id = 0;
+        while seq_len + text.len() < size {
+            if size <= 4096 {
+                let user = WORDS[next(24) as usize];
+                let tag = WORDS[next(24) as usize];
+                text.push_str(&format!(
+                    "{{\"id\":{id},\"user\":\"{user}{}\",\"score\":{},\"tags\":[\"{tag}\"],\"active\":{}}},",
+                    next(1000),
+                    next(100_000),
+                    next(2) == 0
+                ));
+                id += 1;
+            } else {
+                text.push_str(WORDS[next(24) as usize]);
+                text.push(if next(12) == 0 { '\n' } else { ' ' });
+            }
+        }
+        template.extend_from_slice(&text.as_bytes()[..size - seq_len]);
+        Payload {
+            template,
+            seq_len,
+            opcode: OP_TEXT,
+        }
+    }
+
     /// Writes the sequence digits of `seq` (its low `4 * seq_len` bits, big-endian hex) into `dst`.
     #[inline]
     pub fn seq_digits(&self, seq: u64, dst: &mut [u8; MAX_SEQ_DIGITS]) {

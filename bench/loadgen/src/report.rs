@@ -207,6 +207,11 @@ impl Report {
         field("max_us", num(self.max_us()));
         field("errors", self.stats.errors.to_string());
         field("mismatches", self.stats.mismatches.to_string());
+        // Payload bytes of the echoes over the wire per message (compressed size with --deflate).
+        field(
+            "wire_bytes_per_msg",
+            num(self.stats.wire_bytes as f64 / self.stats.msgs.max(1) as f64),
+        );
         field(
             "first_error",
             self.stats

@@ -10,6 +10,8 @@ pub struct Stats {
     pub msgs: u64,
     /// Payload bytes of those messages, counted once (the echo, not the send).
     pub bytes: u64,
+    /// Payload bytes of those echoes as they came over the wire: less than `bytes` when compressed.
+    pub wire_bytes: u64,
     /// Echoes that differed from what was sent: content, length, type or order.
     pub mismatches: u64,
     /// Connections that failed: connect, handshake, protocol, I/O, unexpected close or a stall.
@@ -28,6 +30,7 @@ impl Stats {
         Stats {
             msgs: 0,
             bytes: 0,
+            wire_bytes: 0,
             mismatches: 0,
             errors: 0,
             first_error: None,
@@ -49,6 +52,7 @@ impl Stats {
     pub fn merge(&mut self, other: &Stats) {
         self.msgs += other.msgs;
         self.bytes += other.bytes;
+        self.wire_bytes += other.wire_bytes;
         self.mismatches += other.mismatches;
         self.errors += other.errors;
         self.reads += other.reads;
