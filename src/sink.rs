@@ -835,6 +835,7 @@ impl FrameSink {
         if !frame.fin {
             return Ok(());
         }
+        let compressed = self.message.compressed;
         let (kind, utf8_complete, in_dest) = self.message.finish();
         if !utf8_complete {
             return Err(ErrorKind::InvalidUtf8.into());
@@ -852,7 +853,13 @@ impl FrameSink {
             Some(dst) if len <= ARENA_MAX_COPY => {
                 dst.copy_from_slice(&self.message.bytes);
                 batch.commit(kind, len, 0);
-                self.message.bytes.clear();
+                if compressed {
+                    // Inflated messages come one at a time and grow their own buffer: an idle
+                    // connection keeps none of it.
+                    self.message.bytes = Vec::new();
+                } else {
+                    self.message.bytes.clear();
+                }
             }
             _ => {
                 let mut owned = std::mem::take(&mut self.message.bytes);
