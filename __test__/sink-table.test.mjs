@@ -124,6 +124,28 @@ test('sinkPush refuses an object that is not a registered NativeFrameSink, even 
   assert.equal(table[0], 1);
 });
 
+function collectGarbage() {
+  if (typeof Bun !== 'undefined') return Bun.gc(true);
+  if (typeof globalThis.gc === 'function') return globalThis.gc();
+  try {
+    require('node:v8').setFlagsFromString('--expose-gc');
+    require('node:vm').runInNewContext('gc')();
+  } catch {
+    // No way to force a collection here: the sinks below may still be alive, which only weakens the check.
+  }
+}
+
+test('a collected sink leaves no address behind that a new, unregistered sink could reuse', async () => {
+  for (let i = 0; i < 2000; i++) newSink();
+  collectGarbage();
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  collectGarbage();
+  for (let i = 0; i < 200; i++) {
+    const unregistered = new NativeFrameSink(true, 1 << 20, 1000, false);
+    assert.throws(() => sinkPush(unregistered, text('x'), new Uint8Array(64), 0, tableFor(1)), /sinkPush expects a NativeFrameSink/);
+  }
+});
+
 test('sinkPush refuses a chunk or a table that overlaps the free part of the arena', () => {
   const memory = new Uint8Array(4096);
   const chunk = text('overlap');

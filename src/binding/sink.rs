@@ -4,9 +4,9 @@ use napi::bindgen_prelude::{
 };
 use napi::{sys, Env};
 use napi_derive::napi;
-use std::cell::RefCell;
 use std::collections::HashSet;
 use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::{Mutex, MutexGuard};
 
 use super::deflate::InflateOptions;
 use super::errors::ErrorRecord;
@@ -62,15 +62,22 @@ fn kind_code(kind: EventKind) -> u32 {
     u32::from(opcode.as_u8())
 }
 
-thread_local! {
-    /// The addresses of the live sinks of this thread (the JavaScript thread that made them):
-    /// recorded by `register`, a `#[napi]` method that napi-rs calls only on an object carrying
-    /// NativeFrameSink's Node-API type tag, and removed when the sink is dropped. `sinkPush` checks
-    /// the pointer it unwrapped against this set before using it as a sink: a hash lookup, where a
-    /// `napi_check_object_type_tag` call per push measured about 80 ns, a fifth of a push of one
-    /// small frame.
-    static LIVE_SINKS: RefCell<HashSet<usize, BuildHasherDefault<AddressHasher>>> =
-        RefCell::new(HashSet::default());
+/// The addresses of the live sinks: recorded by `register`, a `#[napi]` method that napi-rs calls
+/// only on an object carrying NativeFrameSink's Node-API type tag, and removed when the sink is
+/// dropped (on whatever thread the runtime finalizes it: one set for the process, not one per
+/// thread, so that no freed address stays in it). `sinkPush` checks the pointer it unwrapped against
+/// this set before using it as a sink: an uncontended lock and a hash lookup, where a
+/// `napi_check_object_type_tag` call per push measured about 80 ns, a fifth of a push of one small
+/// frame.
+static LIVE_SINKS: Mutex<HashSet<usize, BuildHasherDefault<AddressHasher>>> =
+    Mutex::new(HashSet::with_hasher(BuildHasherDefault::new()));
+
+fn live_sinks() -> MutexGuard<'static, HashSet<usize, BuildHasherDefault<AddressHasher>>> {
+    // The set stays consistent whatever panicked while holding it (nothing does): a poisoned lock
+    // is taken as is.
+    LIVE_SINKS
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Hashes a heap address with one multiplication (the set's keys are its own sinks' addresses, not
@@ -115,6 +122,9 @@ pub struct NativeFrameSink {
     utf16_text: bool,
     /// Reused UTF-16 buffer for that.
     units: Vec<u16>,
+    /// The address `register` recorded in LIVE_SINKS (0 before): kept here because the value may
+    /// have moved by the time it is dropped.
+    registered: usize,
 }
 
 #[napi]
@@ -148,6 +158,7 @@ impl NativeFrameSink {
             dest: None,
             utf16_text: utf16_text.unwrap_or(false),
             units: Vec::new(),
+            registered: 0,
         }
     }
 
@@ -197,7 +208,12 @@ impl NativeFrameSink {
     #[napi]
     pub fn register(&mut self) {
         let address = self as *mut Self as usize;
-        LIVE_SINKS.with(|live| live.borrow_mut().insert(address));
+        let mut live = live_sinks();
+        if self.registered != 0 {
+            live.remove(&self.registered);
+        }
+        live.insert(address);
+        self.registered = address;
     }
 
     /// Writes the events of the last push that did not fit in the table (after `SINK_FLAG_MORE`).
@@ -317,9 +333,9 @@ impl NativeFrameSink {
 
 impl Drop for NativeFrameSink {
     fn drop(&mut self) {
-        let address = self as *mut Self as usize;
-        // During thread teardown the set may already be gone, and with it every address.
-        let _ = LIVE_SINKS.try_with(|live| live.borrow_mut().remove(&address));
+        if self.registered != 0 {
+            live_sinks().remove(&self.registered);
+        }
     }
 }
 
@@ -491,7 +507,7 @@ unsafe fn sink_push_args(env: &Env, info: sys::napi_callback_info) -> Result<sys
     // local; napi_unwrap fails unless the object was wrapped.
     if unsafe { sys::napi_unwrap(raw, argv[0], &mut wrapped) } != sys::Status::napi_ok
         || wrapped.is_null()
-        || !LIVE_SINKS.with(|live| live.borrow().contains(&(wrapped as usize)))
+        || !live_sinks().contains(&(wrapped as usize))
     {
         return Err(Error::new(
             Status::InvalidArg,
