@@ -3,9 +3,10 @@
 // (so that every compressor and decompressor a mode keeps is made), then all sit idle and the
 // server reports its RSS after a full GC. Per server configuration, the figure is
 // (RSS with N more idle connections - RSS before them) / N, "before" being taken after a warm-up
-// of WARMUP connections that stay open (so one-time costs, code and shared buffers, are not
-// counted); the same without the extension is the baseline, and the difference is what
-// compression costs an idle connection.
+// of WARMUP connections that stay open and have idled as long as the measured ones will (so
+// one-time costs, code and shared buffers, are not counted); the same without the extension is the baseline, and the difference is what
+// compression costs an idle connection. Measured twice: right after the last echo, and once the
+// connections have been idle for IDLE_WAIT_MS.
 //
 //   taskset -c 1 node bench/deflate-rss.mjs [--connections=1000] [--repeats=3]
 //
@@ -23,6 +24,7 @@ import { median, table, today } from './lib/stats.mjs';
 
 const opts = parseArgs({ connections: 1000, repeats: 3, child: '', out: path.join(root, 'bench', 'results') });
 const WARMUP = 100;
+const IDLE_WAIT_MS = 11_000;
 const MESSAGE = JSON.stringify({ items: Array.from({ length: 40 }, (_, i) => ({ id: i, name: `item ${i}`, ok: i % 2 === 0 })) });
 
 const CONFIGS = {
@@ -81,14 +83,19 @@ async function measure(name) {
     return value;
   };
   await open(WebSocket, ready.port, clients, WARMUP);
+  // The warm-up connections idle too, so that "before" is a settled state.
+  await new Promise((resolve) => setTimeout(resolve, IDLE_WAIT_MS));
   const before = await rss();
   await open(WebSocket, ready.port, clients, opts.connections);
   const after = await rss();
+  await new Promise((resolve) => setTimeout(resolve, IDLE_WAIT_MS));
+  const idle = await rss();
   const extensions = clients[0].extensions;
   for (const ws of clients) ws.terminate();
   child.kill();
   await once(child, 'exit');
-  return { before, after, perConnection: (after - before) / opts.connections, extensions };
+  const n = opts.connections;
+  return { before, after, idle, afterEcho: (after - before) / n, perConnection: (idle - before) / n, extensions };
 }
 
 /** Opens `count` more connections, 50 at a time, each exchanging one message. */
@@ -120,16 +127,24 @@ if (opts.child) {
     for (const name of Object.keys(CONFIGS)) {
       const res = await measure(name);
       (results[name] ??= []).push(res);
-      console.log(`${name.padEnd(15)} run ${r + 1}: ${(res.perConnection / 1024).toFixed(1)} KiB per idle connection (${res.extensions || 'no extension'})`);
+      console.log(
+        `${name.padEnd(15)} run ${r + 1}: ${(res.afterEcho / 1024).toFixed(1)} KiB per connection after its echo, ` +
+          `${(res.perConnection / 1024).toFixed(1)} KiB idle (${res.extensions || 'no extension'})`,
+      );
     }
   }
-  const per = (name) => median(results[name].map((x) => x.perConnection));
+  const per = (name, key = 'perConnection') => median(results[name].map((x) => x[key]));
   const kib = (bytes) => (bytes / 1024).toFixed(1);
   const rows = Object.keys(CONFIGS).map((name) => {
     const base = per(CONFIGS[name].impl === 'this' ? 'this-off' : 'ws-off');
-    return [name, kib(per(name)), CONFIGS[name].deflate ? kib(per(name) - base) : '—', results[name][0].extensions || '—'];
+    const baseEcho = per(CONFIGS[name].impl === 'this' ? 'this-off' : 'ws-off', 'afterEcho');
+    const deflate = (value, b) => (CONFIGS[name].deflate ? kib(value - b) : '—');
+    return [name, kib(per(name, 'afterEcho')), deflate(per(name, 'afterEcho'), baseEcho), kib(per(name)), deflate(per(name), base)];
   });
-  const md = table(['server', 'RSS per idle connection, KiB (median)', 'of which deflate, KiB', 'agreed'], rows);
+  const md = table(
+    ['server', 'KiB per connection after its echo', 'of which deflate', `KiB per connection idle ${IDLE_WAIT_MS / 1000} s`, 'of which deflate'],
+    rows,
+  );
   console.log(`\n${opts.connections} idle connections, median of ${opts.repeats} runs\n\n${md}`);
   mkdirSync(opts.out, { recursive: true });
   const base = path.join(opts.out, `deflate-rss-${today()}`);
