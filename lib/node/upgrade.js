@@ -236,7 +236,7 @@ class UpgradeHandler {
     }
     // From here the socket is ours: an 'error' without a listener would crash the process.
     socket.on('error', swallow);
-    const path = match.route.path;
+    const path = match.handler.path;
     let decision;
     try {
       decision = decideUpgrade(this.#decisionHost, match, upgradeRequest(req, socket, target));

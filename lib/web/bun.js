@@ -32,7 +32,8 @@ function offersDeflate(req) {
 function websocketConfig(app, host) {
   const deflate = app.webSocketRoutes.list().some((route) => route.options.perMessageDeflate);
   return {
-    maxPayloadLength: maxOverRoutes(app, 'maxPayloadLength', DEFAULT_WS_MAX_PAYLOAD_LENGTH),
+    // Bun takes a 32-bit limit: a route's Infinity becomes Bun's largest.
+    maxPayloadLength: Math.min(maxOverRoutes(app, 'maxPayloadLength', DEFAULT_WS_MAX_PAYLOAD_LENGTH), 0xffffffff),
     backpressureLimit: BUN_BACKPRESSURE_LIMIT,
     closeOnBackpressureLimit: false,
     idleTimeout: 0,
