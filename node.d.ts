@@ -19,8 +19,12 @@ export interface UpgradeOptions {
   logger?: Logger | false;
   /** Milliseconds a closing handshake may take (the peer's CLOSE, then its FIN) before the socket is destroyed. Default: 10000. */
   closeTimeout?: number;
-  /** Grace period of `close()`, in milliseconds, before the remaining connections are destroyed. Default: 10000. */
+  /** Bound of the whole shutdown, in milliseconds (HTTP requests still running get what is left). Default: 10000. */
   shutdownTimeout?: number;
+  /** DaloyJS's name for `shutdownTimeout` (give one, or both with the same value). */
+  shutdownTimeoutMs?: number;
+  /** Milliseconds each WebSocket connection has to answer the shutdown's 1001 before it is destroyed; at most `shutdownTimeout`. Default: 1000. */
+  shutdownCloseTimeout?: number;
 }
 
 /** Options of {@link serve}. */
@@ -56,7 +60,7 @@ export interface CloseOptions {
   code?: number;
   /** Close reason. Default: `"Server shutting down"`. */
   reason?: string;
-  /** Grace period in milliseconds. Default: the `shutdownTimeout` option. */
+  /** Milliseconds each connection has to answer before it is destroyed. Default: the `shutdownCloseTimeout` option. */
   timeout?: number;
 }
 
@@ -74,6 +78,7 @@ export interface UpgradeHandler {
   close(options?: CloseOptions): Promise<void>;
   closeTimeout: number;
   shutdownTimeout: number;
+  shutdownCloseTimeout: number;
 }
 
 /** Returned by {@link serve}. */
@@ -128,8 +133,12 @@ export interface WebServeOptions<Fetch> {
   logger?: Logger;
   /** Milliseconds a closing handshake may take before the connection is terminated. Default: 10000. */
   closeTimeout?: number;
-  /** Grace period of `close()`, in milliseconds, before the remaining connections are terminated. Default: 10000. */
+  /** Bound of the whole shutdown, in milliseconds. Default: 10000. */
   shutdownTimeout?: number;
+  /** DaloyJS's name for `shutdownTimeout` (give one, or both with the same value). */
+  shutdownTimeoutMs?: number;
+  /** Milliseconds each connection has to answer the shutdown's 1001 before it is terminated; at most `shutdownTimeout`. Default: 1000. */
+  shutdownCloseTimeout?: number;
 }
 
 /** What serve() returns on Bun and Deno. */
@@ -143,6 +152,6 @@ export interface WebServerHandle {
   readonly ready: Promise<void>;
   /** Open WebSocket connections (live view). */
   readonly connections: ReadonlySet<WebSocketConnection>;
-  /** Sends 1001 to every connection, waits up to `shutdownTimeout` for their closing handshakes, terminates the rest, then stops the server. Idempotent. */
+  /** Sends 1001 to every connection, waits up to `shutdownCloseTimeout` for their closing handshakes, terminates the rest, then stops the server. Idempotent. */
   close(): Promise<void>;
 }

@@ -53,8 +53,9 @@ function listen(server, app, upgrades) {
   };
 }
 
-// Stops accepting, closes the WebSocket connections, then waits for the server to close; HTTP
-// keep-alive connections go at once, requests still running get what is left of the grace period.
+// Stops accepting, closes the WebSocket connections (each has shutdownCloseTimeout to answer the
+// 1001), then waits for the server to close; HTTP keep-alive connections go at once, requests
+// still running get what is left of `timeout` (shutdownTimeout).
 function shutdownServer(server, upgrades, timeout) {
   const closed = new Promise((resolve) => {
     if (!server.listening) {
@@ -65,7 +66,7 @@ function shutdownServer(server, upgrades, timeout) {
   });
   if (typeof server.closeIdleConnections === 'function') server.closeIdleConnections();
   const started = Date.now();
-  return upgrades.close({ timeout }).then(() => {
+  return upgrades.close().then(() => {
     if (typeof server.closeAllConnections === 'function') {
       const left = Math.max(0, timeout - (Date.now() - started));
       const timer = setTimeout(() => server.closeAllConnections(), left);

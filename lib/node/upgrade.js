@@ -12,7 +12,7 @@ const { log, isLogger, silentLogger } = require('../app/logger.js');
 const { App } = require('../app/app.js');
 const { decideUpgrade } = require('../app/upgrade-decision.js');
 const { ConnectionSet } = require('../app/connection-set.js');
-const { DEFAULT_CLOSE_TIMEOUT_MS, DEFAULT_SHUTDOWN_TIMEOUT_MS, timeoutOption } = require('../app/timeouts.js');
+const { DEFAULT_CLOSE_TIMEOUT_MS, timeoutOption, shutdownTimeouts } = require('../app/timeouts.js');
 
 // Bytes a client may send before its 101 while an async beforeUpgrade runs (RFC 6455 §4.1 says
 // it must wait): beyond this the socket is paused, so a hostile client cannot grow memory.
@@ -172,12 +172,15 @@ class UpgradeHandler {
 
   /** Milliseconds a started closing handshake may take before the socket is destroyed. */
   closeTimeout;
-  /** Default grace period of close(), in milliseconds. */
+  /** Bound of a server's whole shutdown, in milliseconds. */
   shutdownTimeout;
+  /** Milliseconds each connection has to answer the 1001 of a shutdown (default grace of close()). */
+  shutdownCloseTimeout;
 
   /**
    * @param {App} app
-   * @param {{ logger?: object, closeTimeout?: number, shutdownTimeout?: number, rejectUnmatched?: boolean }} [options]
+   * @param {{ logger?: object, closeTimeout?: number, shutdownTimeout?: number, shutdownTimeoutMs?: number,
+   *   shutdownCloseTimeout?: number, rejectUnmatched?: boolean }} [options]
    */
   constructor(app, options = {}) {
     if (!(app instanceof App)) throw new TypeError('expected an App from daloy-ws-native');
@@ -189,7 +192,7 @@ class UpgradeHandler {
     this.#logger = options.logger === false ? silentLogger : options.logger;
     this.#rejectUnmatched = options.rejectUnmatched === true;
     this.closeTimeout = timeoutOption('closeTimeout', options.closeTimeout, DEFAULT_CLOSE_TIMEOUT_MS);
-    this.shutdownTimeout = timeoutOption('shutdownTimeout', options.shutdownTimeout, DEFAULT_SHUTDOWN_TIMEOUT_MS);
+    ({ shutdownTimeout: this.shutdownTimeout, shutdownCloseTimeout: this.shutdownCloseTimeout } = shutdownTimeouts(options));
     const handler = this;
     const live = this.#live;
     this.#decisionHost = {
@@ -321,7 +324,8 @@ class UpgradeHandler {
 
   /**
    * Graceful shutdown: refuses new upgrades, sends CLOSE (1001 by default) to every open
-   * connection, waits up to `timeout` ms for their closing handshakes, then destroys what is left.
+   * connection, waits up to `timeout` ms (default: shutdownCloseTimeout) for their closing
+   * handshakes, then destroys what is left.
    * Resolves when every socket is closed. Idempotent.
    * @param {{ code?: number, reason?: string, timeout?: number }} [options]
    */
@@ -329,7 +333,7 @@ class UpgradeHandler {
     if (this.#live.closing !== null) return this.#live.closing;
     const code = options.code ?? WS_CLOSE_CODE.GOING_AWAY;
     const reason = options.reason ?? 'Server shutting down';
-    const timeout = timeoutOption('timeout', options.timeout, this.shutdownTimeout);
+    const timeout = timeoutOption('timeout', options.timeout, this.shutdownCloseTimeout);
     this.#live.shuttingDown = true;
     for (const socket of this.#handshakes) socket.destroy();
     this.#handshakes.clear();

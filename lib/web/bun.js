@@ -75,7 +75,8 @@ function websocketConfig(app, host) {
  * (`(request, server) => Response`) or get 404.
  * @param {import('../app/app.js').App} app
  * @param {{ port?: number, hostname?: string, handleSignals?: boolean, fetch?: Function,
- *   logger?: object, closeTimeout?: number, shutdownTimeout?: number }} [options]
+ *   logger?: object, closeTimeout?: number, shutdownTimeout?: number, shutdownTimeoutMs?: number,
+ *   shutdownCloseTimeout?: number }} [options]
  */
 function serve(app, options) {
   if (typeof Bun === 'undefined') throw new Error('daloy-ws-native/bun: serve() needs the Bun runtime');
