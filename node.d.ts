@@ -25,6 +25,12 @@ export interface UpgradeOptions {
   shutdownTimeoutMs?: number;
   /** Milliseconds each WebSocket connection has to answer the shutdown's 1001 before it is destroyed; at most `shutdownTimeout`. Default: 1000. */
   shutdownCloseTimeout?: number;
+  /**
+   * An upgrade request with this many header fields or more gets 431 before any WebSocket work
+   * (Node's parser drops fields past the server's `maxHeadersCount` instead of refusing). `serve`
+   * also sets the server's `maxHeadersCount` to it. 0: no limit. Default: 100.
+   */
+  maxHeaderCount?: number;
 }
 
 /** Options of {@link serve}. */
@@ -37,6 +43,8 @@ export interface ServeOptions extends UpgradeOptions {
   handleSignals?: boolean;
   /** Serves plain HTTP requests (an Express app, any `(req, res)` listener). Default: 404 for every request. */
   handler?: RequestListener;
+  /** Largest request head in bytes (Node's `maxHeaderSize`; a larger one gets 431 from Node's parser). Default: 16384. */
+  maxHeaderBytes?: number;
   /** Options for `http.createServer`. */
   serverOptions?: ServerOptions;
   /** Server to use. Default: detected (Bun.serve on Bun, Deno.serve on Deno), node:http when `handler` is given. */

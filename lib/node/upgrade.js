@@ -49,6 +49,21 @@ function writeResponse(socket, status, headerLines, body, statusText) {
   socket.end(bytes);
 }
 
+/** The most header fields an upgrade request may have (DaloyJS's default); 0 turns the check off. */
+const DEFAULT_MAX_HEADER_COUNT = 100;
+
+function maxHeaderCountOption(value) {
+  if (value === undefined) return DEFAULT_MAX_HEADER_COUNT;
+  if (!Number.isInteger(value) || value < 0) throw new RangeError('maxHeaderCount must be a non-negative integer (0: no limit)');
+  return value;
+}
+
+function refuseHeaders(socket) {
+  socket.on('error', swallow);
+  reject(socket, 431, 'Request Header Fields Too Large');
+  return true;
+}
+
 function reject(socket, status, reason, extraLines) {
   const lines = extraLines === undefined ? [] : extraLines;
   if (reason !== '') lines.push('Content-Type: text/plain; charset=utf-8');
@@ -164,6 +179,7 @@ class UpgradeHandler {
   #app;
   #logger;
   #rejectUnmatched;
+  #maxHeaderCount;
   #live = new ConnectionSet();
   // Sockets whose async beforeUpgrade is running; close() drops them.
   #handshakes = new Set();
@@ -180,7 +196,7 @@ class UpgradeHandler {
   /**
    * @param {App} app
    * @param {{ logger?: object, closeTimeout?: number, shutdownTimeout?: number, shutdownTimeoutMs?: number,
-   *   shutdownCloseTimeout?: number, rejectUnmatched?: boolean }} [options]
+   *   shutdownCloseTimeout?: number, rejectUnmatched?: boolean, maxHeaderCount?: number }} [options]
    */
   constructor(app, options = {}) {
     if (!(app instanceof App)) throw new TypeError('expected an App from daloy-ws-native');
@@ -191,6 +207,7 @@ class UpgradeHandler {
     this.#app = app;
     this.#logger = options.logger === false ? silentLogger : options.logger;
     this.#rejectUnmatched = options.rejectUnmatched === true;
+    this.#maxHeaderCount = maxHeaderCountOption(options.maxHeaderCount);
     this.closeTimeout = timeoutOption('closeTimeout', options.closeTimeout, DEFAULT_CLOSE_TIMEOUT_MS);
     ({ shutdownTimeout: this.shutdownTimeout, shutdownCloseTimeout: this.shutdownCloseTimeout } = shutdownTimeouts(options));
     const handler = this;
@@ -229,6 +246,11 @@ class UpgradeHandler {
    * @param {Buffer} head
    */
   handleUpgrade(req, socket, head) {
+    // Node's parser stops counting at the server's maxHeadersCount and drops the rest instead of
+    // refusing the request: a request at the cap may have been cut, so it is refused (431) before
+    // any WebSocket work. When every upgrade is ours (serve), even before the route match.
+    const tooManyHeaders = this.#maxHeaderCount > 0 && req.rawHeaders.length >= 2 * this.#maxHeaderCount;
+    if (tooManyHeaders && this.#rejectUnmatched) return refuseHeaders(socket);
     const target = splitTarget(typeof req.url === 'string' && req.url !== '' ? req.url : '/');
     const match = target === null ? undefined : this.#app.webSocketRoutes.find(target.pathname);
     if (match === undefined) {
@@ -237,6 +259,7 @@ class UpgradeHandler {
       reject(socket, 404, 'Not Found');
       return true;
     }
+    if (tooManyHeaders) return refuseHeaders(socket);
     // From here the socket is ours: an 'error' without a listener would crash the process.
     socket.on('error', swallow);
     const path = match.handler.path;
@@ -341,4 +364,4 @@ class UpgradeHandler {
   }
 }
 
-module.exports = { UpgradeHandler, reject };
+module.exports = { UpgradeHandler, reject, DEFAULT_MAX_HEADER_COUNT, maxHeaderCountOption };
