@@ -1,5 +1,7 @@
 /// <reference types="node" />
-// Types of `daloy-ws-native/node`: an App's WebSocket routes on Node's http(s) server.
+// Types of `daloy-ws-native/node`: an App's WebSocket routes on Node's http(s) server. They are
+// written in terms of node:http, so they need @types/node (an optional peer dependency of this
+// package: TypeScript users of this entry install it; `daloy-ws-native`, `/bun` and `/deno` do not).
 
 import type { IncomingMessage, RequestListener, Server as HttpServer, ServerOptions } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
@@ -124,42 +126,5 @@ export declare function attach(app: App, server: HttpServer | HttpsServer, optio
 /** The handshake and connection tracking without a listener: call `handleUpgrade` from your own. */
 export declare function createUpgradeHandler(app: App, options?: UpgradeOptions): UpgradeHandler;
 
-// serve() on a runtime's own server (lib/web/): the options and the handle shared by
-// `daloy-ws-native/bun` and `daloy-ws-native/deno`.
-
-/** Options of serve() on Bun and Deno; `Fetch` is the runtime's request handler. */
-export interface WebServeOptions<Fetch> {
-  /** TCP port; 0 picks a free one (see {@link WebServerHandle.port}). Default: 3000. */
-  port?: number;
-  /** Interface to listen on. Default: `"0.0.0.0"`. */
-  hostname?: string;
-  /** Graceful shutdown on SIGTERM/SIGINT, then the process exits with 0 (unless other listeners of the signal remain). Default: true. */
-  handleSignals?: boolean;
-  /** Serves plain HTTP requests. Default: 404 for every request. */
-  fetch?: Fetch;
-  /** Replaces the App's logger for this server. */
-  logger?: Logger;
-  /** Milliseconds a closing handshake may take before the connection is terminated. Default: 10000. */
-  closeTimeout?: number;
-  /** Bound of the whole shutdown, in milliseconds. Default: 10000. */
-  shutdownTimeout?: number;
-  /** DaloyJS's name for `shutdownTimeout` (give one, or both with the same value). */
-  shutdownTimeoutMs?: number;
-  /** Milliseconds each connection has to answer the shutdown's 1001 before it is terminated; at most `shutdownTimeout`. Default: 1000. */
-  shutdownCloseTimeout?: number;
-}
-
-/** What serve() returns on Bun and Deno. */
-export interface WebServerHandle {
-  /** The runtime's server object (the return value of Bun.serve or Deno.serve). */
-  readonly server: unknown;
-  /** The port listened on (the one the system chose, for port 0, once `ready` resolved). */
-  readonly port: number;
-  readonly hostname: string;
-  /** Resolves once the server listens. */
-  readonly ready: Promise<void>;
-  /** Open WebSocket connections (live view). */
-  readonly connections: ReadonlySet<WebSocketConnection>;
-  /** Sends 1001 to every connection, waits up to `shutdownCloseTimeout` for their closing handshakes, terminates the rest, then stops the server. Idempotent. */
-  close(): Promise<void>;
-}
+// The options and the handle of serve() on Bun and Deno live in web.d.ts (no @types/node there).
+export type { WebServeOptions, WebServerHandle } from './web.js';
