@@ -178,7 +178,7 @@ describe('option validation (DaloyJS messages, plain Error)', () => {
 });
 
 describe('the registry (app.webSocketRoutes)', () => {
-  test('is a WebSocketRegistry whose find() gives DaloyJS\'s { handler: { path, handler, createState, options }, params }', () => {
+  test("is a WebSocketRegistry whose find() gives DaloyJS's { handler: { path, handler, createState, options }, params }", () => {
     const app = new App();
     const handler = { message() {} };
     app.ws('/chat/:room', handler);
@@ -194,7 +194,7 @@ describe('the registry (app.webSocketRoutes)', () => {
     assert.equal(app.webSocketRoutes.find('/nope'), undefined);
   });
 
-  test('add(path, handler, createState?, options?) defaults as DaloyJS\'s does', () => {
+  test("add(path, handler, createState?, options?) defaults as DaloyJS's does", () => {
     const registry = new WebSocketRegistry();
     registry.add('/a', {});
     const entry = registry.find('/a').handler;

@@ -88,7 +88,7 @@ describe('close()', () => {
     assert.ok(elapsed >= 900 && elapsed < 5000, `close() took ${elapsed} ms`);
   });
 
-  test('takes DaloyJS\'s shutdownTimeoutMs as well as shutdownTimeout, and the close wait never exceeds it', T, async (t) => {
+  test("takes DaloyJS's shutdownTimeoutMs as well as shutdownTimeout, and the close wait never exceeds it", T, async (t) => {
     const app = new App().ws('/a', {});
     assert.equal(createUpgradeHandler(app, { shutdownTimeoutMs: 300 }).shutdownTimeout, 300);
     assert.equal(createUpgradeHandler(app, { shutdownTimeoutMs: 300 }).shutdownCloseTimeout, 300);
