@@ -27,6 +27,7 @@ function checkHandler(handler) {
 class App {
   #routes = new WebSocketRegistry();
   #routeListeners = new Set();
+  /** @type {{ error(fields: object, message: string): void }} */
   #log = defaultLogger;
   #environment;
   #decorations = Object.create(null);
@@ -72,7 +73,10 @@ class App {
     return this.#log;
   }
 
-  /** A logger, or `false` to log nothing. */
+  /**
+   * A logger, or `false` to log nothing.
+   * @param {false | { error(fields: object, message: string): void }} logger
+   */
   set log(logger) {
     if (logger === false) logger = silentLogger;
     if (!isLogger(logger)) throw new TypeError('App: logger must be false or an object with an error(fields, message) method');

@@ -154,6 +154,7 @@ class RouteTable {
     }
     const fromStatic = this.#static.get('/' + trimmed);
     if (fromStatic !== undefined) return { handler: fromStatic, params: {} };
+    /** @type {Record<string, string>} */
     const params = {};
     const node = walk(this.#root, segments, 0, params);
     if (node === undefined) return undefined;

@@ -18,13 +18,16 @@ async function computeAcceptKey(key) {
   return computeAcceptKeySync(key);
 }
 
+// In Unicode mode a surrogate pair is one code point: this matches only a surrogate left alone.
+const LONE_SURROGATE = /\p{Surrogate}/u;
+
 /** Offered subprotocols: split on `,`, trimmed, empties dropped, client order kept. */
 function parseSubprotocols(header) {
   if (header === null || header === undefined || header === '') return [];
   if (typeof header !== 'string') throw new TypeError('parseSubprotocols: header must be a string, null or undefined');
   // A lone surrogate (never in a header read from the network) would cross into Rust as U+FFFD:
   // such a string is split here, so the tokens come back as given.
-  if (!header.isWellFormed()) return header.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (LONE_SURROGATE.test(header)) return header.split(',').map((s) => s.trim()).filter((s) => s !== '');
   return binding.parseSubprotocols(header);
 }
 

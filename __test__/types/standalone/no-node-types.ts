@@ -1,6 +1,6 @@
 // Without @types/node and without the DOM lib (a Bun or Deno project, or a browser-free build),
 // the primitives' types and the Bun/Deno entries still compile.
-import { App, FrameSink, encodeFrame, WS_OPCODE, WebSocketRegistry } from 'daloy-ws-native';
+import { App, FrameSink, encodeFrame, WS_OPCODE, type WebSocketRegistry } from 'daloy-ws-native';
 import { serve as serveBun } from 'daloy-ws-native/bun';
 import { serve as serveDeno } from 'daloy-ws-native/deno';
 
