@@ -19,16 +19,12 @@ const guarded = { beforeUpgrade() {}, allowedOrigins: 'same-origin' };
 
 /** Asserts that `fn` throws a plain Error (not a subclass) whose message is `message` or matches it. */
 function throwsPlain(fn, message) {
-  let caught;
-  try {
-    fn();
-  } catch (err) {
-    caught = err;
-  }
-  assert.ok(caught !== undefined, 'expected a throw');
-  assert.equal(Object.getPrototypeOf(caught), Error.prototype, `a plain Error, got ${caught && caught.name}`);
-  if (typeof message === 'string') assert.equal(caught.message, message);
-  else assert.match(caught.message, message);
+  assert.throws(fn, (err) => {
+    assert.equal(Object.getPrototypeOf(err), Error.prototype, `a plain Error, got ${err && err.name}`);
+    if (typeof message === 'string') assert.equal(err.message, message);
+    else assert.match(err.message, message);
+    return true;
+  });
 }
 
 function withNodeEnv(value, fn) {
