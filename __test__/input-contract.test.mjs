@@ -5,7 +5,8 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import * as ws from '../index.js';
+import { Buffer } from 'node:buffer';
+import * as ws from '../index.mjs';
 import { prng, frame as clientFrame } from './helpers/frames.mjs';
 
 const {
