@@ -120,7 +120,13 @@ export interface AttachHandle {
 /** Starts an HTTP server for the app's WebSocket routes (as `serve` of `@daloyjs/core/node`). */
 export declare function serve(app: App, options?: ServeOptions): NodeServerHandle;
 
-/** Serves the app's WebSocket routes on an existing http/https server, beside its other listeners. */
+/**
+ * Serves the app's WebSocket routes on an existing http/https server, beside its other listeners.
+ * The server's own limits stay as the application set them: an upgrade to one of the app's routes
+ * with `maxHeaderCount` header fields or more still gets 431, but the size of the request head
+ * (`maxHeaderSize` of `http.createServer`) and a count above the server's `maxHeadersCount` (Node's
+ * parser drops the fields past it) are the server's to enforce.
+ */
 export declare function attach(app: App, server: HttpServer | HttpsServer, options?: AttachOptions): AttachHandle;
 
 /** The handshake and connection tracking without a listener: call `handleUpgrade` from your own. */

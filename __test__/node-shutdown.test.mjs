@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { App } from '../index.js';
 import { serve, createUpgradeHandler } from '../node.js';
+import { serveOptions } from '../lib/web/server.js';
 import {
   startServer,
   cleanup,
@@ -106,6 +107,15 @@ describe('close()', () => {
     await server.close();
     assert.ok(Date.now() - started < 3000, `close() took ${Date.now() - started} ms`);
     await silent.ended;
+  });
+
+  test('the Bun and Deno wiring reads the same shutdown options', () => {
+    const app = new App().ws('/a', {});
+    const pick = (o) => [o.shutdownTimeout, o.shutdownCloseTimeout];
+    assert.deepEqual(pick(serveOptions(app, {})), [10_000, 1000]);
+    assert.deepEqual(pick(serveOptions(app, { shutdownTimeoutMs: 400 })), [400, 400]);
+    assert.deepEqual(pick(serveOptions(app, { shutdownTimeout: 5000, shutdownCloseTimeout: 200 })), [5000, 200]);
+    assert.throws(() => serveOptions(app, { shutdownTimeout: 1, shutdownTimeoutMs: 2 }), RangeError);
   });
 
   test('drops upgrades still waiting in an async beforeUpgrade', T, async (t) => {
