@@ -360,6 +360,12 @@ export declare class WebSocketRegistry {
   list(): WebSocketRouteEntry[];
   /** Number of routes. */
   readonly size: number;
+  /**
+   * One set of options for a runtime whose WebSocket configuration is server-wide (Bun): every
+   * route's closeOnBackpressureLimit, the largest limits, the smallest idleTimeout, any route's
+   * perMessageDeflate; the defaults without routes.
+   */
+  runtimeOptions(): NormalizedWebSocketOptions;
 }
 
 /** Options of {@link App}; DaloyJS's other App options are accepted and ignored. */

@@ -206,6 +206,23 @@ describe('the registry (app.webSocketRoutes)', () => {
   });
 });
 
+describe('the registry, merged for a server-wide runtime', () => {
+  test('runtimeOptions() merges the routes as DaloyJS does, and gives the defaults without routes', () => {
+    const app = new App();
+    assert.deepEqual(app.webSocketRoutes.runtimeOptions(), normalizeWebSocketOptions({}));
+    app.ws('/a', { idleTimeout: 30, maxPayloadLength: 10, backpressureLimit: 5 });
+    app.ws('/b', { idleTimeout: 60, maxPayloadLength: 2048, closeOnBackpressureLimit: false, perMessageDeflate: true, maxFragments: 7 });
+    assert.deepEqual(app.webSocketRoutes.runtimeOptions(), {
+      closeOnBackpressureLimit: false,
+      backpressureLimit: 1048576,
+      perMessageDeflate: true,
+      idleTimeout: 30,
+      maxPayloadLength: 2048,
+      maxFragments: 131072,
+    });
+  });
+});
+
 describe('paths with "*"', () => {
   test('a final *name segment takes the rest of the path, decoded; "*" alone names it wildcard', () => {
     const app = new App();

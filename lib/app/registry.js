@@ -2,7 +2,8 @@
 
 // WebSocketRegistry: an App's WebSocket routes (`app.webSocketRoutes`), in the shape of DaloyJS's
 // registry: `add(path, handler, createState?, options?)`, `find(pathname)` giving
-// `{ handler: { path, handler, createState, options }, params }` or `undefined`, `list()`, `size`.
+// `{ handler: { path, handler, createState, options }, params }` or `undefined`, `list()`, `size`,
+// and `runtimeOptions()` for a runtime that takes one WebSocket configuration for every route.
 
 const { RouteTable } = require('./router.js');
 const { normalizeWebSocketOptions } = require('./route-options.js');
@@ -46,6 +47,28 @@ class WebSocketRegistry {
   /** Number of routes. */
   get size() {
     return this.#table.size;
+  }
+
+  /**
+   * One set of options covering every route, for a runtime whose WebSocket configuration is
+   * server-wide (Bun), as DaloyJS merges them: closeOnBackpressureLimit only if every route has it,
+   * the largest backpressureLimit, maxPayloadLength and maxFragments, the smallest idleTimeout,
+   * perMessageDeflate if any route enables it. The defaults without routes. Each route's own
+   * limits are still enforced per connection.
+   */
+  runtimeOptions() {
+    const entries = this.#table.list();
+    if (entries.length === 0) return normalizeWebSocketOptions({});
+    const all = entries.map((entry) => entry.options);
+    const max = (name) => Math.max(...all.map((o) => o[name]));
+    return {
+      closeOnBackpressureLimit: all.every((o) => o.closeOnBackpressureLimit),
+      backpressureLimit: max('backpressureLimit'),
+      perMessageDeflate: all.some((o) => o.perMessageDeflate),
+      idleTimeout: Math.min(...all.map((o) => o.idleTimeout)),
+      maxPayloadLength: max('maxPayloadLength'),
+      maxFragments: max('maxFragments'),
+    };
   }
 }
 

@@ -121,11 +121,4 @@ function requestHandler(host, opts, accept) {
   };
 }
 
-/** The largest value of a route option over the app's routes, or `fallback` without routes. */
-function maxOverRoutes(app, name, fallback) {
-  let max = -Infinity;
-  for (const route of app.webSocketRoutes.list()) max = Math.max(max, route.options[name]);
-  return max === -Infinity ? fallback : max;
-}
-
-module.exports = { serveOptions, ConnectionHost, requestHandler, maxOverRoutes };
+module.exports = { serveOptions, ConnectionHost, requestHandler };
