@@ -97,7 +97,11 @@ describe('app.ws() in production under secureDefaults', () => {
   });
 
   test('refuses perMessageDeflate: true', () => {
-    throwsPlain(() => prod().ws('/z', { ...guarded, perMessageDeflate: true }), /^app\.ws\(\): perMessageDeflate: true is refused in production under secureDefaults\./);
+    throwsPlain(
+      () => prod().ws('/z', { ...guarded, perMessageDeflate: true }),
+      'app.ws(): perMessageDeflate: true is refused in production under secureDefaults. ' +
+        'Leave it false or pass app({ secureDefaults: false }) only for a reviewed deployment.',
+    );
     assert.doesNotThrow(() => prod().ws('/z', { ...guarded, perMessageDeflate: false }));
   });
 

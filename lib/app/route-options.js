@@ -34,10 +34,10 @@ function checkOriginPolicy(policy) {
   }
 }
 
-function refusedInProduction(what) {
+function refusedInProduction(what, instead) {
   return new Error(
     `app.ws(): ${what} is refused in production under secureDefaults. ` +
-      'Leave it unset or pass app({ secureDefaults: false }) only for a reviewed deployment.',
+      `${instead} or pass app({ secureDefaults: false }) only for a reviewed deployment.`,
   );
 }
 
@@ -77,8 +77,8 @@ function normalizeWebSocketOptions(handler, context) {
   boolean('closeOnBackpressureLimit', closeOnBackpressureLimit);
   boolean('perMessageDeflate', perMessageDeflate);
   checkOriginPolicy(handler.allowedOrigins);
-  if (guarded && perMessageDeflate) throw refusedInProduction('perMessageDeflate: true');
-  if (guarded && maxPayloadLength === Infinity) throw refusedInProduction('maxPayloadLength: Infinity');
+  if (guarded && perMessageDeflate) throw refusedInProduction('perMessageDeflate: true', 'Leave it false');
+  if (guarded && maxPayloadLength === Infinity) throw refusedInProduction('maxPayloadLength: Infinity', 'Give a finite limit');
   return { closeOnBackpressureLimit, backpressureLimit, perMessageDeflate, idleTimeout, maxPayloadLength, maxFragments };
 }
 
