@@ -71,6 +71,13 @@ function values(rng) {
   return { scalar, any };
 }
 
+/** Calls `round(generator, i)` `count` times with one generator of values seeded by `seed` (reproducible). */
+async function rounds(seed, count, round) {
+  const rng = prng(seed);
+  const generator = { rng, ...values(rng) };
+  for (let i = 0; i < count; i++) await round(generator, i);
+}
+
 function isOneOf(err, classes) {
   return classes.some((C) => err instanceof C);
 }
@@ -126,18 +133,16 @@ function decode(bytes) {
 const DEFINED = new Set([0, 1, 2, 8, 9, 10]);
 
 describe('every export, fed random values', () => {
-  test('encodeFrame: a frame that decodes to exactly its input, or TypeError/RangeError/WebSocketProtocolError', () => {
-    const rng = prng(0x11);
-    const { any, scalar } = values(rng);
+  test('encodeFrame: a frame that decodes to exactly its input, or TypeError/RangeError/WebSocketProtocolError', async () => {
     let encoded = 0;
-    for (let i = 0; i < ROUNDS; i++) {
+    await rounds(0x11, ROUNDS, ({ rng, any, scalar }) => {
       const opts = rng.chance(0.7)
         ? { opcode: rng.chance(0.6) ? rng.pick([0, 1, 2, 8, 9, 10]) : scalar(), payload: rng.chance(0.7) ? rng.bytes(rng.pick([0, 5, 125, 126, 300])) : scalar(), fin: rng.chance(0.8) ? rng.chance(0.7) : scalar(), mask: rng.chance(0.5) }
         : any();
       const r = attempt(() => encodeFrame(opts), PRIMITIVE_ERRORS, () => `encodeFrame(${show(opts)})`);
       if (r.error !== undefined) {
         if (r.error instanceof WebSocketProtocolError) assert.match(r.error.message, /Control frame payload exceeds 125 bytes/);
-        continue;
+        return;
       }
       encoded++;
       assert.ok(opts !== null && typeof opts === 'object');
@@ -149,7 +154,7 @@ describe('every export, fed random values', () => {
       assert.equal(out.fin, opts.fin !== false);
       if (opts.opcode >= 8) assert.equal(out.fin, true);
       assert.deepEqual(Buffer.from(out.payload), Buffer.from(payload));
-    }
+    });
     assert.ok(encoded > ROUNDS / 5, `only ${encoded} calls encoded anything`);
   });
 
@@ -164,18 +169,16 @@ describe('every export, fed random values', () => {
     assert.throws(() => encodeFrame({ opcode: 8, fin: false, payload: new Uint8Array(2) }), { name: 'RangeError', message: /fin/ });
   });
 
-  test('parseFrame: a frame of the buffer, FRAME_INCOMPLETE, or a documented error', () => {
-    const rng = prng(0x22);
-    const { any, scalar } = values(rng);
-    for (let i = 0; i < ROUNDS; i++) {
+  test('parseFrame: a frame of the buffer, FRAME_INCOMPLETE, or a documented error', async () => {
+    await rounds(0x22, ROUNDS, ({ rng, any, scalar }) => {
       const buf = rng.chance(0.6) ? clientFrame({ opcode: rng.pick([0, 1, 2, 3, 8, 9, 10]), payload: rng.bytes(rng.int(200)), mask: rng.chance(0.7) }).subarray(0, rng.chance(0.8) ? undefined : rng.int(8)) : scalar();
       const opts = rng.chance(0.5) ? undefined : rng.chance(0.6) ? { requireMask: rng.chance(0.5), maxPayload: rng.chance(0.5) ? rng.pick([0, 10, 1000]) : scalar() } : any();
       const r = attempt(() => parseFrame(buf, opts), PRIMITIVE_ERRORS, () => `parseFrame(${show(buf)}, ${show(opts)})`);
-      if (r.error !== undefined || r.value === FRAME_INCOMPLETE) continue;
+      if (r.error !== undefined || r.value === FRAME_INCOMPLETE) return;
       assert.ok(buf instanceof Uint8Array);
       assert.equal(r.value.payload.buffer, buf.buffer, 'payload is a view of buf');
       assert.ok(r.value.consumed <= buf.length);
-    }
+    });
     assert.throws(() => parseFrame('abc'), { name: 'TypeError', message: /buf/ });
     assert.throws(() => parseFrame(new ArrayBuffer(2)), { name: 'TypeError', message: /buf/ });
     assert.throws(() => parseFrame(new Uint8Array(2), null), { name: 'TypeError', message: /options/ });
@@ -183,15 +186,13 @@ describe('every export, fed random values', () => {
     assert.throws(() => parseFrame(new Uint8Array(2), { maxPayload: NaN }), { name: 'RangeError', message: /maxPayload/ });
   });
 
-  test('encodeSendPayload: the bytes of its input, or a TypeError', () => {
-    const rng = prng(0x33);
-    const { any } = values(rng);
-    for (let i = 0; i < ROUNDS; i++) {
+  test('encodeSendPayload: the bytes of its input, or a TypeError', async () => {
+    await rounds(0x33, ROUNDS, ({ any }) => {
       const data = any();
       const r = attempt(() => encodeSendPayload(data), ARGUMENT_ERRORS, () => `encodeSendPayload(${show(data)})`);
       if (r.error !== undefined) {
         assert.ok(typeof data !== 'string' && !ArrayBuffer.isView(data) && !(data instanceof ArrayBuffer));
-        continue;
+        return;
       }
       const expected =
         typeof data === 'string'
@@ -201,35 +202,31 @@ describe('every export, fed random values', () => {
             : Buffer.from(data);
       assert.equal(r.value.opcode, typeof data === 'string' ? 1 : 2);
       assert.deepEqual(Buffer.from(r.value.payload), expected);
-    }
+    });
     assert.throws(() => encodeSendPayload(5), { name: 'TypeError', message: /data/ });
     assert.throws(() => encodeSendPayload(undefined), { name: 'TypeError', message: /data/ });
     assert.throws(() => encodeSendPayload([1, 2]), { name: 'TypeError', message: /data/ });
   });
 
   test('computeAcceptKey: RFC 6455 §4.2.2 for a string, a TypeError (or a rejection) for anything else', async () => {
-    const rng = prng(0x44);
-    const { any } = values(rng);
-    for (let i = 0; i < ROUNDS / 3; i++) {
+    await rounds(0x44, ROUNDS / 3, async ({ rng, any }) => {
       const key = rng.chance(0.3) ? rng.bytes(16).toString() : any();
       const r = attempt(() => computeAcceptKeySync(key), ARGUMENT_ERRORS, () => `computeAcceptKeySync(${show(key)})`);
       if (r.error !== undefined) {
         assert.notEqual(typeof key, 'string');
         await assert.rejects(computeAcceptKey(key), TypeError);
-        continue;
+        return;
       }
       const expected = crypto.createHash('sha1').update(key + WS_GUID).digest('base64');
       assert.equal(r.value, expected);
       assert.equal(await computeAcceptKey(key), expected);
-    }
+    });
     assert.throws(() => computeAcceptKeySync(123), { name: 'TypeError', message: /key/ });
     await assert.rejects(computeAcceptKey(123), { name: 'TypeError', message: /key/ });
   });
 
-  test('parseSubprotocols, validateSelectedSubprotocol, isValidWireCloseCode: the reference answer or a documented error', () => {
-    const rng = prng(0x55);
-    const { any } = values(rng);
-    for (let i = 0; i < ROUNDS; i++) {
+  test('parseSubprotocols, validateSelectedSubprotocol, isValidWireCloseCode: the reference answer or a documented error', async () => {
+    await rounds(0x55, ROUNDS, ({ rng, any }) => {
       const header = any();
       const r = attempt(() => parseSubprotocols(header), ARGUMENT_ERRORS, () => `parseSubprotocols(${show(header)})`);
       if (r.error === undefined) {
@@ -247,14 +244,12 @@ describe('every export, fed random values', () => {
       const code = any();
       const expectedValid = typeof code === 'number' && Number.isInteger(code) && ((code >= 1000 && code <= 1014 && ![1004, 1005, 1006].includes(code)) || (code >= 3000 && code <= 4999));
       assert.equal(isValidWireCloseCode(code), expectedValid, show(code));
-    }
+    });
     assert.throws(() => parseSubprotocols(5), { name: 'TypeError', message: /header/ });
   });
 
-  test('encodeClosePayload / decodeClosePayload: round trips, or a documented error', () => {
-    const rng = prng(0x66);
-    const { any, scalar } = values(rng);
-    for (let i = 0; i < ROUNDS; i++) {
+  test('encodeClosePayload / decodeClosePayload: round trips, or a documented error', async () => {
+    await rounds(0x66, ROUNDS, ({ rng, any, scalar }) => {
       const code = rng.chance(0.6) ? rng.pick([1000, 1001, 1005, 3000, 4999, 5000, 999]) : scalar();
       const reason = rng.chance(0.7) ? rng.pick(['', 'bye', 'é'.repeat(rng.int(70))]) : any();
       const r = attempt(() => encodeClosePayload(code, reason), PRIMITIVE_ERRORS, () => `encodeClosePayload(${show(code)}, ${show(reason)})`);
@@ -268,15 +263,13 @@ describe('every export, fed random values', () => {
       const payload = any();
       const d = attempt(() => decodeClosePayload(payload), PRIMITIVE_ERRORS, () => `decodeClosePayload(${show(payload)})`);
       if (d.error === undefined) assert.ok(payload instanceof Uint8Array);
-    }
+    });
     assert.throws(() => encodeClosePayload(1000, 42), { name: 'TypeError', message: /reason/ });
     assert.throws(() => decodeClosePayload('ab'), { name: 'TypeError', message: /payload/ });
   });
 
   test('validateUpgrade and checkWebSocketOrigin: a result of the documented shape, or a TypeError', async () => {
-    const rng = prng(0x77);
-    const { any } = values(rng);
-    for (let i = 0; i < ROUNDS / 2; i++) {
+    await rounds(0x77, ROUNDS / 2, async ({ rng, any }) => {
       const headers = rng.chance(0.3) ? new Headers({ upgrade: 'websocket', connection: 'Upgrade', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' }) : any();
       const r = attempt(() => validateUpgradeSync(headers), ARGUMENT_ERRORS, () => `validateUpgradeSync(${show(headers)})`);
       if (r.error !== undefined) {
@@ -293,33 +286,29 @@ describe('every export, fed random values', () => {
         assert.equal(typeof o.value.ok, 'boolean');
         if (!o.value.ok) assert.equal(typeof o.value.reason, 'string');
       }
-    }
+    });
     assert.throws(() => validateUpgradeSync(null), { name: 'TypeError', message: /headers/ });
   });
 
-  test('FrameSink: the constructor checks every callback, push() takes bytes or throws a TypeError', () => {
-    const rng = prng(0x88);
-    const { any } = values(rng);
+  test('FrameSink: the constructor checks every callback, push() takes bytes or throws a TypeError', async () => {
     const full = { onMessage() {}, onPing() {}, onPong() {}, onClose() {}, onProtocolError() {} };
     for (const name of Object.keys(full)) {
       assert.throws(() => new FrameSink({ ...full, [name]: undefined }), { name: 'TypeError', message: new RegExp(name) });
       assert.throws(() => new FrameSink({ ...full, [name]: 'not a function' }), { name: 'TypeError', message: new RegExp(name) });
     }
     assert.throws(() => new FrameSink(), { name: 'TypeError', message: /options/ });
-    for (let i = 0; i < ROUNDS; i++) {
+    await rounds(0x88, ROUNDS, ({ rng, any }) => {
       const opts = rng.chance(0.5) ? { ...full, ...(rng.chance(0.5) ? any() : {}) } : any();
       const made = attempt(() => new FrameSink(opts), ARGUMENT_ERRORS, () => `new FrameSink(${show(opts)})`);
-      if (made.error !== undefined) continue;
+      if (made.error !== undefined) return;
       const chunk = rng.chance(0.5) ? clientFrame({ opcode: rng.pick([1, 2, 9]), payload: rng.bytes(rng.int(30)) }) : any();
       attempt(() => made.value.push(chunk), ARGUMENT_ERRORS, () => `push(${show(chunk)})`);
-    }
+    });
   });
 
-  test('normalizeWebSocketOptions, WebSocketRegistry and App.ws: options, or TypeError / DaloyJS\'s plain Error', () => {
-    const rng = prng(0x99);
-    const { any } = values(rng);
+  test('normalizeWebSocketOptions, WebSocketRegistry and App.ws: options, or TypeError / DaloyJS\'s plain Error', async () => {
     const routeErrors = [TypeError, RangeError, Error];
-    for (let i = 0; i < ROUNDS / 3; i++) {
+    await rounds(0x99, ROUNDS / 3, ({ rng, any }, i) => {
       const handler = any();
       const context = rng.chance(0.5) ? { production: rng.chance(0.5), secureDefaults: rng.chance(0.5) } : undefined;
       const r = attempt(() => normalizeWebSocketOptions(handler, context), routeErrors, () => `normalizeWebSocketOptions(${show(handler)})`);
@@ -332,6 +321,6 @@ describe('every export, fed random values', () => {
       attempt(() => new App({ logger: false }).ws(path, handler), routeErrors, () => `ws(${show(path)})`);
       const find = attempt(() => new WebSocketRegistry().find(any()), [], () => 'find');
       assert.equal(find.value, undefined);
-    }
+    });
   });
 });
