@@ -22,6 +22,9 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
 
 const app = new App();
 app.ws('/echo', {
+  // A public echo for any origin, on purpose: said so, it also starts under NODE_ENV=production.
+  acknowledgeUnauthenticated: true,
+  acknowledgeCrossOriginUpgrade: true,
   // Autobahn|Testsuite sends messages of up to 16 MiB.
   maxPayloadLength: 64 * 1024 * 1024,
   beforeUpgrade(request, ctx) {

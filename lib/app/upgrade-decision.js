@@ -67,12 +67,13 @@ function isResponse(value) {
  * Returns the decision, or a Promise of it when beforeUpgrade is asynchronous. Only a fault of this
  * code (never one of the application's) throws or rejects.
  * @param {{ logger: object, shuttingDown: boolean }} host
- * @param {{ route: { path: string, handler: any, options: object }, params: Record<string, string> }} match
+ * @param {{ handler: { path: string, handler: any, createState: () => object, options: object },
+ *   params: Record<string, string> }} match
  * @param {UpgradeRequest} req
  * @returns {Accept | Reject | Promise<Accept | Reject>}
  */
 function decideUpgrade(host, match, req) {
-  const route = match.route;
+  const route = match.handler;
   if (host.shuttingDown) return SHUTTING_DOWN;
   // RFC 6455 §4.1: the opening handshake is an HTTP/1.1 GET.
   if (req.method !== 'GET') return rejection(405, 'WebSocket upgrade requires GET', { Allow: 'GET' });
@@ -88,7 +89,7 @@ function decideUpgrade(host, match, req) {
     params: match.params,
     query: req.search.length > 1 ? Object.fromEntries(new URLSearchParams(req.search)) : {},
     headers: req.headerFields,
-    state: {},
+    state: route.createState(),
     protocols: result.protocols,
   };
   const handler = route.handler;
