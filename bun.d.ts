@@ -1,7 +1,7 @@
 // Types of `daloy-ws-native/bun`: an App's WebSocket routes on Bun.serve.
 
 import type { App } from './index.js';
-import type { WebServeOptions, WebServerHandle } from './node.js';
+import type { WebServeOptions, WebServerHandle } from './web.js';
 
 /** Options of {@link serve}; `fetch` gets Bun's server as its second argument. */
 export interface BunServeOptions extends WebServeOptions<(request: Request, server: unknown) => Response | Promise<Response> | undefined> {}

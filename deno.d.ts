@@ -1,7 +1,7 @@
 // Types of `daloy-ws-native/deno`: an App's WebSocket routes on Deno.serve.
 
 import type { App } from './index.js';
-import type { WebServeOptions, WebServerHandle } from './node.js';
+import type { WebServeOptions, WebServerHandle } from './web.js';
 
 /** Options of {@link serve}; `fetch` gets Deno's connection info as its second argument. */
 export interface DenoServeOptions extends WebServeOptions<(request: Request, info: unknown) => Response | Promise<Response>> {}

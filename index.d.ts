@@ -1,5 +1,12 @@
-/// <reference types="node" />
 // Types of `daloy-ws-native` and `daloy-ws-native/websocket`: the `@daloyjs/core/websocket` surface.
+// They stand alone: no @types/node needed. `Request` and `Response` are the runtime's own (from
+// @types/node, the DOM lib, Bun's or Deno's types); the empty declarations below only merge into
+// them, and keep these types compiling where none is loaded.
+
+declare global {
+  interface Request {}
+  interface Response {}
+}
 
 // ---------------------------------------------------------------- constants
 
@@ -96,13 +103,17 @@ export type AppState = Record<string, unknown>;
 
 type ParamName<S extends string> = S extends `${infer Name}/${string}` ? Name : S;
 type ParamsAfter<S extends string> = S extends `${string}/${infer Tail}` ? PathParams<`/${Tail}`> : {};
+type NamedParams<P extends string> = P extends `${string}:${infer Rest}` ? { [K in ParamName<Rest>]: string } & ParamsAfter<Rest> : {};
 
-/** Path parameters of a route pattern: `"/chat/:room"` gives `{ room: string }`. */
+/**
+ * Path parameters of a route pattern: `"/chat/:room"` gives `{ room: string }`; a final
+ * `*name` segment gives `{ name: string }` (`*` alone: `{ wildcard: string }`).
+ */
 export type PathParams<P extends string> = string extends P
   ? Record<string, string>
-  : P extends `${string}:${infer Rest}`
-    ? { [K in ParamName<Rest>]: string } & ParamsAfter<Rest>
-    : {};
+  : P extends `${infer Head}/*${infer Name}`
+    ? NamedParams<Head> & { [K in Name extends '' ? 'wildcard' : Name]: string }
+    : NamedParams<P>;
 
 /** Live, server-side view of a WebSocket connection (mirrors the WHATWG `WebSocket` where it makes sense). */
 export interface WebSocketConnection<TData = unknown> {
@@ -159,16 +170,21 @@ export interface WebSocketHandler<P extends string = string, S = AppState, TData
   /**
    * permessage-deflate (RFC 7692). Default: false. `true` is the shared mode. On Node it is
    * negotiated per route; on Bun it turns on Bun's own compression; Deno does not negotiate it.
+   * Refused in production under secureDefaults, as in DaloyJS.
    */
   perMessageDeflate?: boolean | PerMessageDeflateOptions;
-  /** Seconds without inbound traffic before the connection is closed with 1001. Default: 120. */
+  /** Seconds without inbound traffic before the connection is closed with 1001: 1 to 2147483 (0 is refused, as in DaloyJS). Default: 120. */
   idleTimeout?: number;
-  /** Largest inbound message in bytes. Default: 1 MiB. */
+  /** Largest inbound message in bytes; `Infinity` for no limit (refused in production). Default: 1 MiB. */
   maxPayloadLength?: number;
   /** Most frames one inbound message may span (closes with 1008 beyond it). Default: 131072. */
   maxFragments?: number;
   /** `Origin` policy checked before `beforeUpgrade` (403 when it fails). */
   allowedOrigins?: 'same-origin' | readonly string[] | ((origin: string | null, request: Request) => boolean);
+  /** In production under secureDefaults, a route without `beforeUpgrade` is refused unless this is `true`. */
+  acknowledgeUnauthenticated?: boolean;
+  /** In production under secureDefaults, a route without `allowedOrigins` is refused unless this is `true`. */
+  acknowledgeCrossOriginUpgrade?: boolean;
   /**
    * Runs before the 101 response: return a `Response` to reject, a string to select that
    * subprotocol (it must have been offered), or `undefined` to accept.
@@ -279,7 +295,12 @@ export declare function encodeClosePayload(code: number, reason?: string): Uint8
 export declare function decodeClosePayload(payload: Uint8Array): { code: number; reason: string };
 /** A string becomes a TEXT payload; bytes become a BINARY payload without a copy. */
 export declare function encodeSendPayload(data: string | ArrayBufferLike | ArrayBufferView): { opcode: number; payload: Uint8Array };
-/** Returns its argument: declares a handler with `ctx.params` and `conn.data` inferred. */
+/**
+ * Returns its argument, typed: give the path pattern as `P` to type `ctx.params`
+ * (`defineWebSocket<"/chat/:room">({...})`), `S` for `ctx.state`, `TData` for `conn.data`.
+ * Without them `ctx.params` is `Record<string, string>` and `conn.data` is `unknown`.
+ * (`app.ws(path, handler)` infers `P` from `path` itself.)
+ */
 export declare function defineWebSocket<P extends string, S = AppState, TData = unknown>(
   handler: WebSocketHandler<P, S, TData>,
 ): WebSocketHandler<P, S, TData>;
@@ -300,12 +321,23 @@ export interface Logger {
   info?(fields: object, message: string): void;
 }
 
+/** A route's limits with defaults applied, as {@link normalizeWebSocketOptions} returns them. */
+export interface NormalizedWebSocketOptions {
+  closeOnBackpressureLimit: boolean;
+  backpressureLimit: number;
+  /** As the handler gave it: a boolean or the options object. */
+  perMessageDeflate: boolean | PerMessageDeflateOptions;
+  idleTimeout: number;
+  maxPayloadLength: number;
+  maxFragments: number;
+}
+
 /** The `perMessageDeflate` options of a route. */
 export interface PerMessageDeflateOptions {
   /**
    * `"shared"` (default): no context takeover either way, one compressor per thread, nothing held
    * by an idle connection. `"dedicated"`: each connection keeps its compression window (smaller
-   * messages, about 420 KiB per connection at window 15).
+   * messages, about 340 KiB per connection at window 15).
    */
   mode?: 'shared' | 'dedicated';
   /** The server's compression window in the dedicated mode, 8 to 15. Default: 15. */
@@ -316,39 +348,63 @@ export interface PerMessageDeflateOptions {
   level?: number;
 }
 
-/** The `perMessageDeflate` configuration of a route, defaults applied. */
-export interface PerMessageDeflateConfig {
-  mode: 'shared' | 'dedicated';
-  serverNoContextTakeover: boolean;
-  clientNoContextTakeover: boolean;
-  serverMaxWindowBits: number | undefined;
-  clientMaxWindowBits: number | undefined;
-  level: number;
-  threshold: number;
-}
-
-/** A registered WebSocket route, as `app.webSocketRoutes` lists it. */
+/** A registered WebSocket route, as `app.webSocketRoutes` stores it (DaloyJS's shape). */
 export interface WebSocketRouteEntry {
   /** The route pattern. */
   path: string;
   /** The handler it was registered with. */
   handler: WebSocketHandler<any, any, any>;
+  /** Gives each upgrade its fresh `ctx.state`. */
+  createState: () => Record<string, unknown>;
   /** Its limits, defaults applied. */
-  options: {
-    closeOnBackpressureLimit: boolean;
-    backpressureLimit: number;
-    /** `false`, or the configuration. */
-    perMessageDeflate: false | PerMessageDeflateConfig;
-    idleTimeout: number;
-    maxPayloadLength: number;
-    maxFragments: number;
-  };
+  options: NormalizedWebSocketOptions;
+}
+
+/**
+ * A route's limits with DaloyJS's defaults applied; throws a plain `Error` with DaloyJS's message
+ * on a value it refuses (and `perMessageDeflate: true` or `maxPayloadLength: Infinity` in
+ * production under secureDefaults). Without `context`: development with secureDefaults.
+ */
+export declare function normalizeWebSocketOptions(
+  handler: WebSocketHandler<any, any, any>,
+  context?: { production: boolean; secureDefaults: boolean },
+): NormalizedWebSocketOptions;
+
+/** An App's WebSocket routes (`app.webSocketRoutes`), as DaloyJS's registry. */
+export declare class WebSocketRegistry {
+  /** Registers a route; `createState` defaults to `() => ({})`, `options` to the handler normalized for development. */
+  add(
+    path: string,
+    handler: WebSocketHandler<any, any, any>,
+    createState?: () => Record<string, unknown>,
+    options?: NormalizedWebSocketOptions,
+  ): void;
+  /** The route owning a request path, with its decoded parameters, or `undefined`. */
+  find(pathname: string): { handler: WebSocketRouteEntry; params: Record<string, string> } | undefined;
+  /** The routes in registration order (a copy). */
+  list(): WebSocketRouteEntry[];
+  /** Number of routes. */
+  readonly size: number;
+  /**
+   * One set of options for a runtime whose WebSocket configuration is server-wide (Bun): every
+   * route's closeOnBackpressureLimit, the largest limits, the smallest idleTimeout, any route's
+   * perMessageDeflate; the defaults without routes.
+   */
+  runtimeOptions(): NormalizedWebSocketOptions;
 }
 
 /** Options of {@link App}; DaloyJS's other App options are accepted and ignored. */
 export interface AppOptions {
   /** Where handler errors are logged; `false` logs nothing. Default: one line per event on stderr. */
   logger?: Logger | false;
+  /** `"production"` arms the production guards; decides over `production` and `NODE_ENV`. */
+  env?: 'development' | 'production' | 'test';
+  /** Production when `env` is not given. Default: `NODE_ENV === "production"`. */
+  production?: boolean;
+  /** The production guards of `app.ws()`. `false` is refused in production without `acknowledgeInsecureDefaults`. Default: true. */
+  secureDefaults?: boolean;
+  /** Confirms `secureDefaults: false` in production. */
+  acknowledgeInsecureDefaults?: boolean;
   [option: string]: unknown;
 }
 
@@ -358,12 +414,14 @@ export declare class App {
   /** Where handler errors are logged; assign a logger, or `false` to log nothing. */
   get log(): Logger;
   set log(logger: Logger | false);
+  /** Whether the App runs as production (`env`, else `production`, else `NODE_ENV`). */
+  readonly production: boolean;
+  /** Whether the production guards of `app.ws()` apply. */
+  readonly secureDefaults: boolean;
   /** The registered routes. */
-  readonly webSocketRoutes: {
-    readonly size: number;
-    find(pathname: string): { route: WebSocketRouteEntry; params: Record<string, string> } | undefined;
-    list(): WebSocketRouteEntry[];
-  };
-  /** Registers a WebSocket route; `:name` segments become `ctx.params.name`. */
+  readonly webSocketRoutes: WebSocketRegistry;
+  /** Adds `key: value` to every upgrade's `ctx.state` (a fresh shallow copy per upgrade). */
+  decorate(key: string, value: unknown): this;
+  /** Registers a WebSocket route; `:name` segments become `ctx.params.name`, a final `*name` the rest of the path. */
   ws<P extends string, S = AppState, TData = unknown>(path: P, handler: WebSocketHandler<P, S, TData>): this;
 }

@@ -33,6 +33,8 @@ export const {
   encodeSendPayload,
   defineWebSocket,
   FrameSink,
+  normalizeWebSocketOptions,
+  WebSocketRegistry,
   App,
 } = ws;
 export default ws;

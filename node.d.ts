@@ -1,5 +1,7 @@
 /// <reference types="node" />
-// Types of `daloy-ws-native/node`: an App's WebSocket routes on Node's http(s) server.
+// Types of `daloy-ws-native/node`: an App's WebSocket routes on Node's http(s) server. They are
+// written in terms of node:http, so they need @types/node (an optional peer dependency of this
+// package: TypeScript users of this entry install it; `daloy-ws-native`, `/bun` and `/deno` do not).
 
 import type { IncomingMessage, RequestListener, Server as HttpServer, ServerOptions } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
@@ -19,8 +21,18 @@ export interface UpgradeOptions {
   logger?: Logger | false;
   /** Milliseconds a closing handshake may take (the peer's CLOSE, then its FIN) before the socket is destroyed. Default: 10000. */
   closeTimeout?: number;
-  /** Grace period of `close()`, in milliseconds, before the remaining connections are destroyed. Default: 10000. */
+  /** Bound of the whole shutdown, in milliseconds (HTTP requests still running get what is left). Default: 10000. */
   shutdownTimeout?: number;
+  /** DaloyJS's name for `shutdownTimeout` (give one, or both with the same value). */
+  shutdownTimeoutMs?: number;
+  /** Milliseconds each WebSocket connection has to answer the shutdown's 1001 before it is destroyed; at most `shutdownTimeout`. Default: 1000. */
+  shutdownCloseTimeout?: number;
+  /**
+   * An upgrade request with this many header fields or more gets 431 before any WebSocket work
+   * (Node's parser drops fields past the server's `maxHeadersCount` instead of refusing). `serve`
+   * also sets the server's `maxHeadersCount` to it. 0: no limit. Default: 100.
+   */
+  maxHeaderCount?: number;
 }
 
 /** Options of {@link serve}. */
@@ -33,6 +45,8 @@ export interface ServeOptions extends UpgradeOptions {
   handleSignals?: boolean;
   /** Serves plain HTTP requests (an Express app, any `(req, res)` listener). Default: 404 for every request. */
   handler?: RequestListener;
+  /** Largest request head in bytes (Node's `maxHeaderSize`; a larger one gets 431 from Node's parser). Default: 16384. */
+  maxHeaderBytes?: number;
   /** Options for `http.createServer`. */
   serverOptions?: ServerOptions;
   /** Server to use. Default: detected (Bun.serve on Bun, Deno.serve on Deno), node:http when `handler` is given. */
@@ -56,7 +70,7 @@ export interface CloseOptions {
   code?: number;
   /** Close reason. Default: `"Server shutting down"`. */
   reason?: string;
-  /** Grace period in milliseconds. Default: the `shutdownTimeout` option. */
+  /** Milliseconds each connection has to answer before it is destroyed. Default: the `shutdownCloseTimeout` option. */
   timeout?: number;
 }
 
@@ -74,6 +88,7 @@ export interface UpgradeHandler {
   close(options?: CloseOptions): Promise<void>;
   closeTimeout: number;
   shutdownTimeout: number;
+  shutdownCloseTimeout: number;
 }
 
 /** Returned by {@link serve}. */
@@ -105,44 +120,17 @@ export interface AttachHandle {
 /** Starts an HTTP server for the app's WebSocket routes (as `serve` of `@daloyjs/core/node`). */
 export declare function serve(app: App, options?: ServeOptions): NodeServerHandle;
 
-/** Serves the app's WebSocket routes on an existing http/https server, beside its other listeners. */
+/**
+ * Serves the app's WebSocket routes on an existing http/https server, beside its other listeners.
+ * The server's own limits stay as the application set them: an upgrade to one of the app's routes
+ * with `maxHeaderCount` header fields or more still gets 431, but the size of the request head
+ * (`maxHeaderSize` of `http.createServer`) and a count above the server's `maxHeadersCount` (Node's
+ * parser drops the fields past it) are the server's to enforce.
+ */
 export declare function attach(app: App, server: HttpServer | HttpsServer, options?: AttachOptions): AttachHandle;
 
 /** The handshake and connection tracking without a listener: call `handleUpgrade` from your own. */
 export declare function createUpgradeHandler(app: App, options?: UpgradeOptions): UpgradeHandler;
 
-// serve() on a runtime's own server (lib/web/): the options and the handle shared by
-// `daloy-ws-native/bun` and `daloy-ws-native/deno`.
-
-/** Options of serve() on Bun and Deno; `Fetch` is the runtime's request handler. */
-export interface WebServeOptions<Fetch> {
-  /** TCP port; 0 picks a free one (see {@link WebServerHandle.port}). Default: 3000. */
-  port?: number;
-  /** Interface to listen on. Default: `"0.0.0.0"`. */
-  hostname?: string;
-  /** Graceful shutdown on SIGTERM/SIGINT, then the process exits with 0 (unless other listeners of the signal remain). Default: true. */
-  handleSignals?: boolean;
-  /** Serves plain HTTP requests. Default: 404 for every request. */
-  fetch?: Fetch;
-  /** Replaces the App's logger for this server. */
-  logger?: Logger;
-  /** Milliseconds a closing handshake may take before the connection is terminated. Default: 10000. */
-  closeTimeout?: number;
-  /** Grace period of `close()`, in milliseconds, before the remaining connections are terminated. Default: 10000. */
-  shutdownTimeout?: number;
-}
-
-/** What serve() returns on Bun and Deno. */
-export interface WebServerHandle {
-  /** The runtime's server object (the return value of Bun.serve or Deno.serve). */
-  readonly server: unknown;
-  /** The port listened on (the one the system chose, for port 0, once `ready` resolved). */
-  readonly port: number;
-  readonly hostname: string;
-  /** Resolves once the server listens. */
-  readonly ready: Promise<void>;
-  /** Open WebSocket connections (live view). */
-  readonly connections: ReadonlySet<WebSocketConnection>;
-  /** Sends 1001 to every connection, waits up to `shutdownTimeout` for their closing handshakes, terminates the rest, then stops the server. Idempotent. */
-  close(): Promise<void>;
-}
+// The options and the handle of serve() on Bun and Deno live in web.d.ts (no @types/node there).
+export type { WebServeOptions, WebServerHandle } from './web.js';

@@ -167,6 +167,14 @@ test('Sec-WebSocket-Key: a 15- or 17-byte nonce is 400 "Missing or invalid Sec-W
   }
 });
 
+test('Sec-WebSocket-Key: only canonical base64 counts (24 characters ending in ==), where atob would forgive', async () => {
+  // atob, which DaloyJS uses, accepts each of these as 16 bytes.
+  for (const key of ['dGhlIHNhbXBsZSBub25jZQ', 'dGhlIHNhbXBsZSBub25jZR==', ' dGhlIHNhbXBsZSBub25jZQ==', 'dGhl IHNhbXBsZSBub25jZQ==']) {
+    assert.equal(atob(key.trim()).length >= 15, true, key);
+    assert.deepEqual(await validateUpgrade(plain({ 'sec-websocket-key': key })), BAD_KEY, key);
+  }
+});
+
 test('Sec-WebSocket-Key: missing, empty or not base64 is 400 "Missing or invalid Sec-WebSocket-Key"', async () => {
   for (const key of [undefined, '', 'not-base64', '!!!!!!!!!!!!!!!!!!!!!!!!', 'dGhlIHNhbXBsZSBub25jZQ=!']) {
     assert.deepEqual(await validateUpgrade(headers({ 'sec-websocket-key': key })), BAD_KEY, `Headers ${key}`);

@@ -37,6 +37,8 @@ const DALOY_VALUES = {
   encodeSendPayload: 'function',
   defineWebSocket: 'function',
   FrameSink: 'function',
+  normalizeWebSocketOptions: 'function',
+  WebSocketRegistry: 'function',
 };
 const PACKAGE_VALUES = {
   DEFAULT_WS_MAX_FRAGMENTS: 'number',

@@ -78,6 +78,7 @@ describe('the quick start of the seed page, imports pointed at this package', ()
       '__test__/fixtures/node-seed-typo.mts',
       'index.d.ts',
       'node.d.ts',
+      'web.d.ts',
     ]);
     const problems = (file) =>
       [...program.getSyntacticDiagnostics(file), ...program.getSemanticDiagnostics(file)].map((d) =>

@@ -218,9 +218,19 @@ describe('perMessageDeflate route option', () => {
     assert.ok(grown < 8 * 1024 * 1024, `RSS grew by ${(grown / 1048576).toFixed(1)} MiB`);
   });
 
+  test('is refused in production under secureDefaults, as an options object too', () => {
+    const prod = () => new App({ env: 'production' });
+    const guarded = { beforeUpgrade() {}, allowedOrigins: 'same-origin' };
+    for (const perMessageDeflate of [true, { mode: 'dedicated' }]) {
+      assert.throws(() => prod().ws('/z', { ...guarded, perMessageDeflate }), /perMessageDeflate: true is refused in production/);
+    }
+    assert.doesNotThrow(() => new App({ env: 'production', secureDefaults: false, acknowledgeInsecureDefaults: true }).ws('/z', { ...guarded, perMessageDeflate: { level: 1 } }));
+  });
+
   test('bad options are refused when the route is added', () => {
     const add = (perMessageDeflate) => new App().ws('/x', { perMessageDeflate });
-    assert.throws(() => add('yes'), TypeError);
+    // Not a boolean nor an object: DaloyJS's own message, as a plain Error.
+    assert.throws(() => add('yes'), { message: 'app.ws(): perMessageDeflate must be a boolean.' });
     assert.throws(() => add({ mode: 'both' }), TypeError);
     assert.throws(() => add({ windowBits: 12 }), TypeError, 'windowBits is for the dedicated mode');
     assert.throws(() => add({ mode: 'dedicated', windowBits: 16 }), RangeError);

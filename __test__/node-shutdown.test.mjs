@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { App } from '../index.js';
 import { serve, createUpgradeHandler } from '../node.js';
+import { serveOptions } from '../lib/web/server.js';
 import {
   startServer,
   cleanup,
@@ -73,6 +74,48 @@ describe('close()', () => {
     await silent.ended;
     assert.equal((await closed(polite)).code, 1001);
     assert.deepEqual(log.kinds(), ['close', 'close']);
+  });
+
+  test('with the default timings, a peer that never answers the 1001 is cut off after about a second, not 10 s', T, async (t) => {
+    const app = new App().ws('/a', {});
+    const server = await startServer(t, app);
+    const silent = await RawClient.upgrade(t, server.port, '/a');
+    const started = Date.now();
+    await server.close();
+    const elapsed = Date.now() - started;
+    assert.equal((await silent.closeFrame()).code, 1001);
+    await silent.ended;
+    // The close wait is 1 s; the old behaviour waited for the whole 10 s shutdownTimeout.
+    assert.ok(elapsed >= 900 && elapsed < 5000, `close() took ${elapsed} ms`);
+  });
+
+  test("takes DaloyJS's shutdownTimeoutMs as well as shutdownTimeout, and the close wait never exceeds it", T, async (t) => {
+    const app = new App().ws('/a', {});
+    assert.equal(createUpgradeHandler(app, { shutdownTimeoutMs: 300 }).shutdownTimeout, 300);
+    assert.equal(createUpgradeHandler(app, { shutdownTimeoutMs: 300 }).shutdownCloseTimeout, 300);
+    assert.equal(createUpgradeHandler(app, { shutdownTimeout: 300, shutdownTimeoutMs: 300 }).shutdownTimeout, 300);
+    assert.equal(createUpgradeHandler(app, { shutdownCloseTimeout: 50 }).shutdownCloseTimeout, 50);
+    assert.deepEqual(
+      [createUpgradeHandler(app).shutdownTimeout, createUpgradeHandler(app).shutdownCloseTimeout],
+      [10_000, 1000],
+    );
+    assert.throws(() => createUpgradeHandler(app, { shutdownTimeout: 300, shutdownTimeoutMs: 400 }), RangeError);
+    assert.throws(() => createUpgradeHandler(app, { shutdownTimeoutMs: -1 }), /shutdownTimeoutMs/);
+    const server = await startServer(t, app, { shutdownTimeoutMs: 100 });
+    const silent = await RawClient.upgrade(t, server.port, '/a');
+    const started = Date.now();
+    await server.close();
+    assert.ok(Date.now() - started < 3000, `close() took ${Date.now() - started} ms`);
+    await silent.ended;
+  });
+
+  test('the Bun and Deno wiring reads the same shutdown options', () => {
+    const app = new App().ws('/a', {});
+    const pick = (o) => [o.shutdownTimeout, o.shutdownCloseTimeout];
+    assert.deepEqual(pick(serveOptions(app, {})), [10_000, 1000]);
+    assert.deepEqual(pick(serveOptions(app, { shutdownTimeoutMs: 400 })), [400, 400]);
+    assert.deepEqual(pick(serveOptions(app, { shutdownTimeout: 5000, shutdownCloseTimeout: 200 })), [5000, 200]);
+    assert.throws(() => serveOptions(app, { shutdownTimeout: 1, shutdownTimeoutMs: 2 }), RangeError);
   });
 
   test('drops upgrades still waiting in an async beforeUpgrade', T, async (t) => {
@@ -164,6 +207,18 @@ describe('handleSignals', () => {
       assert.match(out, /close 1001/);
     });
   }
+
+  test('on SIGTERM with the default timings, a peer that never answers does not hold the process for 10 s', T, async (t) => {
+    const { proc, port, exited } = await child(t, ['defaults']);
+    const silent = await RawClient.upgrade(t, port, '/ws');
+    const started = Date.now();
+    proc.kill('SIGTERM');
+    assert.equal((await silent.closeFrame()).code, 1001);
+    const { code } = await exited;
+    const elapsed = Date.now() - started;
+    assert.equal(code, 0);
+    assert.ok(elapsed < 5000, `the process took ${elapsed} ms to exit`);
+  });
 
   test('leaves signals alone with handleSignals: false', T, async (t) => {
     const { proc, exited } = await child(t, ['no-signals']);

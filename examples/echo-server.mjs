@@ -33,6 +33,9 @@ if (mode !== undefined && mode !== 'shared' && mode !== 'dedicated') {
 
 const app = new App();
 app.ws('/echo', {
+  // A public echo for any origin, on purpose: said so, it also starts under NODE_ENV=production.
+  acknowledgeUnauthenticated: true,
+  acknowledgeCrossOriginUpgrade: true,
   // Autobahn|Testsuite sends messages of up to 16 MiB.
   maxPayloadLength: 64 * 1024 * 1024,
   // Every message compressed when the extension is agreed, as Autobahn's 12.* and 13.* expect.

@@ -12,6 +12,9 @@ npm run --silent build
 step "cargo test: the core, without Node symbols"
 cargo test --no-default-features
 
+step "tsc --strict over the README's code blocks"
+node scripts/readme-types.mjs
+
 step "node --test: the JavaScript surface ($(node --version))"
 node --test --test-concurrency=1 __test__/*.test.mjs __test__/runtime/*.test.mjs
 

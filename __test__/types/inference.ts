@@ -65,3 +65,42 @@ const result = parseFrame(new Uint8Array(2));
 // @ts-expect-error: the result may be FRAME_INCOMPLETE
 result.payload;
 if (result !== FRAME_INCOMPLETE) void result.payload;
+
+// A final *name segment types its parameter; "*" alone is ctx.params.wildcard.
+app.ws('/files/:bucket/*path', {
+  open(conn, ctx) {
+    const where: string = ctx.params.bucket + ctx.params.path;
+    // @ts-expect-error: no parameter "file"
+    ctx.params.file;
+    void where;
+  },
+});
+app.ws('/any/*', {
+  open(conn, ctx) {
+    const rest: string = ctx.params.wildcard;
+    void rest;
+  },
+});
+
+// defineWebSocket types ctx.params from the pattern given as P, and only then.
+defineWebSocket<'/chat/:room'>({
+  open(conn, ctx) {
+    const room: string = ctx.params.room;
+    // @ts-expect-error: "/chat/:room" has no parameter "user"
+    ctx.params.user;
+    // @ts-expect-error: conn.data is unknown unless TData is given
+    conn.data.user;
+    void room;
+  },
+});
+
+// DaloyJS's app options and registry.
+const prodApp = new App({ env: 'production', acknowledgeInsecureDefaults: false, secureDefaults: true });
+prodApp.ws('/feed', { acknowledgeUnauthenticated: true, allowedOrigins: 'same-origin' }).decorate('db', {});
+const found = prodApp.webSocketRoutes.find('/feed');
+if (found !== undefined) {
+  const path: string = found.handler.path;
+  const state: Record<string, unknown> = found.handler.createState();
+  void path;
+  void state;
+}

@@ -3,65 +3,14 @@
 // `App`: an application's WebSocket routes, in DaloyJS's shape (`app.ws(path, handler)`). Serving
 // them is the job of the wirings: lib/node/ (serve, attach) and lib/web/ (Bun.serve, Deno.serve).
 
-const {
-  DEFAULT_WS_BACKPRESSURE_LIMIT,
-  DEFAULT_WS_MAX_PAYLOAD_LENGTH,
-  DEFAULT_WS_IDLE_TIMEOUT_SECONDS,
-  DEFAULT_WS_MAX_FRAGMENTS,
-} = require('../primitives/constants.js');
-const { RouteTable } = require('./router.js');
-const { deflateOption } = require('./deflate-option.js');
+const { WebSocketRegistry } = require('./registry.js');
+const { normalizeWebSocketOptions, checkProductionGuards, resolveEnvironment } = require('./route-options.js');
 const { defaultLogger, silentLogger, isLogger } = require('./logger.js');
 
 /** Lets the Node wiring learn about routes registered after `serve`/`attach` was called. */
 const kOnRouteAdded = Symbol('daloy-ws-native.onRouteAdded');
 
 const CALLBACKS = ['beforeUpgrade', 'open', 'message', 'close', 'error', 'drain'];
-
-function positiveInteger(name, value) {
-  if (!Number.isInteger(value) || value <= 0) {
-    throw new RangeError(`app.ws(): ${name} must be a positive integer (got ${String(value)})`);
-  }
-  return value;
-}
-
-function boolean(name, value) {
-  if (typeof value !== 'boolean') throw new TypeError(`app.ws(): ${name} must be a boolean (got ${typeof value})`);
-  return value;
-}
-
-function checkOriginPolicy(policy) {
-  if (policy === undefined || policy === 'same-origin' || typeof policy === 'function') return;
-  if (!Array.isArray(policy)) {
-    throw new TypeError('app.ws(): allowedOrigins must be "same-origin", an array of origins or a function');
-  }
-  for (const origin of policy) {
-    if (typeof origin !== 'string' || origin.length === 0) {
-      throw new TypeError('app.ws(): allowedOrigins entries must be non-empty strings');
-    }
-  }
-}
-
-/**
- * A route's limits with DaloyJS's defaults applied; throws on values DaloyJS refuses.
- * `maxFragments` (most frames per message) is an addition of this package.
- * @param {object} handler
- */
-function normalizeWebSocketOptions(handler) {
-  const options = {
-    maxPayloadLength: positiveInteger('maxPayloadLength', handler.maxPayloadLength ?? DEFAULT_WS_MAX_PAYLOAD_LENGTH),
-    idleTimeout: positiveInteger('idleTimeout', handler.idleTimeout ?? DEFAULT_WS_IDLE_TIMEOUT_SECONDS),
-    backpressureLimit: positiveInteger('backpressureLimit', handler.backpressureLimit ?? DEFAULT_WS_BACKPRESSURE_LIMIT),
-    closeOnBackpressureLimit: boolean('closeOnBackpressureLimit', handler.closeOnBackpressureLimit ?? true),
-    // false, or the permessage-deflate configuration (lib/app/deflate-option.js).
-    perMessageDeflate: deflateOption(handler.perMessageDeflate),
-    maxFragments: positiveInteger('maxFragments', handler.maxFragments ?? DEFAULT_WS_MAX_FRAGMENTS),
-  };
-  // setTimeout's ceiling: a longer idle timeout would fire at once.
-  if (options.idleTimeout > 2147483) throw new RangeError('app.ws(): idleTimeout must be at most 2147483 seconds');
-  checkOriginPolicy(handler.allowedOrigins);
-  return options;
-}
 
 function checkHandler(handler) {
   if (handler === null || typeof handler !== 'object') {
@@ -76,20 +25,47 @@ function checkHandler(handler) {
 
 /** An application's WebSocket routes, served on Node by `serve` or `attach` from `daloy-ws-native/node`. */
 class App {
-  #routes = new RouteTable();
+  #routes = new WebSocketRegistry();
   #routeListeners = new Set();
   /** @type {{ error(fields: object, message: string): void }} */
   #log = defaultLogger;
+  #environment;
+  #decorations = Object.create(null);
 
   /**
-   * @param {{ logger?: false | { error(fields: object, message: string): void } }} [options]
+   * @param {{ logger?: false | { error(fields: object, message: string): void }, env?: string,
+   *   production?: boolean, secureDefaults?: boolean, acknowledgeInsecureDefaults?: boolean }} [options]
    *   Other options of DaloyJS's App are accepted and ignored.
    */
   constructor(options) {
     if (options !== undefined && (options === null || typeof options !== 'object')) {
       throw new TypeError('App: options must be an object');
     }
+    this.#environment = resolveEnvironment(options ?? {});
     if (options !== undefined && options.logger !== undefined) this.log = options.logger;
+  }
+
+  /** Whether the App runs as production (`env`, else `production`, else `NODE_ENV`). */
+  get production() {
+    return this.#environment.production;
+  }
+
+  /** Whether the production guards of `app.ws()` apply (`secureDefaults` is not `false`). */
+  get secureDefaults() {
+    return this.#environment.secureDefaults;
+  }
+
+  /**
+   * Adds `key: value` to the `ctx.state` of every upgrade from now on (a shallow copy per upgrade,
+   * as DaloyJS's `decorate` does; routes registered earlier see it too).
+   * @param {string} key
+   * @param {unknown} value
+   * @returns {this}
+   */
+  decorate(key, value) {
+    if (typeof key !== 'string' || key === '__proto__') throw new TypeError('app.decorate(): key must be a string other than "__proto__"');
+    this.#decorations[key] = value;
+    return this;
   }
 
   /** Where handler errors are logged (pino's `error(fields, message)` convention). */
@@ -107,21 +83,24 @@ class App {
     this.#log = logger;
   }
 
-  /** The registered routes: `size`, `find(pathname)` and `list()`. */
+  /** The registered routes (a WebSocketRegistry): `size`, `find(pathname)`, `list()`, `add()`. */
   get webSocketRoutes() {
     return this.#routes;
   }
 
   /**
-   * Registers a WebSocket route. `:name` segments of `path` become `ctx.params.name`.
+   * Registers a WebSocket route. `:name` segments of `path` become `ctx.params.name`; a final
+   * `*name` segment takes the rest of the path (`*` alone: `ctx.params.wildcard`).
    * @param {string} path
    * @param {object} handler
    * @returns {this}
    */
   ws(path, handler) {
     checkHandler(handler);
-    const options = normalizeWebSocketOptions(handler);
-    this.#routes.add(path, { path, handler, options });
+    const options = normalizeWebSocketOptions(handler, this.#environment);
+    checkProductionGuards(path, handler, this.#environment);
+    const decorations = this.#decorations;
+    this.#routes.add(path, handler, () => ({ ...decorations }), options);
     for (const listener of this.#routeListeners) listener();
     return this;
   }
@@ -133,4 +112,4 @@ class App {
   }
 }
 
-module.exports = { App, kOnRouteAdded, normalizeWebSocketOptions };
+module.exports = { App, kOnRouteAdded, normalizeWebSocketOptions, WebSocketRegistry };

@@ -12,6 +12,26 @@ const { windowBitsOption, levelOption, thresholdOption } = require('../primitive
 
 const KEYS = new Set(['mode', 'windowBits', 'threshold', 'level']);
 
+// A route's options object (as normalizeWebSocketOptions returns it) -> its deflate configuration,
+// worked out once.
+/** @type {WeakMap<object, false | import('../primitives/deflate.js').DeflateConfig>} */
+const configs = new WeakMap();
+
+/**
+ * The deflate configuration of a route, from its normalised options (`perMessageDeflate` as the
+ * application gave it: a boolean or an options object, already checked).
+ * @param {{ perMessageDeflate?: unknown }} options
+ * @returns {false | import('../primitives/deflate.js').DeflateConfig}
+ */
+function routeDeflate(options) {
+  let config = configs.get(options);
+  if (config === undefined) {
+    config = deflateOption(options.perMessageDeflate);
+    configs.set(options, config);
+  }
+  return config;
+}
+
 /**
  * The route's deflate configuration, or `false` when the extension is off.
  * @param {unknown} value the route's `perMessageDeflate`
@@ -48,4 +68,4 @@ function deflateOption(value) {
   };
 }
 
-module.exports = { deflateOption };
+module.exports = { deflateOption, routeDeflate };

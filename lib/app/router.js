@@ -1,8 +1,9 @@
 'use strict';
 
 // Route table of an App's WebSocket routes: static patterns resolve through one Map lookup,
-// patterns with `:name` segments through a segment trie. Lookups take the raw (percent-encoded)
-// request path; parameter values come back decoded.
+// patterns with `:name` segments or a final `*name` segment through a segment trie. Lookups take
+// the raw (percent-encoded) request path; parameter values come back decoded. A match has
+// DaloyJS's shape: `{ handler, params }`.
 
 const PARAM_NAME = /^[A-Za-z_$][\w$]*$/;
 
@@ -21,10 +22,17 @@ function patternSegments(pattern) {
   const segments = trimSlashes(pattern).split('/');
   if (segments.length === 1 && segments[0] === '') return [];
   const names = new Set();
-  for (const segment of segments) {
+  for (let i = 0; i < segments.length; i++) {
+    const segment = segments[i];
     if (segment === '') throw new TypeError(`app.ws(): path has an empty segment: ${pattern}`);
-    if (segment.charCodeAt(0) === 58 /* : */) {
-      const name = segment.slice(1);
+    const wildcard = segment.charCodeAt(0) === 42; /* * */
+    // A `*` anywhere else would be matched as a literal character, which no one writing it means.
+    if (segment.includes('*', wildcard ? 1 : 0) || (wildcard && i !== segments.length - 1)) {
+      throw new TypeError(`app.ws(): "*" is only allowed as the whole last segment ("/files/*" or "/files/*rest"): ${pattern}`);
+    }
+    if (wildcard || segment.charCodeAt(0) === 58 /* : */) {
+      // `*` alone names its parameter "wildcard", as DaloyJS does.
+      const name = wildcard && segment.length === 1 ? 'wildcard' : segment.slice(1);
       // "__proto__" would set the prototype of ctx.params instead of a property.
       if (!PARAM_NAME.test(name) || name === '__proto__') {
         throw new TypeError(`app.ws(): invalid parameter name "${segment}" in ${pattern}`);
@@ -57,7 +65,12 @@ function decodeSegment(segment) {
 }
 
 function createNode() {
-  return { children: new Map(), param: null, paramName: '', route: null };
+  return { children: new Map(), param: null, paramName: '', wildcard: null, wildcardName: '', route: null };
+}
+
+function isDynamic(segment) {
+  const c = segment.charCodeAt(0);
+  return c === 58 /* : */ || c === 42 /* * */;
 }
 
 class RouteTable {
@@ -76,12 +89,12 @@ class RouteTable {
   }
 
   /**
-   * @param {string} pattern e.g. `/chat/:room`
-   * @param {object} route stored as is and returned by `find`
+   * @param {string} pattern e.g. `/chat/:room`, `/files/*path`
+   * @param {object} route stored as is and returned by `find` as `handler`
    */
   add(pattern, route) {
     const segments = patternSegments(pattern);
-    const isStatic = segments.every((s) => s.charCodeAt(0) !== 58);
+    const isStatic = !segments.some(isDynamic);
     if (isStatic) {
       const key = '/' + segments.join('/');
       if (this.#static.has(key)) throw new Error(`app.ws(): duplicate WebSocket route ${pattern}`);
@@ -100,6 +113,15 @@ class RouteTable {
             );
           }
           node = node.param;
+        } else if (segment.charCodeAt(0) === 42) {
+          const name = segment.length === 1 ? 'wildcard' : segment.slice(1);
+          if (node.wildcard === null) {
+            node.wildcard = createNode();
+            node.wildcardName = name;
+          } else if (node.wildcardName !== name) {
+            throw new Error(`app.ws(): ${pattern} names a wildcard "*${name}" where another route has "*${node.wildcardName}"`);
+          }
+          node = node.wildcard;
         } else {
           let next = node.children.get(segment);
           if (next === undefined) {
@@ -118,12 +140,12 @@ class RouteTable {
   /**
    * Matches a request path (without its query string).
    * @param {string} pathname
-   * @returns {{ route: object, params: Record<string, string> } | undefined}
+   * @returns {{ handler: object, params: Record<string, string> } | undefined}
    */
   find(pathname) {
     if (typeof pathname !== 'string' || pathname.charCodeAt(0) !== 47) return undefined;
     const exact = this.#static.get(pathname);
-    if (exact !== undefined) return { route: exact, params: {} };
+    if (exact !== undefined) return { handler: exact, params: {} };
     const trimmed = trimSlashes(pathname);
     const segments = trimmed === '' ? [] : trimmed.split('/');
     for (const segment of segments) {
@@ -131,17 +153,18 @@ class RouteTable {
       if (segment === '' || segment === '.' || segment === '..') return undefined;
     }
     const fromStatic = this.#static.get('/' + trimmed);
-    if (fromStatic !== undefined) return { route: fromStatic, params: {} };
+    if (fromStatic !== undefined) return { handler: fromStatic, params: {} };
     /** @type {Record<string, string>} */
     const params = {};
     const node = walk(this.#root, segments, 0, params);
     if (node === undefined) return undefined;
-    return { route: node.route, params };
+    return { handler: node.route, params };
   }
 }
 
-// Depth-first: a static child wins over the parameter at the same position, with backtracking
-// so that "/a/:x/c" still matches "/a/b/c" when "/a/b" is also a prefix of another route.
+// Depth-first: a static child wins over the parameter at the same position, which wins over a
+// wildcard, with backtracking so that "/a/:x/c" still matches "/a/b/c" when "/a/b" is also a
+// prefix of another route. A wildcard takes one segment or more, decoded and joined with "/".
 function walk(node, segments, index, params) {
   if (index === segments.length) return node.route !== null ? node : undefined;
   const segment = segments[index];
@@ -158,6 +181,16 @@ function walk(node, segments, index, params) {
       if (found !== undefined) return found;
       delete params[node.paramName];
     }
+  }
+  if (node.wildcard !== null && node.wildcard.route !== null) {
+    const parts = [];
+    for (let i = index; i < segments.length; i++) {
+      const value = decodeSegment(segments[i]);
+      if (value === undefined) return undefined;
+      parts.push(value);
+    }
+    params[node.wildcardName] = parts.join('/');
+    return node.wildcard;
   }
   return undefined;
 }

@@ -13,6 +13,7 @@ const {
 } = require('../primitives/handshake.js');
 const { headerValue } = require('../primitives/header-value.js');
 const { negotiateDeflate } = require('../primitives/deflate.js');
+const { routeDeflate } = require('./deflate-option.js');
 const { log } = require('./logger.js');
 const { isThenable } = require('./handler-calls.js');
 
@@ -72,12 +73,13 @@ function isResponse(value) {
  * code (never one of the application's) throws or rejects.
  * @param {{ logger: object, shuttingDown: boolean, deflate?: boolean }} host
  *   `deflate`: the wiring frames the connection itself and negotiates permessage-deflate here
- * @param {{ route: { path: string, handler: any, options: object }, params: Record<string, string> }} match
+ * @param {{ handler: { path: string, handler: any, createState: () => object, options: object },
+ *   params: Record<string, string> }} match
  * @param {UpgradeRequest} req
  * @returns {Accept | Reject | Promise<Accept | Reject>}
  */
 function decideUpgrade(host, match, req) {
-  const route = match.route;
+  const route = match.handler;
   if (host.shuttingDown) return SHUTTING_DOWN;
   // RFC 6455 §4.1: the opening handshake is an HTTP/1.1 GET.
   if (req.method !== 'GET') return rejection(405, 'WebSocket upgrade requires GET', { Allow: 'GET' });
@@ -93,7 +95,7 @@ function decideUpgrade(host, match, req) {
     params: match.params,
     query: req.search.length > 1 ? Object.fromEntries(new URLSearchParams(req.search)) : {},
     headers: req.headerFields,
-    state: {},
+    state: route.createState(),
     protocols: result.protocols,
   };
   const handler = route.handler;
@@ -126,9 +128,9 @@ function decideUpgrade(host, match, req) {
  * @returns {Accept}
  */
 function accepted(host, route, ctx, protocol, acceptKey, req) {
-  const config = route.options.perMessageDeflate;
+  const config = host.deflate === true ? routeDeflate(route.options) : false;
   const deflate =
-    host.deflate === true && config !== false && config !== undefined
+    config !== false
       ? negotiateDeflate(config, headerValue(req.headers, 'sec-websocket-extensions'))
       : null;
   return { accept: true, route, ctx, protocol, acceptKey, deflate };

@@ -20,6 +20,7 @@ const { bytesOf, controlPayload, toArrayBuffer, closeReason } = require('../app/
 const { callHandler, logHandlerFailure, reportError } = require('../app/handler-calls.js');
 const { idleRemaining, IDLE_CLOSE_REASON } = require('../app/idle-timeout.js');
 const { MessageDeflater, inflateOptions } = require('../primitives/deflate.js');
+const { routeDeflate } = require('../app/deflate-option.js');
 
 const { OPEN, CLOSING, CLOSED } = WS_READY_STATE;
 const { TEXT, BINARY, CLOSE, PING, PONG } = WS_OPCODE;
@@ -124,8 +125,9 @@ class WebSocketConnection {
     this.#closeOnBackpressure = options.closeOnBackpressureLimit;
     if (deflate !== null) {
       this.#deflate = deflate;
-      this.#deflater = new MessageDeflater(options.perMessageDeflate, deflate);
-      this.#threshold = options.perMessageDeflate.threshold;
+      const config = /** @type {import('../primitives/deflate.js').DeflateConfig} */ (routeDeflate(options));
+      this.#deflater = new MessageDeflater(config, deflate);
+      this.#threshold = config.threshold;
     }
     this.#sink = new FrameSink(new SinkEvents(this, options, deflate));
   }

@@ -6,7 +6,7 @@
 
 const http = require('node:http');
 const { App, kOnRouteAdded } = require('../app/app.js');
-const { UpgradeHandler, reject } = require('./upgrade.js');
+const { UpgradeHandler, reject, maxHeaderCountOption } = require('./upgrade.js');
 const { onSignals, closeOnce } = require('../app/signals.js');
 
 function checkApp(app, fn) {
@@ -53,8 +53,9 @@ function listen(server, app, upgrades) {
   };
 }
 
-// Stops accepting, closes the WebSocket connections, then waits for the server to close; HTTP
-// keep-alive connections go at once, requests still running get what is left of the grace period.
+// Stops accepting, closes the WebSocket connections (each has shutdownCloseTimeout to answer the
+// 1001), then waits for the server to close; HTTP keep-alive connections go at once, requests
+// still running get what is left of `timeout` (shutdownTimeout).
 function shutdownServer(server, upgrades, timeout) {
   const closed = new Promise((resolve) => {
     if (!server.listening) {
@@ -65,7 +66,7 @@ function shutdownServer(server, upgrades, timeout) {
   });
   if (typeof server.closeIdleConnections === 'function') server.closeIdleConnections();
   const started = Date.now();
-  return upgrades.close({ timeout }).then(() => {
+  return upgrades.close().then(() => {
     if (typeof server.closeAllConnections === 'function') {
       const left = Math.max(0, timeout - (Date.now() - started));
       const timer = setTimeout(() => server.closeAllConnections(), left);
@@ -73,6 +74,16 @@ function shutdownServer(server, upgrades, timeout) {
     }
     return closed;
   });
+}
+
+// DaloyJS's default for maxHeaderBytes, also Node's own default of --max-http-header-size. Node
+// answers a request whose head is larger with 431 before any listener runs, upgrades included.
+const DEFAULT_MAX_HEADER_BYTES = 16 * 1024;
+
+function headerBytesOption(value) {
+  if (value === undefined) return DEFAULT_MAX_HEADER_BYTES;
+  if (!Number.isInteger(value) || value <= 0) throw new RangeError('serve(): maxHeaderBytes must be a positive integer');
+  return value;
 }
 
 function portOption(port) {
@@ -96,7 +107,14 @@ function serve(app, options) {
   const port = portOption(options.port);
   const hostname = options.hostname ?? '0.0.0.0';
   const upgrades = new UpgradeHandler(app, { ...options, rejectUnmatched: true });
-  const server = http.createServer(options.serverOptions ?? {}, options.handler ?? notFound);
+  const serverOptions = options.serverOptions ?? {};
+  const server = http.createServer(
+    { ...serverOptions, maxHeaderSize: headerBytesOption(options.maxHeaderBytes ?? serverOptions.maxHeaderSize) },
+    options.handler ?? notFound,
+  );
+  // Node's parser keeps at most maxHeadersCount fields (0: all); the upgrade handler refuses a
+  // request at the cap with 431, since the parser truncates instead of refusing.
+  server.maxHeadersCount = maxHeaderCountOption(options.maxHeaderCount);
   const unlisten = listen(server, app, upgrades);
 
   const ready = new Promise((resolve, reject) => {
@@ -143,6 +161,13 @@ function serve(app, options) {
 /**
  * Serves the app's WebSocket routes on an existing http/https server, beside its request
  * handler and its other `upgrade` listeners.
+ *
+ * Header floods: the server is not this package's, so its parser limits stay as the application
+ * set them (Node's defaults: 16 KiB of head, 2000 fields kept). An upgrade to one of the app's
+ * routes with `maxHeaderCount` fields or more (default 100) still gets 431 before any WebSocket
+ * work; what cannot be enforced here is the byte size of the head (pass `maxHeaderSize` to
+ * `http.createServer`) and a count above the server's own `maxHeadersCount`, where Node's parser
+ * has already dropped the excess fields.
  * @param {App} app
  * @param {import('node:http').Server} server
  * @param {object} [options]

@@ -12,7 +12,7 @@ const { log, isLogger, silentLogger } = require('../app/logger.js');
 const { App } = require('../app/app.js');
 const { decideUpgrade } = require('../app/upgrade-decision.js');
 const { ConnectionSet } = require('../app/connection-set.js');
-const { DEFAULT_CLOSE_TIMEOUT_MS, DEFAULT_SHUTDOWN_TIMEOUT_MS, timeoutOption } = require('../app/timeouts.js');
+const { DEFAULT_CLOSE_TIMEOUT_MS, timeoutOption, shutdownTimeouts } = require('../app/timeouts.js');
 
 // Bytes a client may send before its 101 while an async beforeUpgrade runs (RFC 6455 §4.1 says
 // it must wait): beyond this the socket is paused, so a hostile client cannot grow memory.
@@ -47,6 +47,21 @@ function writeResponse(socket, status, headerLines, body, statusText) {
   socket.once('finish', destroySocket);
   socket.write(head, 'latin1');
   socket.end(bytes);
+}
+
+/** The most header fields an upgrade request may have (DaloyJS's default); 0 turns the check off. */
+const DEFAULT_MAX_HEADER_COUNT = 100;
+
+function maxHeaderCountOption(value) {
+  if (value === undefined) return DEFAULT_MAX_HEADER_COUNT;
+  if (!Number.isInteger(value) || value < 0) throw new RangeError('maxHeaderCount must be a non-negative integer (0: no limit)');
+  return value;
+}
+
+function refuseHeaders(socket) {
+  socket.on('error', swallow);
+  reject(socket, 431, 'Request Header Fields Too Large');
+  return true;
 }
 
 function reject(socket, status, reason, extraLines) {
@@ -165,6 +180,7 @@ class UpgradeHandler {
   #app;
   #logger;
   #rejectUnmatched;
+  #maxHeaderCount;
   #live = new ConnectionSet();
   // Sockets whose async beforeUpgrade is running; close() drops them.
   #handshakes = new Set();
@@ -173,12 +189,15 @@ class UpgradeHandler {
 
   /** Milliseconds a started closing handshake may take before the socket is destroyed. */
   closeTimeout;
-  /** Default grace period of close(), in milliseconds. */
+  /** Bound of a server's whole shutdown, in milliseconds. */
   shutdownTimeout;
+  /** Milliseconds each connection has to answer the 1001 of a shutdown (default grace of close()). */
+  shutdownCloseTimeout;
 
   /**
    * @param {App} app
-   * @param {{ logger?: object, closeTimeout?: number, shutdownTimeout?: number, rejectUnmatched?: boolean }} [options]
+   * @param {{ logger?: object, closeTimeout?: number, shutdownTimeout?: number, shutdownTimeoutMs?: number,
+   *   shutdownCloseTimeout?: number, rejectUnmatched?: boolean, maxHeaderCount?: number }} [options]
    */
   constructor(app, options = {}) {
     if (!(app instanceof App)) throw new TypeError('expected an App from daloy-ws-native');
@@ -189,8 +208,9 @@ class UpgradeHandler {
     this.#app = app;
     this.#logger = options.logger === false ? silentLogger : options.logger;
     this.#rejectUnmatched = options.rejectUnmatched === true;
+    this.#maxHeaderCount = maxHeaderCountOption(options.maxHeaderCount);
     this.closeTimeout = timeoutOption('closeTimeout', options.closeTimeout, DEFAULT_CLOSE_TIMEOUT_MS);
-    this.shutdownTimeout = timeoutOption('shutdownTimeout', options.shutdownTimeout, DEFAULT_SHUTDOWN_TIMEOUT_MS);
+    ({ shutdownTimeout: this.shutdownTimeout, shutdownCloseTimeout: this.shutdownCloseTimeout } = shutdownTimeouts(options));
     const handler = this;
     const live = this.#live;
     this.#decisionHost = {
@@ -229,6 +249,11 @@ class UpgradeHandler {
    * @param {Buffer} head
    */
   handleUpgrade(req, socket, head) {
+    // Node's parser stops counting at the server's maxHeadersCount and drops the rest instead of
+    // refusing the request: a request at the cap may have been cut, so it is refused (431) before
+    // any WebSocket work. When every upgrade is ours (serve), even before the route match.
+    const tooManyHeaders = this.#maxHeaderCount > 0 && req.rawHeaders.length >= 2 * this.#maxHeaderCount;
+    if (tooManyHeaders && this.#rejectUnmatched) return refuseHeaders(socket);
     const target = splitTarget(typeof req.url === 'string' && req.url !== '' ? req.url : '/');
     const match = target === null ? undefined : this.#app.webSocketRoutes.find(target.pathname);
     if (match === undefined) {
@@ -237,9 +262,10 @@ class UpgradeHandler {
       reject(socket, 404, 'Not Found');
       return true;
     }
+    if (tooManyHeaders) return refuseHeaders(socket);
     // From here the socket is ours: an 'error' without a listener would crash the process.
     socket.on('error', swallow);
-    const path = match.route.path;
+    const path = match.handler.path;
     let decision;
     try {
       decision = decideUpgrade(this.#decisionHost, match, upgradeRequest(req, socket, target));
@@ -324,7 +350,8 @@ class UpgradeHandler {
 
   /**
    * Graceful shutdown: refuses new upgrades, sends CLOSE (1001 by default) to every open
-   * connection, waits up to `timeout` ms for their closing handshakes, then destroys what is left.
+   * connection, waits up to `timeout` ms (default: shutdownCloseTimeout) for their closing
+   * handshakes, then destroys what is left.
    * Resolves when every socket is closed. Idempotent.
    * @param {{ code?: number, reason?: string, timeout?: number }} [options]
    */
@@ -332,7 +359,7 @@ class UpgradeHandler {
     if (this.#live.closing !== null) return this.#live.closing;
     const code = options.code ?? WS_CLOSE_CODE.GOING_AWAY;
     const reason = options.reason ?? 'Server shutting down';
-    const timeout = timeoutOption('timeout', options.timeout, this.shutdownTimeout);
+    const timeout = timeoutOption('timeout', options.timeout, this.shutdownCloseTimeout);
     this.#live.shuttingDown = true;
     for (const socket of this.#handshakes) socket.destroy();
     this.#handshakes.clear();
@@ -340,4 +367,4 @@ class UpgradeHandler {
   }
 }
 
-module.exports = { UpgradeHandler, reject };
+module.exports = { UpgradeHandler, reject, DEFAULT_MAX_HEADER_COUNT, maxHeaderCountOption };

@@ -19,13 +19,15 @@ function encodeClosePayload(code, reason = '') {
       closeCode: 1002,
     });
   }
-  const payload = binding.encodeClosePayload(code, String(reason));
+  if (typeof reason !== 'string') throw new TypeError('encodeClosePayload: reason must be a string');
+  const payload = binding.encodeClosePayload(code, reason);
   if (payload === null) throw fromNative(binding.takeError());
   return payload;
 }
 
 /** `{ code, reason }` of a CLOSE payload; an empty payload gives `{ code: 1005, reason: "" }`. */
 function decodeClosePayload(payload) {
+  if (!(payload instanceof Uint8Array)) throw new TypeError('decodeClosePayload: payload must be a Uint8Array');
   const decoded = binding.decodeClosePayload(payload);
   if (decoded === null) throw fromNative(binding.takeError());
   return decoded;

@@ -72,6 +72,8 @@ function toBytes(chunk) {
   throw new TypeError('FrameSink.push expects a Uint8Array, an ArrayBuffer or an ArrayBuffer view');
 }
 
+const CALLBACKS = ['onMessage', 'onPing', 'onPong', 'onClose', 'onProtocolError'];
+
 function positiveLimit(name, value, fallback) {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || Number.isNaN(value) || value < 0) {
@@ -104,6 +106,10 @@ class FrameSink {
 
   constructor(opts) {
     if (opts == null || typeof opts !== 'object') throw new TypeError('FrameSink: options are required');
+    // Checked here rather than when the first message arrives, in the middle of a socket read.
+    for (const name of CALLBACKS) {
+      if (typeof opts[name] !== 'function') throw new TypeError(`FrameSink: ${name} must be a function`);
+    }
     this.#events = opts;
     const maxPayloadLength = positiveLimit('maxPayloadLength', opts.maxPayloadLength, DEFAULT_WS_MAX_PAYLOAD_LENGTH);
     const maxFragments = positiveLimit('maxFragments', opts.maxFragments, DEFAULT_WS_MAX_FRAGMENTS);

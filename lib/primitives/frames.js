@@ -10,15 +10,29 @@ const { WebSocketProtocolError, fromNative } = require('./errors.js');
 const { frameHeaderLength, writeFrameHeader } = require('./frame-header.js');
 
 const EMPTY = new Uint8Array(0);
+const DEFINED_OPCODES = new Set([0x0, 0x1, 0x2, 0x8, 0x9, 0xa]);
 
 const frameInfo = new Float64Array(5);
+
+// Argument checks: a typeof or instanceof per call, nothing per byte. Wrong input is refused with
+// a TypeError or RangeError naming the argument, never turned into other bytes.
+
+function checkOptions(fn, opts) {
+  if (opts === null || typeof opts !== 'object') throw new TypeError(`${fn}: options must be an object`);
+}
 
 /**
  * Decodes one frame at the start of `buf`, unmasking its payload in place; `payload` is a view of
  * `buf`. Returns FRAME_INCOMPLETE when more bytes are needed.
  */
 function parseFrame(buf, opts = {}) {
-  const maxPayload = opts.maxPayload === undefined ? -1 : Number(opts.maxPayload);
+  if (!(buf instanceof Uint8Array)) throw new TypeError('parseFrame: buf must be a Uint8Array');
+  checkOptions('parseFrame', opts);
+  const limit = opts.maxPayload;
+  if (limit !== undefined && (typeof limit !== 'number' || !(limit >= 0))) {
+    throw new RangeError('parseFrame: maxPayload must be a non-negative number or undefined');
+  }
+  const maxPayload = limit === undefined ? -1 : limit;
   const status = binding.parseFrameInto(buf, Boolean(opts.requireMask), maxPayload, frameInfo);
   if (status === 0) return FRAME_INCOMPLETE;
   if (status < 0) throw fromNative(binding.takeError());
@@ -56,11 +70,20 @@ const NATIVE_MASK_MIN = 32;
  * `mask: true` draws a random key (client to server).
  */
 function encodeFrame(opts) {
+  checkOptions('encodeFrame', opts);
   const fin = opts.fin !== false;
-  const opcode = opts.opcode & 0x0f;
+  const opcode = opts.opcode;
+  if (typeof opcode !== 'number') throw new TypeError('encodeFrame: opcode must be a number');
+  // RFC 6455 §5.2: 0x3-0x7 and 0xB-0xF are reserved; nothing else fits the 4 bits.
+  if (!DEFINED_OPCODES.has(opcode)) {
+    throw new RangeError(`encodeFrame: opcode must be one of 0x0, 0x1, 0x2, 0x8, 0x9, 0xA (got ${String(opcode)})`);
+  }
   const payload = opts.payload ?? EMPTY;
+  if (!(payload instanceof Uint8Array)) throw new TypeError('encodeFrame: payload must be a Uint8Array');
   const masked = opts.mask === true;
   const length = payload.length;
+  // RFC 6455 §5.5: control frames must not be fragmented.
+  if ((opcode & 0x8) !== 0 && !fin) throw new RangeError('encodeFrame: fin must be true for a control frame');
   if ((opcode & 0x8) !== 0 && length > WS_MAX_CONTROL_PAYLOAD) {
     throw new WebSocketProtocolError('Control frame payload exceeds 125 bytes', {
       code: 'WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH',
@@ -98,7 +121,13 @@ function encodeSendPayload(data) {
   if (ArrayBuffer.isView(data)) {
     return { opcode: WS_OPCODE.BINARY, payload: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
   }
-  return { opcode: WS_OPCODE.BINARY, payload: new Uint8Array(data) };
+  // `new Uint8Array(5)` would be five zero bytes: only a buffer is wrapped.
+  if (isArrayBuffer(data)) return { opcode: WS_OPCODE.BINARY, payload: new Uint8Array(data) };
+  throw new TypeError('encodeSendPayload: data must be a string, an ArrayBuffer, a SharedArrayBuffer or an ArrayBuffer view');
+}
+
+function isArrayBuffer(value) {
+  return value instanceof ArrayBuffer || (typeof SharedArrayBuffer === 'function' && value instanceof SharedArrayBuffer);
 }
 
 module.exports = { parseFrame, encodeFrame, encodeSendPayload };

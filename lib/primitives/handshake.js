@@ -10,7 +10,8 @@ const { headerValue } = require('./header-value.js');
 
 /** `base64(SHA-1(key + WS_GUID))` (RFC 6455 §4.2.2), synchronously. */
 function computeAcceptKeySync(key) {
-  return binding.computeAcceptKey(String(key));
+  if (typeof key !== 'string') throw new TypeError('computeAcceptKey: key must be a string');
+  return binding.computeAcceptKey(key);
 }
 
 /** `base64(SHA-1(key + WS_GUID))` (RFC 6455 §4.2.2). A Promise, as DaloyJS returns. */
@@ -18,10 +19,17 @@ async function computeAcceptKey(key) {
   return computeAcceptKeySync(key);
 }
 
+// In Unicode mode a surrogate pair is one code point: this matches only a surrogate left alone.
+const LONE_SURROGATE = /\p{Surrogate}/u;
+
 /** Offered subprotocols: split on `,`, trimmed, empties dropped, client order kept. */
 function parseSubprotocols(header) {
-  if (!header) return [];
-  return binding.parseSubprotocols(String(header));
+  if (header === null || header === undefined || header === '') return [];
+  if (typeof header !== 'string') throw new TypeError('parseSubprotocols: header must be a string, null or undefined');
+  // A lone surrogate (never in a header read from the network) would cross into Rust as U+FFFD:
+  // such a string is split here, so the tokens come back as given.
+  if (LONE_SURROGATE.test(header)) return header.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  return binding.parseSubprotocols(header);
 }
 
 function subprotocolError(message) {
@@ -42,6 +50,9 @@ function validateSelectedSubprotocol(protocol, offered) {
 
 /** Checks the opening handshake (RFC 6455 §4.2.1) and computes the accept key, synchronously. */
 function validateUpgradeSync(headers) {
+  if (headers === null || typeof headers !== 'object') {
+    throw new TypeError('validateUpgrade: headers must be a Headers object or a Node headers object');
+  }
   const verdict = binding.validateUpgradeHeaders(
     headerValue(headers, 'upgrade'),
     headerValue(headers, 'connection'),

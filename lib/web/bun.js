@@ -12,10 +12,10 @@
 const { kOnRouteAdded } = require('../app/app.js');
 const { textResponse } = require('./upgrade.js');
 const { WebConnection } = require('./connection.js');
-const { serveOptions, ConnectionHost, requestHandler, maxOverRoutes } = require('./server.js');
+const { serveOptions, ConnectionHost, requestHandler } = require('./server.js');
 const { closeOnce } = require('../app/signals.js');
 const { BunTransport } = require('./bun-transport.js');
-const { DEFAULT_WS_MAX_PAYLOAD_LENGTH } = require('../primitives/constants.js');
+const { routeDeflate } = require('../app/deflate-option.js');
 
 // uWebSockets reports a message over the server-wide limit to `close` as 1006 with this reason,
 // after sending 1009 to the peer; the handler is told 1009, as on Node.
@@ -36,8 +36,8 @@ function offersDeflate(req) {
 function bunDeflate(app) {
   const modes = app.webSocketRoutes
     .list()
-    .map((route) => route.options.perMessageDeflate)
-    .filter(Boolean)
+    .map((route) => routeDeflate(route.options))
+    .filter((config) => config !== false)
     .map((config) => config.mode);
   if (modes.length === 0) return false;
   const mode = modes.includes('dedicated') ? 'dedicated' : 'shared';
@@ -45,9 +45,11 @@ function bunDeflate(app) {
 }
 
 function websocketConfig(app, host) {
-  const deflate = bunDeflate(app);
+  const merged = app.webSocketRoutes.runtimeOptions();
+  const deflate = merged.perMessageDeflate ? bunDeflate(app) : false;
   return {
-    maxPayloadLength: maxOverRoutes(app, 'maxPayloadLength', DEFAULT_WS_MAX_PAYLOAD_LENGTH),
+    // Bun takes a 32-bit limit: a route's Infinity becomes Bun's largest.
+    maxPayloadLength: Math.min(merged.maxPayloadLength, 0xffffffff),
     backpressureLimit: BUN_BACKPRESSURE_LIMIT,
     closeOnBackpressureLimit: false,
     idleTimeout: 0,
@@ -89,7 +91,8 @@ function websocketConfig(app, host) {
  * (`(request, server) => Response`) or get 404.
  * @param {import('../app/app.js').App} app
  * @param {{ port?: number, hostname?: string, handleSignals?: boolean, fetch?: Function,
- *   logger?: object, closeTimeout?: number, shutdownTimeout?: number }} [options]
+ *   logger?: object, closeTimeout?: number, shutdownTimeout?: number, shutdownTimeoutMs?: number,
+ *   shutdownCloseTimeout?: number }} [options]
  */
 function serve(app, options) {
   if (typeof Bun === 'undefined') throw new Error('daloy-ws-native/bun: serve() needs the Bun runtime');

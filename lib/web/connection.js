@@ -13,6 +13,7 @@ const { encodeClosePayload } = require('../primitives/close.js');
 const { bytesOf, controlPayload, toArrayBuffer } = require('../app/payload.js');
 const { callHandler, logHandlerFailure, reportError } = require('../app/handler-calls.js');
 const { idleRemaining, IDLE_CLOSE_REASON } = require('../app/idle-timeout.js');
+const { routeDeflate } = require('../app/deflate-option.js');
 
 const { OPEN, CLOSING, CLOSED } = WS_READY_STATE;
 
@@ -119,7 +120,7 @@ class WebConnection {
     }
     // permessage-deflate where the runtime negotiated it (Bun): the route's threshold, or `compress`.
     let compress = false;
-    const deflate = options_.perMessageDeflate;
+    const deflate = routeDeflate(options_);
     if (this.#extensions !== '' && deflate) {
       const wanted = options == null ? undefined : options.compress;
       compress = wanted === true || (wanted !== false && (typeof payload === 'string' ? Buffer.byteLength(payload, 'utf8') : payload.length) >= deflate.threshold);

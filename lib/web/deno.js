@@ -56,7 +56,8 @@ function accept(host, req, decision) {
  * (`(request, info) => Response`) or get 404.
  * @param {import('../app/app.js').App} app
  * @param {{ port?: number, hostname?: string, handleSignals?: boolean, fetch?: Function,
- *   logger?: object, closeTimeout?: number, shutdownTimeout?: number }} [options]
+ *   logger?: object, closeTimeout?: number, shutdownTimeout?: number, shutdownTimeoutMs?: number,
+ *   shutdownCloseTimeout?: number }} [options]
  */
 function serve(app, options) {
   if (typeof Deno === 'undefined') throw new Error('daloy-ws-native/deno: serve() needs the Deno runtime');

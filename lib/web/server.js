@@ -8,7 +8,7 @@ const { WS_CLOSE_CODE } = require('../primitives/constants.js');
 const { log, isLogger } = require('../app/logger.js');
 const { ConnectionSet } = require('../app/connection-set.js');
 const { negotiate, isUpgradeRequest, textResponse } = require('./upgrade.js');
-const { DEFAULT_CLOSE_TIMEOUT_MS, DEFAULT_SHUTDOWN_TIMEOUT_MS, timeoutOption } = require('../app/timeouts.js');
+const { DEFAULT_CLOSE_TIMEOUT_MS, timeoutOption, shutdownTimeouts } = require('../app/timeouts.js');
 
 /**
  * Checks serve()'s arguments; returns the options with defaults.
@@ -34,7 +34,7 @@ function serveOptions(app, options) {
     logger: options.logger,
     handleSignals: options.handleSignals !== false,
     closeTimeout: timeoutOption('closeTimeout', options.closeTimeout, DEFAULT_CLOSE_TIMEOUT_MS),
-    shutdownTimeout: timeoutOption('shutdownTimeout', options.shutdownTimeout, DEFAULT_SHUTDOWN_TIMEOUT_MS),
+    ...shutdownTimeouts(options),
   };
 }
 
@@ -50,6 +50,7 @@ class ConnectionHost {
     this.#logger = options.logger;
     this.closeTimeout = options.closeTimeout;
     this.shutdownTimeout = options.shutdownTimeout;
+    this.shutdownCloseTimeout = options.shutdownCloseTimeout;
   }
 
   /** The logger in force: the option, else the App's (read each time, so `app.log = x` applies). */
@@ -76,10 +77,11 @@ class ConnectionHost {
   }
 
   /**
-   * Refuses new upgrades, sends CLOSE 1001 to every connection, waits up to `timeout` ms for
-   * their closing handshakes, then terminates what is left. Idempotent.
+   * Refuses new upgrades, sends CLOSE 1001 to every connection, waits up to `timeout` ms
+   * (default: shutdownCloseTimeout) for their closing handshakes, then terminates what is left.
+   * Idempotent.
    */
-  closeAll(timeout = this.shutdownTimeout) {
+  closeAll(timeout = this.shutdownCloseTimeout) {
     return this.#live.closeAll(WS_CLOSE_CODE.GOING_AWAY, 'Server shutting down', timeout, this.logger);
   }
 }
@@ -119,11 +121,4 @@ function requestHandler(host, opts, accept) {
   };
 }
 
-/** The largest value of a route option over the app's routes, or `fallback` without routes. */
-function maxOverRoutes(app, name, fallback) {
-  let max = -Infinity;
-  for (const route of app.webSocketRoutes.list()) max = Math.max(max, route.options[name]);
-  return max === -Infinity ? fallback : max;
-}
-
-module.exports = { serveOptions, ConnectionHost, requestHandler, maxOverRoutes };
+module.exports = { serveOptions, ConnectionHost, requestHandler };
