@@ -4,7 +4,7 @@
 import type { IncomingMessage, RequestListener, Server as HttpServer, ServerOptions } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
-import type { App, WebSocketConnection } from './index.js';
+import type { App, PubSubBroker, TopicPublisher, WebSocketConnection } from './index.js';
 
 /** Where handler errors are logged: pino's calling convention (`console` and pino both fit). */
 export interface Logger {
@@ -21,6 +21,8 @@ export interface UpgradeOptions {
   closeTimeout?: number;
   /** Grace period of `close()`, in milliseconds, before the remaining connections are destroyed. Default: 10000. */
   shutdownTimeout?: number;
+  /** Carries topic publishes to and from other processes (`daloy-ws-native/redis`); closed with the server. */
+  pubsub?: PubSubBroker;
 }
 
 /** Options of {@link serve}. */
@@ -61,7 +63,7 @@ export interface CloseOptions {
 }
 
 /** The handshake and the connections of one App, for an `upgrade` listener of your own. */
-export interface UpgradeHandler {
+export interface UpgradeHandler extends TopicPublisher {
   /**
    * Handles an `upgrade` event. Returns `true` when it took the socket (a route matched, whether
    * the upgrade was then accepted or answered with an error), `false` when no route owns the
@@ -77,7 +79,7 @@ export interface UpgradeHandler {
 }
 
 /** Returned by {@link serve}. */
-export interface NodeServerHandle {
+export interface NodeServerHandle extends TopicPublisher {
   /** The `node:http` server. */
   server: HttpServer;
   /** The port listened on (the system's choice for port 0, once listening). */
@@ -93,7 +95,7 @@ export interface NodeServerHandle {
 }
 
 /** Returned by {@link attach}. */
-export interface AttachHandle {
+export interface AttachHandle extends TopicPublisher {
   server: HttpServer | HttpsServer;
   /** The open WebSocket connections (a live view). */
   readonly connections: ReadonlySet<WebSocketConnection<any>>;
@@ -130,10 +132,12 @@ export interface WebServeOptions<Fetch> {
   closeTimeout?: number;
   /** Grace period of `close()`, in milliseconds, before the remaining connections are terminated. Default: 10000. */
   shutdownTimeout?: number;
+  /** Carries topic publishes to and from other processes (`daloy-ws-native/redis`); closed with the server. */
+  pubsub?: PubSubBroker;
 }
 
 /** What serve() returns on Bun and Deno. */
-export interface WebServerHandle {
+export interface WebServerHandle extends TopicPublisher {
   /** The runtime's server object (the return value of Bun.serve or Deno.serve). */
   readonly server: unknown;
   /** The port listened on (the one the system chose, for port 0, once `ready` resolved). */

@@ -7,6 +7,7 @@
 // Prints `listening PORT`, then one JSON line per handler event: ["event", name, ...args].
 import { parseArgs } from 'node:util';
 import { App, WebSocketProtocolError } from '../../index.mjs';
+import { addTopicRoutes } from './topic-routes.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -205,6 +206,8 @@ app.ws('/flood', {
   },
   close: recordClose,
 });
+
+addTopicRoutes(app, emit, () => server);
 
 // `runtime` keeps the Node wiring on node:http under Bun once serve() of /node detects the runtime.
 const server = serve(app, { port: Number(values.port), hostname: '127.0.0.1', handleSignals: true, shutdownTimeout: 3000, runtime: values.adapter });

@@ -11,9 +11,12 @@ const {
 } = require('../primitives/constants.js');
 const { RouteTable } = require('./router.js');
 const { defaultLogger, silentLogger, isLogger } = require('./logger.js');
+const { checkTopic, publishPayload, maxTopicsOption } = require('./topics.js');
 
 /** Lets the Node wiring learn about routes registered after `serve`/`attach` was called. */
 const kOnRouteAdded = Symbol('daloy-ws-native.onRouteAdded');
+/** The topic registries of the servers serving the app, which `app.publish` reaches. */
+const kTopicRegistries = Symbol('daloy-ws-native.topicRegistries');
 
 const CALLBACKS = ['beforeUpgrade', 'open', 'message', 'close', 'error', 'drain'];
 
@@ -56,6 +59,7 @@ function normalizeWebSocketOptions(handler) {
     // clients that offer permessage-deflate fall back to uncompressed frames.
     perMessageDeflate: boolean('perMessageDeflate', handler.perMessageDeflate ?? false),
     maxFragments: positiveInteger('maxFragments', handler.maxFragments ?? DEFAULT_WS_MAX_FRAGMENTS),
+    maxTopicsPerConnection: maxTopicsOption(handler.maxTopicsPerConnection),
   };
   // setTimeout's ceiling: a longer idle timeout would fire at once.
   if (options.idleTimeout > 2147483) throw new RangeError('app.ws(): idleTimeout must be at most 2147483 seconds');
@@ -79,6 +83,7 @@ class App {
   #routes = new RouteTable();
   #routeListeners = new Set();
   #log = defaultLogger;
+  [kTopicRegistries] = new Set();
 
   /**
    * @param {{ logger?: false | { error(fields: object, message: string): void } }} [options]
@@ -122,6 +127,21 @@ class App {
     return this;
   }
 
+  /**
+   * Publishes to the subscribers of `topic` on every server serving this app (and, with a broker,
+   * in every process). Returns how many subscribers in this process it was queued for.
+   * @param {string} topic
+   * @param {string | ArrayBuffer | ArrayBufferView} data
+   * @param {{ binary?: boolean }} [options]
+   */
+  publish(topic, data, options) {
+    checkTopic(topic, 'publish()');
+    publishPayload(data, options, 'publish()');
+    let count = 0;
+    for (const registry of this[kTopicRegistries]) count += registry.publish(topic, data, options, null, 'publish()');
+    return count;
+  }
+
   /** @returns {() => void} unsubscribe */
   [kOnRouteAdded](listener) {
     this.#routeListeners.add(listener);
@@ -129,4 +149,4 @@ class App {
   }
 }
 
-module.exports = { App, kOnRouteAdded, normalizeWebSocketOptions };
+module.exports = { App, kOnRouteAdded, kTopicRegistries, normalizeWebSocketOptions };

@@ -13,6 +13,7 @@ const { encodeClosePayload } = require('../primitives/close.js');
 const { bytesOf, controlPayload, toArrayBuffer } = require('../app/payload.js');
 const { callHandler, logHandlerFailure, reportError } = require('../app/handler-calls.js');
 const { idleRemaining, IDLE_CLOSE_REASON } = require('../app/idle-timeout.js');
+const { Subscriptions } = require('../app/topics.js');
 
 const { OPEN, CLOSING, CLOSED } = WS_READY_STATE;
 
@@ -47,6 +48,7 @@ class WebConnection {
   #closeTimer = null;
   #closeFired = false;
   #needDrain = false;
+  #subs;
 
   /**
    * Created by the runtime adapters once the runtime has upgraded the request.
@@ -56,7 +58,8 @@ class WebConnection {
    * @param {{ path: string, handler: object, options: object }} route
    * @param {string} protocol
    * @param {string} extensions
-   * @param {{ logger: object, closeTimeout: number, untrack(conn: WebConnection): void }} host
+   * @param {{ logger: object, closeTimeout: number, topics: import('../app/topics.js').TopicRegistry,
+   *   untrack(conn: WebConnection): void }} host
    */
   constructor(transport, route, protocol, extensions, host) {
     this.#transport = transport;
@@ -66,6 +69,7 @@ class WebConnection {
     this.#extensions = extensions;
     this.#host = host;
     this.#idleMs = route.options.idleTimeout * 1000;
+    this.#subs = new Subscriptions(host.topics, this, route.options.maxTopicsPerConnection);
   }
 
   /** WHATWG ready state: OPEN (1), CLOSING (2) once a CLOSE was sent, CLOSED (3). */
@@ -140,6 +144,67 @@ class WebConnection {
     this.#state = CLOSED;
     this.#transport.terminate();
     this.#fireClose(WS_CLOSE_CODE.ABNORMAL_CLOSURE, '');
+  }
+
+  // ------------------------------------------------------------- topics (lib/app/topics.js)
+
+  /** Subscribes to `topic` (ignored once the connection is closing). */
+  subscribe(topic) {
+    this.#subs.subscribe(topic, this.#state === OPEN);
+  }
+
+  unsubscribe(topic) {
+    this.#subs.unsubscribe(topic);
+  }
+
+  isSubscribed(topic) {
+    return this.#subs.has(topic);
+  }
+
+  /** The topics this connection is subscribed to. */
+  get subscriptions() {
+    return this.#subs.list();
+  }
+
+  /** Publishes to every subscriber of `topic` but this connection; returns how many it was queued for here. */
+  publish(topic, data, options) {
+    return this.#subs.publish(topic, data, options);
+  }
+
+  /**
+   * The fan-out of a publish in JavaScript (Deno): one send of the same data per subscriber. A
+   * subscriber over its backpressureLimit is closed (1009) when its route says
+   * closeOnBackpressureLimit, else skipped; the closes happen after the loop, so no handler runs
+   * while the subscribers are walked (as on Node).
+   * @param {Set<WebConnection>} subscribers
+   * @param {WebConnection | null} except
+   * @param {string | Uint8Array} data a string goes as TEXT, bytes as BINARY
+   */
+  static deliverMessage(subscribers, except, data) {
+    const isText = typeof data === 'string';
+    let count = 0;
+    let overLimit = null;
+    for (const conn of subscribers) {
+      if (conn === except) continue;
+      const verdict = conn.#queueShared(data, isText);
+      if (verdict === 1) count++;
+      else if (verdict === -1) (overLimit ??= []).push(conn);
+    }
+    if (overLimit !== null) {
+      for (const conn of overLimit) {
+        if (conn.#state === OPEN) conn.#closeWith(WS_CLOSE_CODE.MESSAGE_TOO_BIG, 'Backpressure limit exceeded');
+      }
+    }
+    return count;
+  }
+
+  // 1: queued; 0: not open, or skipped over the backpressure limit; -1: over the limit, to be closed.
+  #queueShared(data, isText) {
+    if (this.#state !== OPEN) return 0;
+    const options = this.#route.options;
+    if (this.#transport.bufferedAmount() > options.backpressureLimit) return options.closeOnBackpressureLimit ? -1 : 0;
+    if (!this.#transport.send(data, isText)) this.#needDrain = true;
+    return 1;
   }
 
   // ------------------------------------------------------------- called by the adapters
@@ -256,6 +321,8 @@ class WebConnection {
     this.#needDrain = false;
     const close = this.#handler.close;
     if (close !== undefined) callHandler(close, this.#handler, this, 'close', this.#handlerFailed, code, reason);
+    // After the handler, which may still publish to the topics it is leaving.
+    this.#subs.leaveAll();
   }
 
   /** A handler threw or rejected: log it, report it to `error()` unless closed; after `open`, close with 1011. */
