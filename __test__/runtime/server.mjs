@@ -209,7 +209,12 @@ app.ws('/flood', {
 
 addTopicRoutes(app, emit, () => server);
 
+// With DALOY_REDIS_URL, topics travel between servers through Redis (topics-redis.test.mjs).
+const redisUrl = process.env.DALOY_REDIS_URL;
+const pubsub = redisUrl ? (await import('../../redis.mjs')).createRedisBroker({ url: redisUrl, logger }) : undefined;
+
 // `runtime` keeps the Node wiring on node:http under Bun once serve() of /node detects the runtime.
-const server = serve(app, { port: Number(values.port), hostname: '127.0.0.1', handleSignals: true, shutdownTimeout: 3000, runtime: values.adapter });
+const server = serve(app, { port: Number(values.port), hostname: '127.0.0.1', handleSignals: true, shutdownTimeout: 3000, runtime: values.adapter, pubsub });
 await server.ready;
+if (pubsub !== undefined) await pubsub.ready;
 process.stdout.write(`listening ${server.port}\n`);
