@@ -68,7 +68,7 @@ async function settle(members, tag) {
   const deadline = Date.now() + 20_000;
   for (let round = 0; ; round++) {
     const probes = members.map((m) => `${tag}-probe-${m.name}-${round}`);
-    members.forEach((m, i) => m.send(probes[i]));
+    for (const [i, m] of members.entries()) m.send(probes[i]);
     await new Promise((resolve) => setTimeout(resolve, 150));
     if (members.every((m) => probes.every((p) => countOf(m, p) === 1))) return round + 1;
     if (Date.now() > deadline) throw new Error(`${tag}: probes never crossed every process`);

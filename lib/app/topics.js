@@ -17,6 +17,9 @@ const MAX_TOPIC_BYTES = 1024;
 /** Default of the route option `maxTopicsPerConnection`. */
 const DEFAULT_MAX_TOPICS_PER_CONNECTION = 1024;
 
+// With the `u` flag a surrogate pair is one code point: only a lone surrogate matches.
+const LONE_SURROGATE = /\p{Cs}/u;
+
 /** Throws a TypeError or RangeError naming `fn` unless `topic` is a valid topic name. */
 function checkTopic(topic, fn) {
   if (typeof topic !== 'string') throw new TypeError(`${fn}: topic must be a string (got ${topic === null ? 'null' : typeof topic})`);
@@ -26,7 +29,7 @@ function checkTopic(topic, fn) {
     throw new RangeError(`${fn}: topic must be at most ${MAX_TOPIC_BYTES} bytes of UTF-8`);
   }
   // A lone surrogate has no UTF-8 form: two such names would meet as one channel on a broker.
-  if (!topic.isWellFormed()) throw new TypeError(`${fn}: topic must be well-formed Unicode (it has a lone surrogate)`);
+  if (LONE_SURROGATE.test(topic)) throw new TypeError(`${fn}: topic must be well-formed Unicode (it has a lone surrogate)`);
 }
 
 /**

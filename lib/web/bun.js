@@ -35,7 +35,7 @@ function offersDeflate(req) {
  * `subscriptions`, the counts and the broker. Bun queues a publish to a subscriber over its limit
  * (the server-wide limit is off, see BUN_BACKPRESSURE_LIMIT); the route's limit closes such a
  * subscriber at its next own send.
- * @param {() => import('bun').Server} getServer
+ * @param {() => { publish(topic: string, data: string | Uint8Array): number }} getServer Bun.serve's server
  */
 function bunFanOut(getServer) {
   const sockets = new WeakMap();
