@@ -4,44 +4,19 @@
 // messages, Redis going away and coming back.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { cleanup, connect, captureLogger, until } from './fixtures/node-helpers.mjs';
 import { startRedis, startRedisCluster, redisCli } from './fixtures/redis.mjs';
+import { startExample } from './fixtures/example-process.mjs';
 import { App } from '../index.js';
 import { serve } from '../node.js';
 import { createRedisBroker } from '../redis.js';
 import { createClient } from '@redis/client';
 
 const T = { timeout: 60_000 };
-const CHAT = fileURLToPath(new URL('../examples/chat-cluster.mjs', import.meta.url));
 
 /** Starts examples/chat-cluster.mjs with `args`; resolves once it printed its address. */
-async function startChat(t, args) {
-  const proc = spawn(process.execPath, [CHAT, '--port', '0', '--host', '127.0.0.1', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = new Promise((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal })));
-  cleanup(t, async () => {
-    if (proc.exitCode === null && proc.signalCode === null) {
-      proc.kill('SIGKILL');
-      await exited;
-    }
-  });
-  let out = '';
-  let err = '';
-  proc.stderr.setEncoding('utf8');
-  proc.stderr.on('data', (chunk) => {
-    err += chunk;
-  });
-  proc.stdout.setEncoding('utf8');
-  const port = await new Promise((resolve, reject) => {
-    proc.stdout.on('data', (chunk) => {
-      out += chunk;
-      const m = /^listening on ws:\/\/127\.0\.0\.1:(\d+)$/m.exec(out);
-      if (m) resolve(Number(m[1]));
-    });
-    proc.once('exit', (code) => reject(new Error(`chat-cluster exited (${code}): ${out}${err}`)));
-  });
-  return { proc, port, exited, stderr: () => err };
+function startChat(t, args) {
+  return startExample(t, 'chat-cluster.mjs', ['--port', '0', '--host', '127.0.0.1', ...args], /^listening on ws:\/\/127\.0\.0\.1:(\d+)$/m);
 }
 
 /** A client of `room` on `port` that records every text message it receives. */
@@ -198,6 +173,22 @@ describe('scale-out through a Redis Cluster (sharded pub/sub)', () => {
   });
 });
 
+/** A server whose route /t/:topic subscribes each connection to :topic, with a Redis broker; ready and connected. */
+async function serveWithBroker(t, redis, logger) {
+  const broker = createRedisBroker({ url: redis.url, logger });
+  const app = new App({ logger });
+  app.ws('/t/:topic', {
+    open(conn, ctx) {
+      conn.subscribe(ctx.params.topic);
+    },
+  });
+  const server = serve(app, { port: 0, hostname: '127.0.0.1', handleSignals: false, pubsub: broker });
+  cleanup(t, () => server.close());
+  await server.ready;
+  await broker.ready;
+  return server;
+}
+
 describe('createRedisBroker', () => {
   test('a process never delivers its own publish twice; another process gets it once, with its kind', T, async (t) => {
     const redis = await startRedis(t);
@@ -223,17 +214,7 @@ describe('createRedisBroker', () => {
 
   test('subscribes a channel for the first local subscriber and leaves it with the last', T, async (t) => {
     const redis = await startRedis(t);
-    const broker = createRedisBroker({ url: redis.url, logger: captureLogger().logger });
-    const app = new App({ logger: false });
-    app.ws('/t/:topic', {
-      open(conn, ctx) {
-        conn.subscribe(ctx.params.topic);
-      },
-    });
-    const server = serve(app, { port: 0, hostname: '127.0.0.1', handleSignals: false, pubsub: broker });
-    cleanup(t, () => server.close());
-    await server.ready;
-    await broker.ready;
+    const server = await serveWithBroker(t, redis, captureLogger().logger);
     const numsub = () => Number(redisCli(redis.port, 'PUBSUB', 'NUMSUB', 'daloy-ws:room').trim().split('\n')[1]);
     assert.equal(numsub(), 0);
     const one = await connect(t, `ws://127.0.0.1:${server.port}/t/room`);
@@ -251,17 +232,7 @@ describe('createRedisBroker', () => {
   test('drops what is not its own envelope, and text that is not UTF-8, with a log line', T, async (t) => {
     const redis = await startRedis(t);
     const { logger, entries } = captureLogger();
-    const broker = createRedisBroker({ url: redis.url, logger });
-    const app = new App({ logger });
-    app.ws('/t/:topic', {
-      open(conn, ctx) {
-        conn.subscribe(ctx.params.topic);
-      },
-    });
-    const server = serve(app, { port: 0, hostname: '127.0.0.1', handleSignals: false, pubsub: broker });
-    cleanup(t, () => server.close());
-    await server.ready;
-    await broker.ready;
+    const server = await serveWithBroker(t, redis, logger);
     const ws = await connect(t, `ws://127.0.0.1:${server.port}/t/raw`);
     const got = [];
     ws.on('message', (data) => got.push(data.toString()));

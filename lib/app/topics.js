@@ -11,6 +11,9 @@
 const { Buffer, isUtf8 } = require('node:buffer');
 const { bytesOf } = require('./payload.js');
 const { log } = require('./logger.js');
+const { WS_READY_STATE } = require('../primitives/constants.js');
+
+const { OPEN } = WS_READY_STATE;
 
 /** Longest topic name, in UTF-8 bytes: a name is a key in a map per server and a broker channel. */
 const MAX_TOPIC_BYTES = 1024;
@@ -164,28 +167,40 @@ function checkBroker(broker) {
   }
 }
 
-/** The topics of one connection: what its subscribe/unsubscribe/isSubscribed/subscriptions/publish do. */
-class Subscriptions {
+/** Called by a connection when it closes: it leaves every topic. */
+const kLeaveTopics = Symbol('daloy-ws-native.leaveTopics');
+
+/**
+ * The topic half of a connection, the base class of the Node and the Bun/Deno connection:
+ * subscribe, unsubscribe, isSubscribed, subscriptions and publish, with Bun's names. A closing or
+ * closed connection (readyState other than OPEN) subscribes to nothing, as on Bun.
+ */
+class TopicMember {
   #registry;
-  #conn;
   #max;
   #topics = null;
 
   /**
-   * @param {TopicRegistry} registry
-   * @param {object} conn
+   * @param {TopicRegistry} registry the server's
    * @param {number} max the route's maxTopicsPerConnection
    */
-  constructor(registry, conn, max) {
+  constructor(registry, max) {
     this.#registry = registry;
-    this.#conn = conn;
     this.#max = max;
   }
 
-  /** Subscribes while `open`; a closing or closed connection subscribes to nothing (Bun does the same). */
-  subscribe(topic, open) {
+  /**
+   * The connection's WHATWG ready state: each connection class defines its own.
+   * @returns {number}
+   */
+  get readyState() {
+    return OPEN;
+  }
+
+  /** Subscribes to `topic` (ignored once the connection is closing). */
+  subscribe(topic) {
     checkTopic(topic, 'subscribe()');
-    if (!open) return;
+    if (this.readyState !== OPEN) return;
     let topics = this.#topics;
     if (topics === null) topics = this.#topics = new Set();
     else if (topics.has(topic)) return;
@@ -193,37 +208,56 @@ class Subscriptions {
       throw new RangeError(`subscribe(): a connection may subscribe to at most ${this.#max} topics (maxTopicsPerConnection)`);
     }
     topics.add(topic);
-    this.#registry.join(this.#conn, topic);
+    this.#registry.join(this, topic);
   }
 
+  /** Leaves `topic`; a topic not subscribed is ignored. */
   unsubscribe(topic) {
     checkTopic(topic, 'unsubscribe()');
     if (this.#topics === null || !this.#topics.delete(topic)) return;
-    this.#registry.leave(this.#conn, topic);
+    this.#registry.leave(this, topic);
   }
 
-  has(topic) {
+  isSubscribed(topic) {
     checkTopic(topic, 'isSubscribed()');
     return this.#topics !== null && this.#topics.has(topic);
   }
 
   /** The topics, in subscription order (a new array). */
-  list() {
+  get subscriptions() {
     return this.#topics === null ? [] : [...this.#topics];
   }
 
-  /** The connection closed: it leaves every topic. */
-  leaveAll() {
+  /** Publishes to every subscriber of `topic` but this connection; returns how many it was queued for here. */
+  publish(topic, data, options) {
+    return this.#registry.publish(topic, data, options, this, 'publish()');
+  }
+
+  [kLeaveTopics]() {
     const topics = this.#topics;
     if (topics === null) return;
     this.#topics = null;
-    for (const topic of topics) this.#registry.leave(this.#conn, topic);
+    for (const topic of topics) this.#registry.leave(this, topic);
   }
+}
 
-  /** To every subscriber of `topic` but this connection, here and through the broker. */
-  publish(topic, data, options) {
-    return this.#registry.publish(topic, data, options, this.#conn, 'publish()');
+/**
+ * The walk of a fan-out over the subscribers but `except`: `queue(conn, message)` answers 1
+ * (queued), 0 (not open, or skipped over its backpressure limit) or -1 (over the limit, to be
+ * closed). Those to be closed are closed with `closeOverLimit(conn)` after the walk, so no handler
+ * runs while the set is iterated. Returns how many it was queued for.
+ */
+function deliverEach(subscribers, except, message, queue, closeOverLimit) {
+  let count = 0;
+  let overLimit = null;
+  for (const conn of subscribers) {
+    if (conn === except) continue;
+    const verdict = queue(conn, message);
+    if (verdict === 1) count++;
+    else if (verdict === -1) (overLimit ??= []).push(conn);
   }
+  if (overLimit !== null) for (const conn of overLimit) closeOverLimit(conn);
+  return count;
 }
 
 /** A route's maxTopicsPerConnection: a positive integer, or the default. */
@@ -237,7 +271,9 @@ function maxTopicsOption(value) {
 
 module.exports = {
   TopicRegistry,
-  Subscriptions,
+  TopicMember,
+  kLeaveTopics,
+  deliverEach,
   checkTopic,
   publishPayload,
   maxTopicsOption,

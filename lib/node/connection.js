@@ -19,7 +19,7 @@ const { log } = require('../app/logger.js');
 const { bytesOf, controlPayload, toArrayBuffer, closeReason } = require('../app/payload.js');
 const { callHandler, logHandlerFailure, reportError } = require('../app/handler-calls.js');
 const { idleRemaining, IDLE_CLOSE_REASON } = require('../app/idle-timeout.js');
-const { Subscriptions } = require('../app/topics.js');
+const { TopicMember, kLeaveTopics, deliverEach } = require('../app/topics.js');
 
 const { OPEN, CLOSING, CLOSED } = WS_READY_STATE;
 const { TEXT, BINARY, CLOSE, PING, PONG } = WS_OPCODE;
@@ -66,7 +66,7 @@ class SinkEvents {
 }
 
 /** The server side of one WebSocket connection; handlers receive it as `conn`. */
-class WebSocketConnection {
+class WebSocketConnection extends TopicMember {
   /** Free slot for the application's per-connection state. */
   data = undefined;
 
@@ -95,7 +95,6 @@ class WebSocketConnection {
   #closeFired = false;
   #backpressureLimit;
   #closeOnBackpressure;
-  #subs;
 
   /**
    * Not constructed by applications: the Node wiring creates one per accepted upgrade.
@@ -106,6 +105,7 @@ class WebSocketConnection {
    *   untrack(conn: WebSocketConnection): void }} host
    */
   constructor(socket, route, protocol, host) {
+    super(host.topics, route.options.maxTopicsPerConnection);
     this.#socket = socket;
     this.#route = route;
     this.#handler = route.handler;
@@ -116,7 +116,6 @@ class WebSocketConnection {
     this.#backpressureLimit = options.backpressureLimit;
     this.#closeOnBackpressure = options.closeOnBackpressureLimit;
     this.#sink = new FrameSink(new SinkEvents(this, options));
-    this.#subs = new Subscriptions(host.topics, this, options.maxTopicsPerConnection);
   }
 
   static {
@@ -223,52 +222,23 @@ class WebSocketConnection {
 
   // ------------------------------------------------------------- topics (lib/app/topics.js)
 
-  /** Subscribes to `topic` (ignored once the connection is closing). */
-  subscribe(topic) {
-    this.#subs.subscribe(topic, this.#state === OPEN);
-  }
-
-  unsubscribe(topic) {
-    this.#subs.unsubscribe(topic);
-  }
-
-  isSubscribed(topic) {
-    return this.#subs.has(topic);
-  }
-
-  /** The topics this connection is subscribed to. */
-  get subscriptions() {
-    return this.#subs.list();
-  }
-
-  /** Publishes to every subscriber of `topic` but this connection; returns how many it was queued for here. */
-  publish(topic, data, options) {
-    return this.#subs.publish(topic, data, options);
-  }
-
   /**
    * The Node fan-out of a publish: the frame is built once (encodeTopicFrame) and the same bytes are
    * written to each subscriber's socket, corked to the end of the tick behind what the connection
    * staged before, so `send` and `publish` leave in the order they were called. A subscriber whose
    * kernel refuses more than its backpressureLimit is closed (1009) when its route says
-   * closeOnBackpressureLimit, else skipped; the closes happen after the loop, so no handler runs
-   * while the subscribers are walked.
+   * closeOnBackpressureLimit, else skipped (deliverEach closes after the walk).
    */
   static deliverFrame(subscribers, except, frame) {
-    let count = 0;
-    let overLimit = null;
-    for (const conn of subscribers) {
-      if (conn === except) continue;
-      const verdict = conn.#queueShared(frame);
-      if (verdict === 1) count++;
-      else if (verdict === -1) (overLimit ??= []).push(conn);
-    }
-    if (overLimit !== null) {
-      for (const conn of overLimit) {
-        if (conn.#state === OPEN) conn.#closeWith(WS_CLOSE_CODE.MESSAGE_TOO_BIG, 'Backpressure limit exceeded');
-      }
-    }
-    return count;
+    return deliverEach(subscribers, except, frame, WebSocketConnection.#queueFrame, WebSocketConnection.#closeOverLimit);
+  }
+
+  static #queueFrame(conn, frame) {
+    return conn.#queueShared(frame);
+  }
+
+  static #closeOverLimit(conn) {
+    if (conn.#state === OPEN) conn.#closeWith(WS_CLOSE_CODE.MESSAGE_TOO_BIG, 'Backpressure limit exceeded');
   }
 
   // 1: queued; 0: not open, or skipped over the backpressure limit; -1: over the limit, to be closed.
@@ -483,7 +453,7 @@ class WebSocketConnection {
     this.#needDrain = false;
     if (this.#handler.close !== undefined) callHandler(this.#handler.close, this.#handler, this, 'close', this.#handlerFailed, code, reason);
     // After the handler, which may still publish to the topics it is leaving.
-    this.#subs.leaveAll();
+    this[kLeaveTopics]();
   }
 
   // ------------------------------------------------------------- sending

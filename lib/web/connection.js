@@ -13,7 +13,7 @@ const { encodeClosePayload } = require('../primitives/close.js');
 const { bytesOf, controlPayload, toArrayBuffer } = require('../app/payload.js');
 const { callHandler, logHandlerFailure, reportError } = require('../app/handler-calls.js');
 const { idleRemaining, IDLE_CLOSE_REASON } = require('../app/idle-timeout.js');
-const { Subscriptions } = require('../app/topics.js');
+const { TopicMember, kLeaveTopics, deliverEach } = require('../app/topics.js');
 
 const { OPEN, CLOSING, CLOSED } = WS_READY_STATE;
 
@@ -30,7 +30,7 @@ function byteLength(data) {
 }
 
 /** The server side of one WebSocket connection on Bun or Deno; handlers receive it as `conn`. */
-class WebConnection {
+class WebConnection extends TopicMember {
   /** Free slot for the application's per-connection state. */
   data = undefined;
 
@@ -49,7 +49,6 @@ class WebConnection {
   #closeTimer = null;
   #closeFired = false;
   #needDrain = false;
-  #subs;
 
   /**
    * Created by the runtime adapters once the runtime has upgraded the request.
@@ -63,6 +62,7 @@ class WebConnection {
    *   untrack(conn: WebConnection): void }} host
    */
   constructor(transport, route, protocol, extensions, host) {
+    super(host.topics, route.options.maxTopicsPerConnection);
     this.#transport = transport;
     this.#route = route;
     this.#handler = route.handler;
@@ -70,7 +70,6 @@ class WebConnection {
     this.#extensions = extensions;
     this.#host = host;
     this.#idleMs = route.options.idleTimeout * 1000;
-    this.#subs = new Subscriptions(host.topics, this, route.options.maxTopicsPerConnection);
   }
 
   /** WHATWG ready state: OPEN (1), CLOSING (2) once a CLOSE was sent, CLOSED (3). */
@@ -149,63 +148,29 @@ class WebConnection {
 
   // ------------------------------------------------------------- topics (lib/app/topics.js)
 
-  /** Subscribes to `topic` (ignored once the connection is closing). */
-  subscribe(topic) {
-    this.#subs.subscribe(topic, this.#state === OPEN);
-  }
-
-  unsubscribe(topic) {
-    this.#subs.unsubscribe(topic);
-  }
-
-  isSubscribed(topic) {
-    return this.#subs.has(topic);
-  }
-
-  /** The topics this connection is subscribed to. */
-  get subscriptions() {
-    return this.#subs.list();
-  }
-
-  /** Publishes to every subscriber of `topic` but this connection; returns how many it was queued for here. */
-  publish(topic, data, options) {
-    return this.#subs.publish(topic, data, options);
-  }
-
   /**
    * The fan-out of a publish in JavaScript (Deno): one send of the same data per subscriber. A
    * subscriber over its backpressureLimit is closed (1009) when its route says
-   * closeOnBackpressureLimit, else skipped; the closes happen after the loop, so no handler runs
-   * while the subscribers are walked (as on Node).
+   * closeOnBackpressureLimit, else skipped (deliverEach closes after the walk, as on Node).
    * @param {Set<WebConnection>} subscribers
    * @param {WebConnection | null} except
    * @param {string | Uint8Array} data a string goes as TEXT, bytes as BINARY
    */
   static deliverMessage(subscribers, except, data) {
-    const isText = typeof data === 'string';
-    let count = 0;
-    let overLimit = null;
-    for (const conn of subscribers) {
-      if (conn === except) continue;
-      const verdict = conn.#queueShared(data, isText);
-      if (verdict === 1) count++;
-      else if (verdict === -1) (overLimit ??= []).push(conn);
-    }
-    if (overLimit !== null) {
-      for (const conn of overLimit) {
-        if (conn.#state === OPEN) conn.#closeWith(WS_CLOSE_CODE.MESSAGE_TOO_BIG, 'Backpressure limit exceeded');
-      }
-    }
-    return count;
+    return deliverEach(subscribers, except, data, WebConnection.#queueMessage, WebConnection.#closeOverLimit);
   }
 
   // 1: queued; 0: not open, or skipped over the backpressure limit; -1: over the limit, to be closed.
-  #queueShared(data, isText) {
-    if (this.#state !== OPEN) return 0;
-    const options = this.#route.options;
-    if (this.#transport.bufferedAmount() > options.backpressureLimit) return options.closeOnBackpressureLimit ? -1 : 0;
-    if (!this.#transport.send(data, isText)) this.#needDrain = true;
+  static #queueMessage(conn, data) {
+    if (conn.#state !== OPEN) return 0;
+    const options = conn.#route.options;
+    if (conn.#transport.bufferedAmount() > options.backpressureLimit) return options.closeOnBackpressureLimit ? -1 : 0;
+    if (!conn.#transport.send(data, typeof data === 'string')) conn.#needDrain = true;
     return 1;
+  }
+
+  static #closeOverLimit(conn) {
+    if (conn.#state === OPEN) conn.#closeWith(WS_CLOSE_CODE.MESSAGE_TOO_BIG, 'Backpressure limit exceeded');
   }
 
   // ------------------------------------------------------------- called by the adapters
@@ -323,7 +288,7 @@ class WebConnection {
     const close = this.#handler.close;
     if (close !== undefined) callHandler(close, this.#handler, this, 'close', this.#handlerFailed, code, reason);
     // After the handler, which may still publish to the topics it is leaving.
-    this.#subs.leaveAll();
+    this[kLeaveTopics]();
   }
 
   /** A handler threw or rejected: log it, report it to `error()` unless closed; after `open`, close with 1011. */
