@@ -138,6 +138,20 @@ impl Report {
                     let _ = write!(s, ", {n} without a TCP close from the server within 1 s");
                 }
             }
+            Mode::Fanout => {
+                let _ = write!(
+                    s,
+                    "fanout c={} p={} {} B {}: {:.0} delivered msg/s, {:.1} MB/s, publish round trip p50 {:.0} us p99 {:.0} us",
+                    self.connections,
+                    self.in_flight,
+                    self.size,
+                    kind,
+                    self.rate(),
+                    self.mb_per_sec(),
+                    self.quantile_us(0.5),
+                    self.quantile_us(0.99),
+                );
+            }
             Mode::Echo | Mode::Large => {
                 let _ = write!(
                     s,
