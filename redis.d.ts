@@ -12,6 +12,11 @@ export interface RedisBrokerOptions {
   prefix?: string;
   /** SSUBSCRIBE/SPUBLISH instead of SUBSCRIBE/PUBLISH. Default: true with `cluster`, false with `url`. */
   sharded?: boolean;
+  /**
+   * Bytes of publishes sent to Redis and not yet acknowledged, at most: past it (Redis slower than the
+   * publishers) publishes are dropped for other processes and a warning is logged. Default: 16 MiB.
+   */
+  maxPendingBytes?: number;
   /** Where connection errors are reported (once per outage). Default: stderr. */
   logger?: Logger;
 }

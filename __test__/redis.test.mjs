@@ -259,3 +259,31 @@ describe('createRedisBroker', () => {
     assert.throws(() => createRedisBroker({ url: 'redis://127.0.0.1:1', prefix: 3 }), /prefix/);
   });
 });
+
+describe('createRedisBroker under load', () => {
+  test('publishes past maxPendingBytes are dropped for other processes, with one warning, and local delivery is untouched', T, async (t) => {
+    const redis = await startRedis(t);
+    const { logger, entries } = captureLogger();
+    const broker = createRedisBroker({ url: redis.url, logger, maxPendingBytes: 64 * 1024 });
+    cleanup(t, () => broker.close());
+    broker.start(() => {});
+    await broker.ready;
+    const listener = createClient({ url: redis.url });
+    listener.on('error', () => {});
+    await listener.connect();
+    cleanup(t, () => listener.close());
+    let received = 0;
+    await listener.subscribe('daloy-ws:load', () => received++, true);
+    // 200 publishes of 4 KiB (+18 bytes of envelope) in one tick: none is acknowledged yet, so 15 fit.
+    const payload = new Uint8Array(4096);
+    for (let i = 0; i < 200; i++) broker.publish('load', payload, true);
+    assert.equal(entries.filter((e) => /Redis is behind/.test(e.message)).length, 1);
+    await until(() => received === 15);
+    // Once acknowledged, the budget is free again.
+    broker.publish('load', payload, true);
+    await until(() => received === 16);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(received, 16);
+    assert.equal(entries.filter((e) => /Redis is behind/.test(e.message)).length, 1);
+  });
+});

@@ -6,19 +6,24 @@
 # uwebsockets@3.0.6 on Node 20) and Bun's server.publish. Server pinned to core 0, load generator to
 # core 1; the implementations alternate their order from one repetition to the next; medians.
 #
-#   bash bench/fanout.sh [--reps 3] [--duration 3] [--warmup 1] [--in-flight 4]
+#   bash bench/fanout.sh [--reps 3] [--duration 3] [--warmup 1] [--in-flight 4] [--redis]
+#
+# --redis adds the scale-out rows, text messages: examples/chat-cluster.mjs as two processes on one port
+# (node:cluster, both on the server core) sharing the rooms through a Redis server (on the load core),
+# against the same app in one process; each room's members are spread over both processes.
 #
 # Prints a Markdown table and writes it, with every run's JSON line, under bench/results/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-REPS=3 DURATION=3 WARMUP=1 IN_FLIGHT=4 CONNECTIONS=1000 ROOMS=10
+REPS=3 DURATION=3 WARMUP=1 IN_FLIGHT=4 CONNECTIONS=1000 ROOMS=10 REDIS=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --reps) REPS=$2; shift 2 ;;
     --duration) DURATION=$2; shift 2 ;;
     --warmup) WARMUP=$2; shift 2 ;;
     --in-flight) IN_FLIGHT=$2; shift 2 ;;
+    --redis) REDIS=1; shift ;;
     *) echo "unknown flag: $1" >&2; exit 2 ;;
   esac
 done
@@ -39,8 +44,13 @@ server_cmd() {
     uws-node) echo "node bench/servers/fanout.mjs --impl uws" ;;
     bun) echo "$BUN bench/servers/fanout.mjs --impl bun" ;;
     daloy-bun) echo "$BUN bench/servers/fanout.mjs --impl daloy" ;;
+    daloy-text) echo "node bench/servers/fanout.mjs --impl daloy" ;;
+    daloy-redis) echo "node examples/chat-cluster.mjs --port 0 --host 127.0.0.1 --workers 2 --redis redis://127.0.0.1:$REDIS_PORT" ;;
   esac
 }
+# chat-cluster.mjs serves its rooms under /chat and publishes text only.
+url_path() { case "$1" in daloy-redis) echo /chat ;; *) echo "" ;; esac; }
+kind_flag() { case "$1" in daloy-text | daloy-redis) echo --text ;; *) echo --binary ;; esac; }
 
 # Hypervisor steal and total jiffies from /proc/stat's cpu line.
 steal() { awk '/^cpu / { print $9, $2+$3+$4+$5+$6+$7+$8+$9 }' /proc/stat; }
@@ -60,7 +70,7 @@ run_one() { # impl size rep
   pid=$!
   for _ in $(seq 100); do
     url=$(grep -o 'ws://[^ ]*' "$out" || true)
-    [ -n "$url" ] && break
+    [ -n "$url" ] && url="$url$(url_path "$impl")" && break
     sleep 0.1
   done
   if [ -z "$url" ]; then
@@ -69,9 +79,9 @@ run_one() { # impl size rep
     return 1
   fi
   line=$(taskset -c "$LOAD_CORE" timeout 120 "$LOADGEN" --mode fanout --url "$url" -c "$CONNECTIONS" --rooms "$ROOMS" \
-    -p "$IN_FLIGHT" -s "$size" --warmup "$WARMUP" --duration "$DURATION" --server-pid "$pid" \
+    -p "$IN_FLIGHT" -s "$size" "$(kind_flag "$impl")" --warmup "$WARMUP" --duration "$DURATION" --server-pid "$pid" \
     --label "$impl" --json || true)
-  kill "$pid" 2>/dev/null || true
+  kill -TERM "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
   echo "{\"impl\":\"$impl\",\"size\":$size,\"rep\":$rep,\"server\":\"$(head -n1 "$err" | tr -d '"')\",\"result\":$line}" >>"$raw"
   echo "$impl $size B rep $rep: $(echo "$line" | node -e 'const r=JSON.parse(require("fs").readFileSync(0,"utf8"));console.log(Math.round(r.msgs_per_sec),"msg/s","errors",r.errors,"mismatches",r.mismatches)')" >&2
@@ -86,6 +96,22 @@ for size in 16 1024; do
     for impl in "${order[@]}"; do run_one "$impl" "$size" "$rep"; done
   done
 done
+
+if [ "$REDIS" = 1 ]; then
+  REDIS_PORT=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
+  redis_dir=$(mktemp -d)
+  taskset -c "$LOAD_CORE" redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no --dir "$redis_dir" --loglevel warning >/dev/null &
+  redis_pid=$!
+  trap 'kill "$redis_pid" 2>/dev/null; rm -rf "$redis_dir"' EXIT
+  until redis-cli -p "$REDIS_PORT" PING >/dev/null 2>&1; do sleep 0.1; done
+  for size in 16 1024; do
+    for rep in $(seq "$REPS"); do
+      order=(daloy-text daloy-redis)
+      if [ $((rep % 2)) -eq 0 ]; then order=(daloy-redis daloy-text); fi
+      for impl in "${order[@]}"; do run_one "$impl" "$size" "$rep"; done
+    done
+  done
+fi
 
 read -r steal1 total1 < <(steal)
 steal_pct=$(awk -v s0="$steal0" -v s1="$steal1" -v t0="$total0" -v t1="$total1" 'BEGIN { printf "%.2f", 100 * (s1 - s0) / (t1 - t0) }')

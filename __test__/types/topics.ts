@@ -1,6 +1,7 @@
 // Topics: the connection's, the server handle's and the app's publish, and a broker.
 import { App, type PubSubBroker } from 'daloy-ws-native';
 import { serve } from 'daloy-ws-native/node';
+import { createRedisBroker, type RedisBroker } from 'daloy-ws-native/redis';
 
 const app = new App();
 app.ws('/chat/:room', {
@@ -35,3 +36,11 @@ const local: number = server.publish('room', 'hello') + app.publish('room', new 
 void local;
 // @ts-expect-error a topic is a string
 server.publish(42, 'x');
+
+const redis: RedisBroker = createRedisBroker({ url: 'redis://127.0.0.1:6390', prefix: 'app:' });
+const clustered = createRedisBroker({ cluster: { rootNodes: [{ url: 'redis://127.0.0.1:7000' }] }, sharded: true });
+serve(app, { port: 0, pubsub: redis });
+const ready: Promise<void> = clustered.ready;
+void ready;
+// @ts-expect-error the prefix is a string
+createRedisBroker({ url: 'redis://127.0.0.1:6390', prefix: 1 });

@@ -22,6 +22,9 @@ const VERSION = 1;
 const ID_BYTES = 16;
 const HEADER_BYTES = 2 + ID_BYTES;
 const FLAG_BINARY = 1;
+// Default bound on the bytes of publishes sent to Redis and not yet acknowledged: a Redis slower
+// than the publishers drops messages past it (at most once) instead of growing this process's memory.
+const DEFAULT_MAX_PENDING_BYTES = 16 * 1024 * 1024;
 // Reconnection: 50 ms, 100 ms, ... at most 2 s between attempts, forever.
 const RECONNECT_MAX_MS = 2000;
 
@@ -56,7 +59,11 @@ function checkOptions(options) {
   if (logger !== undefined && !isLogger(logger)) throw new TypeError('createRedisBroker(): logger must have an error(fields, message) method');
   const sharded = options.sharded ?? cluster !== undefined;
   if (typeof sharded !== 'boolean') throw new TypeError('createRedisBroker(): sharded must be a boolean');
-  return { url, cluster, prefix, logger: logger ?? defaultLogger, sharded };
+  const maxPendingBytes = options.maxPendingBytes ?? DEFAULT_MAX_PENDING_BYTES;
+  if (!Number.isInteger(maxPendingBytes) || maxPendingBytes <= 0) {
+    throw new RangeError('createRedisBroker(): maxPendingBytes must be a positive integer');
+  }
+  return { url, cluster, prefix, logger: logger ?? defaultLogger, sharded, maxPendingBytes };
 }
 
 /** A broker (lib/app/topics.js's interface) over Redis PUB/SUB or sharded pub/sub. */
@@ -75,10 +82,13 @@ class RedisBroker {
   #closed = false;
   // Whether the last publish failed: an outage is logged once, not once per message.
   #failing = false;
+  #maxPendingBytes;
+  #pendingBytes = 0;
+  #overflowing = false;
 
   /**
    * @param {{ url?: string, cluster?: { rootNodes: { url: string }[] }, prefix?: string,
-   *   sharded?: boolean, logger?: object }} options
+   *   sharded?: boolean, maxPendingBytes?: number, logger?: object }} options
    */
   constructor(options) {
     const opts = checkOptions(options);
@@ -86,6 +96,7 @@ class RedisBroker {
     this.#prefix = opts.prefix;
     this.#logger = opts.logger;
     this.#sharded = opts.sharded;
+    this.#maxPendingBytes = opts.maxPendingBytes;
     // No offline queue: a publish while Redis is unreachable fails at once instead of piling up.
     const settings = { disableOfflineQueue: true, socket: { reconnectStrategy } };
     if (opts.cluster !== undefined) {
@@ -138,6 +149,16 @@ class RedisBroker {
 
   publish(topic, payload, isBinary) {
     if (this.#closed) return;
+    const size = HEADER_BYTES + payload.length;
+    if (this.#pendingBytes + size > this.#maxPendingBytes) {
+      if (!this.#overflowing) {
+        this.#overflowing = true;
+        log(this.#logger, 'warn', { pendingBytes: this.#pendingBytes }, 'Redis broker: Redis is behind, publishes dropped for other processes (maxPendingBytes)');
+      }
+      return;
+    }
+    this.#overflowing = false;
+    this.#pendingBytes += size;
     const message = Buffer.allocUnsafe(HEADER_BYTES + payload.length);
     message[0] = VERSION;
     message[1] = isBinary ? FLAG_BINARY : 0;
@@ -147,9 +168,11 @@ class RedisBroker {
     const done = this.#sharded ? this.#publisher.sPublish(channel, message) : this.#publisher.publish(channel, message);
     done.then(
       () => {
+        this.#pendingBytes -= size;
         this.#failing = false;
       },
       (err) => {
+        this.#pendingBytes -= size;
         if (this.#failing) return;
         this.#failing = true;
         log(this.#logger, 'warn', { err }, 'Redis broker: publish failed, remote subscribers miss messages until Redis is back');
@@ -201,9 +224,10 @@ class RedisBroker {
 /**
  * A topics broker on Redis, for `serve(app, { pubsub })`.
  * @param {{ url?: string, cluster?: { rootNodes: { url: string }[] }, prefix?: string,
- *   sharded?: boolean, logger?: object }} options `url` for one server, `cluster` for a Redis
- *   Cluster (sharded pub/sub); `prefix` of every channel (default "daloy-ws:"); `sharded` forces
- *   SSUBSCRIBE/SPUBLISH on one server (Redis 7) or plain PUB/SUB on a cluster.
+ *   sharded?: boolean, maxPendingBytes?: number, logger?: object }} options `url` for one server,
+ *   `cluster` for a Redis Cluster (sharded pub/sub); `prefix` of every channel (default "daloy-ws:");
+ *   `sharded` forces SSUBSCRIBE/SPUBLISH on one server (Redis 7) or plain PUB/SUB on a cluster;
+ *   `maxPendingBytes` bounds the publishes Redis has not acknowledged yet (default 16 MiB).
  */
 function createRedisBroker(options) {
   return new RedisBroker(options);
