@@ -3,6 +3,7 @@
 // each, every message counted at every client. And the broker itself: its own publishes, foreign
 // messages, Redis going away and coming back.
 import { test, describe } from 'node:test';
+import { createRequire } from 'node:module';
 import assert from 'node:assert/strict';
 import { cleanup, connect, captureLogger, until } from './fixtures/node-helpers.mjs';
 import { startRedis, startRedisCluster, redisCli } from './fixtures/redis.mjs';
@@ -249,6 +250,14 @@ describe('createRedisBroker', () => {
     assert.deepEqual(got, ['fine']);
     assert.ok(entries.some((e) => e.message === 'Redis broker: dropped a message that is not from daloy-ws-native'));
     assert.ok(entries.some((e) => e.message === 'Topics broker delivered a text message that is not UTF-8; dropped'));
+  });
+
+  test('daloy-ws-native/redis resolves through the exports map, ESM and CommonJS alike', async () => {
+    const esm = await import('daloy-ws-native/redis');
+    const cjs = createRequire(import.meta.url)('daloy-ws-native/redis');
+    assert.equal(esm.createRedisBroker, createRedisBroker);
+    assert.equal(cjs.createRedisBroker, createRedisBroker);
+    assert.equal(esm.RedisBroker, cjs.RedisBroker);
   });
 
   test('refuses bad options with a TypeError', () => {
