@@ -125,6 +125,13 @@ describe('scale-out through Redis PUB/SUB (examples/chat-cluster.mjs)', () => {
     await new Promise((resolve) => setTimeout(resolve, 300));
     assert.equal(countOf(b1, 'during-1'), 0, 'nothing crossed while Redis was down');
     assert.equal(countOf(a1, 'during-2'), 0);
+    // Long enough for several failed reconnection attempts; publishes keep flowing locally.
+    for (let i = 3; i < 8; i++) {
+      a2.send(`during-${i}`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    await until(() => countOf(a1, 'during-7') === 1);
+    for (let i = 3; i < 8; i++) assert.equal(countOf(b1, `during-${i}`), 0);
     t.diagnostic(`during the outage: local delivery on both processes, nothing across (${Date.now() - killedAt} ms)`);
 
     await redis.restart();
