@@ -4,6 +4,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { App } from '../index.js';
+import { serve } from '../node.js';
 import { startServer, connect, nextMessage, until } from './fixtures/node-helpers.mjs';
 
 const T = { timeout: 15_000 };
@@ -78,5 +79,12 @@ describe('topics on Node', () => {
     assert.throws(() => app.publish('', 'x'), RangeError);
     assert.throws(() => app.publish('t', {}), TypeError);
     assert.throws(() => app.ws('/x', { maxTopicsPerConnection: 0 }), /maxTopicsPerConnection must be a positive integer/);
+  });
+
+  test('serve() refuses a pubsub that is not a broker, naming what is missing', () => {
+    const app = new App({ logger: false });
+    app.ws('/t', {});
+    assert.throws(() => serve(app, { port: 0, handleSignals: false, pubsub: 42 }), /pubsub must be a broker object/);
+    assert.throws(() => serve(app, { port: 0, handleSignals: false, pubsub: { start() {} } }), /pubsub must have a publish\(\) method/);
   });
 });

@@ -57,7 +57,7 @@ class TopicRegistry {
   #subscribers = new Map();
   #fanOut;
   #broker = null;
-  #logger;
+  #host;
 
   /**
    * @param {object} fanOut
@@ -65,7 +65,7 @@ class TopicRegistry {
    */
   constructor(fanOut, host) {
     this.#fanOut = fanOut;
-    this.#logger = host;
+    this.#host = host;
   }
 
   /** Uses `broker` to reach other processes; it calls back with their publishes. */
@@ -82,7 +82,7 @@ class TopicRegistry {
     this.#broker = null;
     return Promise.resolve()
       .then(() => broker.close())
-      .catch((err) => log(this.#logger.logger, 'error', { err }, 'Topics broker close failed'));
+      .catch((err) => log(this.#host.logger, 'error', { err }, 'Topics broker close failed'));
   }
 
   /** How many connections of this server are subscribed to `topic`. */
@@ -111,7 +111,7 @@ class TopicRegistry {
       try {
         broker.publish(topic, fanOut.bytes(message), isBinary);
       } catch (err) {
-        log(this.#logger.logger, 'error', { err, topic }, 'Topics broker publish failed');
+        log(this.#host.logger, 'error', { err, topic }, 'Topics broker publish failed');
       }
     }
     return count;
@@ -122,13 +122,13 @@ class TopicRegistry {
     if (subscribers === undefined) return;
     // A TEXT message must be UTF-8 (RFC 6455 §8.1); anything on the channel could have sent this one.
     if (!isBinary && !isUtf8(bytes)) {
-      log(this.#logger.logger, 'error', { topic }, 'Topics broker delivered a text message that is not UTF-8; dropped');
+      log(this.#host.logger, 'error', { topic }, 'Topics broker delivered a text message that is not UTF-8; dropped');
       return;
     }
     this.#fanOut.deliver(topic, subscribers, null, this.#fanOut.decode(bytes, isBinary));
   }
 
-  /** @internal Subscriptions' half: adds `conn` to `topic`'s subscribers. */
+  /** @internal TopicMember's half: adds `conn` to `topic`'s subscribers. */
   join(conn, topic) {
     let set = this.#subscribers.get(topic);
     if (set === undefined) {
@@ -141,7 +141,7 @@ class TopicRegistry {
     if (this.#fanOut.joined !== undefined) this.#fanOut.joined(conn, topic);
   }
 
-  /** @internal Subscriptions' half: removes `conn` from `topic`'s subscribers. */
+  /** @internal TopicMember's half: removes `conn` from `topic`'s subscribers. */
   leave(conn, topic) {
     const set = this.#subscribers.get(topic);
     if (set === undefined || !set.delete(conn)) return;
@@ -155,7 +155,7 @@ class TopicRegistry {
     try {
       this.#broker[method](topic);
     } catch (err) {
-      log(this.#logger.logger, 'error', { err, topic }, `Topics broker ${method} failed`);
+      log(this.#host.logger, 'error', { err, topic }, `Topics broker ${method} failed`);
     }
   }
 }
