@@ -6,7 +6,11 @@
 # uwebsockets@3.0.6 on Node 20) and Bun's server.publish. Server pinned to core 0, load generator to
 # core 1; the implementations alternate their order from one repetition to the next; medians.
 #
-#   bash bench/fanout.sh [--reps 3] [--duration 3] [--warmup 1] [--in-flight 4] [--redis]
+#   bash bench/fanout.sh [--reps 3] [--duration 3] [--warmup 1] [--in-flight "4 16"] [--redis]
+#
+# --in-flight: messages each publisher keeps in flight, one table per value. With few in flight the
+# servers idle between round trips and the figures measure latency as much as work; with more, each
+# read brings several messages and a server that batches its writes per connection pulls ahead.
 #
 # --redis adds the scale-out rows, text messages: examples/chat-cluster.mjs as two processes on one port
 # (node:cluster, both on the server core) sharing the rooms through a Redis server (on the load core),
@@ -16,7 +20,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-REPS=3 DURATION=3 WARMUP=1 IN_FLIGHT=4 CONNECTIONS=1000 ROOMS=10 REDIS=0
+REPS=3 DURATION=3 WARMUP=1 IN_FLIGHT="4 16" CONNECTIONS=1000 ROOMS=10 REDIS=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --reps) REPS=$2; shift 2 ;;
@@ -62,8 +66,8 @@ raw="bench/results/fanout-$stamp.jsonl"
 read -r steal0 total0 < <(steal)
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 
-run_one() { # impl size rep
-  local impl=$1 size=$2 rep=$3 out err pid url line
+run_one() { # impl size rep in-flight
+  local impl=$1 size=$2 rep=$3 p=$4 out err pid url line desc
   out=$(mktemp) err=$(mktemp)
   # shellcheck disable=SC2046
   taskset -c "$SERVER_CORE" $(server_cmd "$impl") >"$out" 2>"$err" &
@@ -79,21 +83,25 @@ run_one() { # impl size rep
     return 1
   fi
   line=$(taskset -c "$LOAD_CORE" timeout 120 "$LOADGEN" --mode fanout --url "$url" -c "$CONNECTIONS" --rooms "$ROOMS" \
-    -p "$IN_FLIGHT" -s "$size" "$(kind_flag "$impl")" --warmup "$WARMUP" --duration "$DURATION" --server-pid "$pid" \
+    -p "$p" -s "$size" "$(kind_flag "$impl")" --warmup "$WARMUP" --duration "$DURATION" --server-pid "$pid" \
     --label "$impl" --json || true)
   kill -TERM "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
-  echo "{\"impl\":\"$impl\",\"size\":$size,\"rep\":$rep,\"server\":\"$(head -n1 "$err" | tr -d '"')\",\"result\":$line}" >>"$raw"
-  echo "$impl $size B rep $rep: $(echo "$line" | node -e 'const r=JSON.parse(require("fs").readFileSync(0,"utf8"));console.log(Math.round(r.msgs_per_sec),"msg/s","errors",r.errors,"mismatches",r.mismatches)')" >&2
+  desc=$(head -n1 "$err" | tr -d '"')
+  if [ "$impl" = daloy-redis ]; then desc="examples/chat-cluster.mjs: 2 node:cluster workers on Node $(node --version), rooms shared through Redis $(redis-server --version | grep -o 'v=[0-9.]*' | cut -c3-)"; fi
+  echo "{\"impl\":\"$impl\",\"size\":$size,\"rep\":$rep,\"inFlight\":$p,\"server\":\"$desc\",\"result\":$line}" >>"$raw"
+  echo "$impl $size B p=$p rep $rep: $(echo "$line" | node -e 'const r=JSON.parse(require("fs").readFileSync(0,"utf8"));console.log(Math.round(r.msgs_per_sec),"msg/s","errors",r.errors,"mismatches",r.mismatches)')" >&2
   rm -f "$out" "$err"
 }
 
-for size in 16 1024; do
-  for rep in $(seq "$REPS"); do
-    # Alternate the order so machine noise falls on every implementation.
-    order=("${IMPLS[@]}")
-    if [ $((rep % 2)) -eq 0 ]; then order=($(printf '%s\n' "${IMPLS[@]}" | tac)); fi
-    for impl in "${order[@]}"; do run_one "$impl" "$size" "$rep"; done
+for p in $IN_FLIGHT; do
+  for size in 16 1024; do
+    for rep in $(seq "$REPS"); do
+      # Alternate the order so machine noise falls on every implementation.
+      order=("${IMPLS[@]}")
+      if [ $((rep % 2)) -eq 0 ]; then mapfile -t order < <(printf '%s\n' "${IMPLS[@]}" | tac); fi
+      for impl in "${order[@]}"; do run_one "$impl" "$size" "$rep" "$p"; done
+    done
   done
 done
 
@@ -104,11 +112,13 @@ if [ "$REDIS" = 1 ]; then
   redis_pid=$!
   trap 'kill "$redis_pid" 2>/dev/null; rm -rf "$redis_dir"' EXIT
   until redis-cli -p "$REDIS_PORT" PING >/dev/null 2>&1; do sleep 0.1; done
-  for size in 16 1024; do
-    for rep in $(seq "$REPS"); do
-      order=(daloy-text daloy-redis)
-      if [ $((rep % 2)) -eq 0 ]; then order=(daloy-redis daloy-text); fi
-      for impl in "${order[@]}"; do run_one "$impl" "$size" "$rep"; done
+  for p in $IN_FLIGHT; do
+    for size in 16 1024; do
+      for rep in $(seq "$REPS"); do
+        order=(daloy-text daloy-redis)
+        if [ $((rep % 2)) -eq 0 ]; then order=(daloy-redis daloy-text); fi
+        for impl in "${order[@]}"; do run_one "$impl" "$size" "$rep" "$p"; done
+      done
     done
   done
 fi

@@ -11,7 +11,8 @@ daloy-loadgen: WebSocket echo load against a server on this machine
 USAGE: daloy-loadgen --url ws://127.0.0.1:PORT/echo [flags]
 
   --mode M             echo (default) | large | storm | idle | fanout
-  --rooms N            fanout: connection i joins URL/<i mod N>; connections 0..N-1 publish (default 10)
+  --rooms N            fanout: connection i joins URL/<i mod N>; connections 0..N-1 publish (default 10);
+                       latency is from the publisher's send to each member's receipt (same thread)
   --connections N, -c  connections (echo 64, large 1, storm: concurrent connectors 32, idle 10000)
   --in-flight N, -p    messages in flight per connection (echo 16, large 1)
   --size N, -s         payload bytes; suffixes k/K (1000/1024), m/M, KiB, MiB (echo 16, large 1MiB)

@@ -43,6 +43,9 @@ pub struct Shared {
     pub per_conn_cap: u64,
     pub timeout: Duration,
     pub read_buf: usize,
+    /// Fanout: when each room's publisher sent each of its messages (by sequence number), so that a
+    /// member on the same thread measures the delivery latency of what it receives.
+    pub room_sends: RefCell<Vec<Vec<Instant>>>,
 }
 
 #[derive(Debug)]
@@ -242,6 +245,8 @@ struct Conn {
     sender: Sender,
     /// A room member (fan-out): it sends nothing, and every message it receives counts as delivered.
     member: bool,
+    /// Fanout: the room of this connection (a publisher's or a member's).
+    room: Option<usize>,
     sent_at: VecDeque<Instant>,
     /// Messages queued so far, against `Shared::per_conn_cap`.
     queued: u64,
@@ -260,7 +265,14 @@ struct Conn {
 }
 
 impl Conn {
-    fn new(stream: TcpStream, leftover: &[u8], shared: &Shared, seed: u64, member: bool) -> Self {
+    fn new(
+        stream: TcpStream,
+        leftover: &[u8],
+        shared: &Shared,
+        seed: u64,
+        member: bool,
+        room: Option<usize>,
+    ) -> Self {
         let mut rng = Rng::new(seed);
         let sender = Sender::new(&shared.payload, &mut rng);
         let mut rbuf = vec![0u8; shared.read_buf.max(leftover.len() + 256)];
@@ -276,6 +288,7 @@ impl Conn {
             digits: [0; MAX_SEQ_DIGITS],
             sender,
             member,
+            room,
             sent_at: VecDeque::with_capacity(shared.in_flight),
             queued: 0,
             sending: true,
@@ -295,6 +308,11 @@ impl Conn {
             self.queued += 1;
             self.sender.queue(&shared.payload, &mut self.rng);
             self.sent_at.push_back(now);
+            if let Some(room) = self.room {
+                if let Some(sends) = shared.room_sends.borrow_mut().get_mut(room) {
+                    sends.push(now);
+                }
+            }
         }
     }
 
@@ -398,13 +416,21 @@ impl Conn {
         let m = self.msg.take().expect("a message in progress");
         let ok = m.ok && m.offset == shared.payload.template.len();
         if self.member {
+            let seq = self.recv_seq as usize;
             self.recv_seq += 1;
             self.echoes += 1;
             if !ok {
                 self.batch_mismatches += 1;
             }
             if now >= shared.window.warm_end && now < shared.window.end && !self.closing {
-                self.batch_delivered += 1;
+                // The publisher's send time, when it runs on this thread: the delivery latency.
+                let sent = self
+                    .room
+                    .and_then(|room| shared.room_sends.borrow().get(room)?.get(seq).copied());
+                match sent {
+                    Some(sent) => self.batch.push(now.duration_since(sent).as_nanos() as u64),
+                    None => self.batch_delivered += 1,
+                }
                 self.batch_bytes += m.offset as u64;
             }
             return;
@@ -525,8 +551,9 @@ pub async fn run_conn(
     shared: Rc<Shared>,
     seed: u64,
     member: bool,
+    room: Option<usize>,
 ) {
-    let mut c = Conn::new(stream, &leftover, &shared, seed, member);
+    let mut c = Conn::new(stream, &leftover, &shared, seed, member, room);
     let now = Instant::now();
     if !member {
         for _ in 0..shared.in_flight {

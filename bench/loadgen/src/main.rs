@@ -106,6 +106,7 @@ fn run_echo(cfg: &Config) -> Report {
                         per_conn_cap,
                         timeout: cfg.timeout,
                         read_buf: echo::read_buf_size(&cfg),
+                        room_sends: RefCell::new(vec![Vec::new(); rooms.unwrap_or(0)]),
                     });
                     let mut tasks = Vec::new();
                     for (i, c) in conns.into_iter().enumerate() {
@@ -117,6 +118,7 @@ fn run_echo(cfg: &Config) -> Report {
                                     shared.clone(),
                                     seed | i as u64,
                                     first + i >= senders,
+                                    rooms.map(|r| (first + i) % r),
                                 )))
                             }
                             Err(e) => shared.stats.borrow_mut().error(|| e),

@@ -141,7 +141,7 @@ impl Report {
             Mode::Fanout => {
                 let _ = write!(
                     s,
-                    "fanout c={} p={} {} B {}: {:.0} delivered msg/s, {:.1} MB/s, publish round trip p50 {:.0} us p99 {:.0} us",
+                    "fanout c={} p={} {} B {}: {:.0} delivered msg/s, {:.1} MB/s, delivery latency p50 {:.0} us p99 {:.0} us",
                     self.connections,
                     self.in_flight,
                     self.size,
