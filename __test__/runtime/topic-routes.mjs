@@ -99,12 +99,14 @@ export function addTopicRoutes(app, emit, server) {
 
   const closeLogged = (conn, code) => {
     emit('topic-close', conn.data.tag, code, conn.subscriptions.length);
+    // A close handler may still publish to the rooms it is leaving (the others hear it).
+    if (conn.data.announce) conn.publish(conn.data.room, `left ${conn.data.tag}`);
     byTag.delete(conn.data.tag);
   };
 
   app.ws('/topic/:room', {
     open(conn, ctx) {
-      conn.data = { room: ctx.params.room, tag: ctx.query.tag ?? '' };
+      conn.data = { room: ctx.params.room, tag: ctx.query.tag ?? '', announce: ctx.query.announce === '1' };
       byTag.set(conn.data.tag, conn);
       if (ctx.query.subscribe !== 'no') conn.subscribe(conn.data.room);
       conn.send('ready');

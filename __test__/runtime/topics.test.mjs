@@ -106,12 +106,14 @@ describe(`topics (${RUNTIME})`, () => {
 
   test('a closing or closed subscriber leaves all its topics once its close handler has run', T, async (t) => {
     const a = await join(t, '/topic/closing?tag=closing-a');
-    const b = await join(t, '/topic/closing?tag=closing-b');
-    const c = await join(t, '/topic/closing?tag=closing-c');
+    const b = await join(t, '/topic/closing?tag=closing-b&announce=1');
+    const c = await join(t, '/topic/closing?tag=closing-c&announce=1');
     command(b, 'close-me');
     assert.deepEqual(await server.next('topic-close', ([tag]) => tag === 'closing-b'), ['closing-b', 4001, 1]);
+    assert.equal(await text(a), 'left closing-b', "conn.publish from b's close handler");
     c.socket.destroy();
     assert.deepEqual(await server.next('topic-close', ([tag]) => tag === 'closing-c'), ['closing-c', 1006, 1]);
+    assert.equal(await text(a), 'left closing-c', 'and from a connection that dropped');
     assert.equal(await count(a, 'closing'), 1);
     command(a, 'publish-to closing still');
     assert.equal(await text(a), 'still');

@@ -49,8 +49,11 @@ function bunFanOut(getServer) {
     },
     deliver(topic, subscribers, except, message) {
       if (except !== null && subscribers.has(except)) {
-        // Bun's ServerWebSocket.publish reaches every subscriber but the sender.
-        sockets.get(except).publish(topic, message);
+        const ws = sockets.get(except);
+        // Bun's ServerWebSocket.publish reaches every subscriber but the sender; a sender whose socket
+        // Bun has closed (a close handler publishing) is no longer among Bun's subscribers.
+        if (ws.readyState === 1) ws.publish(topic, message);
+        else getServer().publish(topic, message);
         return subscribers.size - 1;
       }
       getServer().publish(topic, message);
