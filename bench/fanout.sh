@@ -6,7 +6,10 @@
 # uwebsockets@3.0.6 on Node 20) and Bun's server.publish. Server pinned to core 0, load generator to
 # core 1; the implementations alternate their order from one repetition to the next; medians.
 #
-#   bash bench/fanout.sh [--reps 3] [--duration 3] [--warmup 1] [--in-flight "4 16"] [--redis]
+#   bash bench/fanout.sh [--reps 3] [--duration 3] [--warmup 1] [--in-flight "4 16"] [--redis] [--results]
+#
+# --results: the tables also replace the fan-out section of bench/RESULTS.md (which bench/run.sh
+# rewrites: run this after it).
 #
 # --in-flight: messages each publisher keeps in flight, one table per value. With few in flight the
 # servers idle between round trips and the figures measure latency as much as work; with more, each
@@ -20,7 +23,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-REPS=3 DURATION=3 WARMUP=1 IN_FLIGHT="4 16" CONNECTIONS=1000 ROOMS=10 REDIS=0
+REPS=3 DURATION=3 WARMUP=1 IN_FLIGHT="4 16" CONNECTIONS=1000 ROOMS=10 REDIS=0 RESULTS=
 while [ $# -gt 0 ]; do
   case "$1" in
     --reps) REPS=$2; shift 2 ;;
@@ -28,6 +31,7 @@ while [ $# -gt 0 ]; do
     --warmup) WARMUP=$2; shift 2 ;;
     --in-flight) IN_FLIGHT=$2; shift 2 ;;
     --redis) REDIS=1; shift ;;
+    --results) RESULTS=bench/RESULTS.md; shift ;;
     *) echo "unknown flag: $1" >&2; exit 2 ;;
   esac
 done
@@ -126,4 +130,4 @@ fi
 read -r steal1 total1 < <(steal)
 steal_pct=$(awk -v s0="$steal0" -v s1="$steal1" -v t0="$total0" -v t1="$total1" 'BEGIN { printf "%.2f", 100 * (s1 - s0) / (t1 - t0) }')
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg); steal during the run: $steal_pct%" >&2
-node bench/lib/fanout-table.mjs "$raw" "$steal_pct" | tee "bench/results/fanout-$stamp.md"
+node bench/lib/fanout-table.mjs "$raw" "$steal_pct" $RESULTS | tee "bench/results/fanout-$stamp.md"
