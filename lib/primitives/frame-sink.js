@@ -104,6 +104,8 @@ class FrameSink {
       Math.min(Math.floor(maxFragments), 0xffffffff),
       NATIVE_UTF16,
     );
+    // sinkPush accepts only registered sinks (src/binding/sink.rs, LIVE_SINKS).
+    this.#native.register();
   }
 
   /** Bytes held for an unfinished frame header or message. */
