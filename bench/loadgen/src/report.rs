@@ -138,24 +138,16 @@ impl Report {
                     let _ = write!(s, ", {n} without a TCP close from the server within 1 s");
                 }
             }
-            Mode::Fanout => {
+            Mode::Echo | Mode::Large | Mode::Fanout => {
+                // Fanout counts every member's receipt, and its latency runs from the publisher's send.
+                let what = if self.mode == Mode::Fanout {
+                    "delivered msg/s"
+                } else {
+                    "msg/s"
+                };
                 let _ = write!(
                     s,
-                    "fanout c={} p={} {} B {}: {:.0} delivered msg/s, {:.1} MB/s, delivery latency p50 {:.0} us p99 {:.0} us",
-                    self.connections,
-                    self.in_flight,
-                    self.size,
-                    kind,
-                    self.rate(),
-                    self.mb_per_sec(),
-                    self.quantile_us(0.5),
-                    self.quantile_us(0.99),
-                );
-            }
-            Mode::Echo | Mode::Large => {
-                let _ = write!(
-                    s,
-                    "{} c={} p={} {} B {}: {:.0} msg/s, {:.1} MB/s, p50 {:.0} us p99 {:.0} us max {:.0} us",
+                    "{} c={} p={} {} B {}: {:.0} {what}, {:.1} MB/s, p50 {:.0} us p99 {:.0} us max {:.0} us",
                     self.mode.name(),
                     self.connections,
                     self.in_flight,
