@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { App } from '../index.js';
 import { serve } from '../node.js';
-import { startServer, connect, nextMessage, until } from './fixtures/node-helpers.mjs';
+import { startServer, connect, nextMessage, until, captureLogger } from './fixtures/node-helpers.mjs';
 
 const T = { timeout: 15_000 };
 
@@ -86,5 +86,70 @@ describe('topics on Node', () => {
     app.ws('/t', {});
     assert.throws(() => serve(app, { port: 0, handleSignals: false, pubsub: 42 }), /pubsub must be a broker object/);
     assert.throws(() => serve(app, { port: 0, handleSignals: false, pubsub: { start() {} } }), /pubsub must have a publish\(\) method/);
+  });
+});
+
+describe('topics with a broker (an in-process stand-in)', () => {
+  /** A broker that records the calls the registry makes and can fail its publishes. */
+  function fakeBroker() {
+    const calls = [];
+    const broker = {
+      calls,
+      deliver: null,
+      failPublish: false,
+      start(deliver) {
+        broker.deliver = deliver;
+      },
+      subscribe: (topic) => calls.push(['subscribe', topic]),
+      unsubscribe: (topic) => calls.push(['unsubscribe', topic]),
+      publish(topic, payload, isBinary) {
+        if (broker.failPublish) throw new Error('broker down');
+        calls.push(['publish', topic, Buffer.from(payload).toString(), isBinary]);
+      },
+      close: () => calls.push(['close']),
+    };
+    return broker;
+  }
+
+  test('joins a topic on its first local subscriber, leaves on its last, carries every publish, and delivers remote ones', T, async (t) => {
+    const broker = fakeBroker();
+    const { logger, entries } = captureLogger();
+    const app = new App({ logger });
+    app.ws('/t/:topic', {
+      open(conn, ctx) {
+        conn.subscribe(ctx.params.topic);
+      },
+      message(conn, data) {
+        conn.publish('news', data);
+      },
+    });
+    const server = await startServer(t, app, { pubsub: broker });
+    const a = await connect(t, `ws://127.0.0.1:${server.port}/t/news`);
+    const b = await connect(t, `ws://127.0.0.1:${server.port}/t/news`);
+    await until(() => server.subscriberCount('news') === 2);
+    assert.deepEqual(broker.calls, [['subscribe', 'news']]);
+    a.send('hello');
+    assert.deepEqual(await nextMessage(b), { data: Buffer.from('hello'), isBinary: false });
+    assert.deepEqual(broker.calls[1], ['publish', 'news', 'hello', false]);
+    // A publish from another process reaches every local subscriber, the text checked as UTF-8.
+    broker.deliver('news', Buffer.from('from afar'), false);
+    broker.deliver('news', Buffer.from([0xff]), false);
+    broker.deliver('news', Buffer.from([1, 2]), true);
+    for (const ws of [a, b]) {
+      assert.deepEqual(await nextMessage(ws), { data: Buffer.from('from afar'), isBinary: false });
+      assert.deepEqual(await nextMessage(ws), { data: Buffer.from([1, 2]), isBinary: true });
+    }
+    assert.ok(entries.some((e) => /not UTF-8/.test(e.message)));
+    // A failing broker costs the other processes the message, never the local subscribers.
+    broker.failPublish = true;
+    assert.equal(server.publish('news', 'still local'), 2);
+    assert.equal((await nextMessage(a)).data.toString(), 'still local');
+    assert.ok(entries.some((e) => e.message === 'Topics broker publish failed'));
+    a.close();
+    b.close();
+    await until(() => broker.calls.some(([name]) => name === 'unsubscribe'));
+    assert.deepEqual(broker.calls.at(-1), ['unsubscribe', 'news']);
+    await server.close();
+    assert.deepEqual(broker.calls.at(-1), ['close']);
   });
 });
