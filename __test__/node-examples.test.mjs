@@ -1,34 +1,14 @@
 // The examples, run as a user runs them: each in its own process on an ephemeral port.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { cleanup, connect, nextMessage, closed } from './fixtures/node-helpers.mjs';
+import { connect, nextMessage, closed } from './fixtures/node-helpers.mjs';
+import { startExample } from './fixtures/example-process.mjs';
 
 const T = { timeout: 20_000 };
 
-/** Starts an example with `--port 0`; resolves with the first line matching `pattern`'s port group. */
-async function start(t, name, pattern) {
-  const file = fileURLToPath(new URL(`../examples/${name}`, import.meta.url));
-  const proc = spawn(process.execPath, [file, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const exited = new Promise((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal })));
-  cleanup(t, async () => {
-    if (proc.exitCode === null && proc.signalCode === null) {
-      proc.kill('SIGKILL');
-      await exited;
-    }
-  });
-  let out = '';
-  proc.stdout.setEncoding('utf8');
-  const port = await new Promise((resolve, reject) => {
-    proc.stdout.on('data', (chunk) => {
-      out += chunk;
-      const m = pattern.exec(out);
-      if (m) resolve(Number(m[1]));
-    });
-    proc.once('exit', () => reject(new Error(`${name} exited: ${out}`)));
-  });
-  return { proc, port, out: () => out, exited };
+/** Starts an example with `--port 0`; resolves once its stdout matched `pattern`'s port group. */
+function start(t, name, pattern) {
+  return startExample(t, name, ['--port', '0'], pattern);
 }
 
 describe('examples/echo-server.mjs', () => {

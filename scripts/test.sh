@@ -14,6 +14,15 @@ cargo test --no-default-features
 
 step "tsc --strict over the README's code blocks"
 node scripts/readme-types.mjs
+# The scale-out tests (__test__/redis.test.mjs) start their own Redis servers on free ports.
+if ! command -v redis-server >/dev/null 2>&1 || ! command -v redis-cli >/dev/null 2>&1; then
+  step "install Debian's redis-server (for the scale-out tests)"
+  SUDO=""
+  if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
+  $SUDO apt-get update
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends redis-server
+fi
+echo "$(redis-server --version)"
 
 step "node --test: the JavaScript surface ($(node --version))"
 node --test --test-concurrency=1 __test__/*.test.mjs __test__/runtime/*.test.mjs

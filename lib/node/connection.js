@@ -19,6 +19,7 @@ const { log } = require('../app/logger.js');
 const { bytesOf, controlPayload, toArrayBuffer, closeReason } = require('../app/payload.js');
 const { callHandler, logHandlerFailure, reportError } = require('../app/handler-calls.js');
 const { idleRemaining, IDLE_CLOSE_REASON } = require('../app/idle-timeout.js');
+const { TopicMember, kLeaveTopics, deliverEach } = require('../app/topics.js');
 
 const { OPEN, CLOSING, CLOSED } = WS_READY_STATE;
 const { TEXT, BINARY, CLOSE, PING, PONG } = WS_OPCODE;
@@ -65,7 +66,7 @@ class SinkEvents {
 }
 
 /** The server side of one WebSocket connection; handlers receive it as `conn`. */
-class WebSocketConnection {
+class WebSocketConnection extends TopicMember {
   /** Free slot for the application's per-connection state. */
   data = undefined;
 
@@ -100,9 +101,11 @@ class WebSocketConnection {
    * @param {import('node:net').Socket} socket
    * @param {{ path: string, handler: object, options: object }} route
    * @param {string} protocol the selected subprotocol or ""
-   * @param {{ logger: object, closeTimeout: number, untrack(conn: WebSocketConnection): void }} host
+   * @param {{ logger: object, closeTimeout: number, topics: import('../app/topics.js').TopicRegistry,
+   *   untrack(conn: WebSocketConnection): void }} host
    */
   constructor(socket, route, protocol, host) {
+    super(host.topics, route.options.maxTopicsPerConnection);
     this.#socket = socket;
     this.#route = route;
     this.#handler = route.handler;
@@ -215,6 +218,39 @@ class WebSocketConnection {
   terminate() {
     this.#state = CLOSED;
     this.#socket.destroy();
+  }
+
+  // ------------------------------------------------------------- topics (lib/app/topics.js)
+
+  /**
+   * The Node fan-out of a publish: the frame is built once (encodeTopicFrame) and the same bytes are
+   * written to each subscriber's socket, corked to the end of the tick behind what the connection
+   * staged before, so `send` and `publish` leave in the order they were called. A subscriber whose
+   * kernel refuses more than its backpressureLimit is closed (1009) when its route says
+   * closeOnBackpressureLimit, else skipped (deliverEach closes after the walk).
+   */
+  static deliverFrame(subscribers, except, frame) {
+    return deliverEach(subscribers, except, frame, WebSocketConnection.#queueFrame, WebSocketConnection.#closeOverLimit);
+  }
+
+  static #queueFrame(conn, frame) {
+    return conn.#queueShared(frame);
+  }
+
+  static #closeOverLimit(conn) {
+    if (conn.#state === OPEN) conn.#closeWith(WS_CLOSE_CODE.MESSAGE_TOO_BIG, 'Backpressure limit exceeded');
+  }
+
+  // 1: queued; 0: not open, or skipped over the backpressure limit; -1: over the limit, to be closed.
+  #queueShared(frame) {
+    if (this.#state !== OPEN || this.#ended) return 0;
+    const socket = this.#socket;
+    if (socket.writableLength - this.#tickBytes > this.#backpressureLimit) return this.#closeOnBackpressure ? -1 : 0;
+    this.#flushStaged();
+    if (!this.#corked) this.#cork();
+    if (!socket.write(frame)) this.#needDrain = true;
+    this.#tickBytes += frame.length;
+    return 1;
   }
 
   // ------------------------------------------------------------- wiring
@@ -416,6 +452,8 @@ class WebSocketConnection {
     this.#closeFired = true;
     this.#needDrain = false;
     if (this.#handler.close !== undefined) callHandler(this.#handler.close, this.#handler, this, 'close', this.#handlerFailed, code, reason);
+    // After the handler, which may still publish to the topics it is leaving.
+    this[kLeaveTopics]();
   }
 
   // ------------------------------------------------------------- sending
@@ -547,4 +585,25 @@ class WebSocketConnection {
   }
 }
 
-module.exports = { WebSocketConnection };
+/** A publish's frame on Node: header and payload in one buffer, built once for every subscriber. */
+function encodeTopicFrame(payload, isBinary) {
+  const isString = typeof payload === 'string';
+  const length = isString ? Buffer.byteLength(payload, 'utf8') : payload.length;
+  const at = frameHeaderLength(length);
+  const frame = Buffer.allocUnsafe(at + length);
+  writeFrameHeader(frame, 0, true, isBinary ? BINARY : TEXT, false, length);
+  if (isString) utf8Write(frame, payload, at, length);
+  else frame.set(payload, at);
+  return frame;
+}
+
+/** The fan-out of lib/app/topics.js's registry on Node. */
+const nodeFanOut = {
+  encode: encodeTopicFrame,
+  // The payload follows a header of 2, 4 or 10 bytes (RFC 6455 §5.2: 7-bit length, 126, 127).
+  bytes: (frame) => frame.subarray((frame[1] & 0x7f) < 126 ? 2 : (frame[1] & 0x7f) === 126 ? 4 : 10),
+  decode: encodeTopicFrame,
+  deliver: (topic, subscribers, except, frame) => WebSocketConnection.deliverFrame(subscribers, except, frame),
+};
+
+module.exports = { WebSocketConnection, nodeFanOut };
