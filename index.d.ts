@@ -229,6 +229,11 @@ export interface FrameSinkOptions extends FrameSinkEvents {
   maxPayloadLength?: number;
   /** Most frames one message may span. Default: 131072. */
   maxFragments?: number;
+  /**
+   * Deliver TEXT messages to `onMessage` as their UTF-8 bytes (still validated) instead of
+   * strings, as `ws` does. Default: false.
+   */
+  textAsBytes?: boolean;
 }
 
 // ---------------------------------------------------------------- functions

@@ -38,6 +38,17 @@ const utf8Write =
 // Frames from this payload size on are flushed at once instead of at the end of the tick.
 const FLUSH_FRAME = 64 * 1024;
 
+function callAll(callbacks, err) {
+  for (const cb of callbacks) cb(err);
+}
+
+// What a stream's write callback receives once the stream is destroyed.
+function destroyedError() {
+  const err = new Error('Cannot call write after a stream was destroyed');
+  err.code = 'ERR_STREAM_DESTROYED';
+  return err;
+}
+
 /** Writes the frames of one connection to its socket, batched per tick. */
 class FrameWriter {
   #socket;
@@ -51,6 +62,8 @@ class FrameWriter {
   #tickScheduled = false;
   #needDrain = false;
   #ended = false;
+  // Write callbacks of the staged frames (null: none): called once their region is written.
+  #callbacks = null;
 
   /** @param {import('node:stream').Duplex} socket */
   constructor(socket) {
@@ -94,35 +107,63 @@ class FrameWriter {
   }
 
   /**
-   * Queues one FIN frame. `length` is the payload's byte length (-1: compute it from the bytes);
-   * `isString` says the payload is a string to be written as UTF-8.
+   * Queues one frame. `length` is the payload's byte length (-1: compute it from the bytes);
+   * `isString` says the payload is a string to be written as UTF-8; `fin` clear leaves the message
+   * open for continuation frames. `cb`, if given, is called (with the socket's write error, if
+   * any) once the frame has been written.
    */
-  frame(opcode, payload, length, isString) {
+  frame(opcode, payload, length, isString, fin = true, cb = undefined) {
     if (this.#ended) return;
     if (length < 0) length = payload.length;
     const at = frameHeaderLength(length);
     if (length <= SMALL_FRAME) {
       const offset = this.#stage(at + length);
       const slab = outSlab;
-      writeFrameHeader(slab, offset, true, opcode, false, length);
+      writeFrameHeader(slab, offset, fin, opcode, false, length);
       if (isString) utf8Write(slab, payload, offset + at, length);
       else slab.set(payload, offset + at);
+      if (cb !== undefined) this.#addCallback(cb);
       return;
     }
-    // What is staged goes first; then the header and the payload as is, corked together.
+    const header = Buffer.allocUnsafe(at);
+    writeFrameHeader(header, 0, fin, opcode, false, length);
+    this.#writeLarge(header, payload, isString, length, at + length, cb);
+  }
+
+  /**
+   * Queues bytes that are already one or more whole frames (a masked frame built by encodeFrame,
+   * a pre-encoded broadcast frame), in order with the frames queued before and after them.
+   */
+  raw(bytes, cb = undefined) {
+    if (this.#ended) return;
+    const length = bytes.length;
+    if (length <= SMALL_FRAME) {
+      outSlab.set(bytes, this.#stage(length));
+      if (cb !== undefined) this.#addCallback(cb);
+      return;
+    }
+    this.#writeLarge(null, bytes, false, length, length, cb);
+  }
+
+  // A large payload is handed to the socket as is (a string encoded once by the stream), after
+  // what is staged and behind its header, corked together.
+  #writeLarge(header, payload, isString, length, total, cb) {
     this.flush();
     if (!this.#corked) this.#cork();
     const socket = this.#socket;
-    const header = Buffer.allocUnsafe(at);
-    writeFrameHeader(header, 0, true, opcode, false, length);
-    socket.write(header);
-    const flushed = isString ? socket.write(payload, 'utf8') : socket.write(payload);
+    if (header !== null) socket.write(header);
+    const flushed = isString ? socket.write(payload, 'utf8', cb) : socket.write(payload, cb);
     // A large frame goes to the kernel now, with whatever was corked before it: holding it to
     // the end of the tick saves no system call, and what the kernel refuses is then visible as
     // backpressure to the next send.
     if (length >= FLUSH_FRAME) this.#release();
-    else this.#tickBytes += at + length;
+    else this.#tickBytes += total;
     if (!flushed) this.#needDrain = true;
+  }
+
+  #addCallback(cb) {
+    if (this.#callbacks === null) this.#callbacks = [cb];
+    else this.#callbacks.push(cb);
   }
 
   /** Hands this tick's staged frames to the socket now (they keep their order before later frames). */
@@ -133,15 +174,21 @@ class FrameWriter {
     const end = this.#outEnd;
     this.#outStart = -1;
     this.#outBuf = null;
+    const callbacks = this.#callbacks;
+    this.#callbacks = null;
     const socket = this.#socket;
-    if (socket.destroyed) return;
+    if (socket.destroyed) {
+      if (callbacks !== null) process.nextTick(callAll, callbacks, destroyedError());
+      return;
+    }
+    const done = callbacks === null ? undefined : callbacks.length === 1 ? callbacks[0] : (err) => callAll(callbacks, err);
     const length = end - start;
     let flushed;
     if (socket.writableLength > this.#tickBytes) {
       // The kernel is refusing bytes already: these will wait in the stream, so they must not pin the slab.
-      flushed = socket.write(Buffer.from(buf.subarray(start, end)));
+      flushed = socket.write(Buffer.from(buf.subarray(start, end)), done);
     } else {
-      flushed = socket.write(buf.subarray(start, end));
+      flushed = socket.write(buf.subarray(start, end), done);
     }
     if (this.#corked) this.#tickBytes += length;
     if (!flushed) this.#needDrain = true;

@@ -83,6 +83,8 @@ function positiveLimit(name, value, fallback) {
 class FrameSink {
   #events;
   #native;
+  // Text messages delivered as their (validated) UTF-8 bytes instead of strings: what `ws` gives.
+  #textAsBytes;
   #done = false;
   #buffered = 0;
   // A batch whose dispatch a callback interrupted by throwing: delivered first by the next push.
@@ -91,13 +93,14 @@ class FrameSink {
   constructor(opts) {
     if (opts == null || typeof opts !== 'object') throw new TypeError('FrameSink: options are required');
     this.#events = opts;
+    this.#textAsBytes = opts.textAsBytes === true;
     const maxPayloadLength = positiveLimit('maxPayloadLength', opts.maxPayloadLength, DEFAULT_WS_MAX_PAYLOAD_LENGTH);
     const maxFragments = positiveLimit('maxFragments', opts.maxFragments, DEFAULT_WS_MAX_FRAGMENTS);
     this.#native = new binding.NativeFrameSink(
       opts.requireMask === true,
       maxPayloadLength,
       Math.min(Math.floor(maxFragments), 0xffffffff),
-      NATIVE_UTF16,
+      NATIVE_UTF16 && !this.#textAsBytes,
     );
   }
 
@@ -181,8 +184,11 @@ class FrameSink {
     switch (kind & 0xff) {
       case 0x1:
         this.#events.onMessage({
-          data:
-            (kind & STRING) !== 0
+          data: this.#textAsBytes
+            ? start === 0 && end === source.length
+              ? source
+              : source.subarray(start, end)
+            : (kind & STRING) !== 0
               ? source
               : (kind & ASCII) !== 0
                 ? decodeAscii(source, start, end)
