@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { hex, utf8, concat, prng, frame, frameHeader, closeBytes, recordingSink, assertHeldUnchanged } from './helpers/frames.mjs';
+import { utf8, concat, prng, frame, frameHeader, closeBytes, recordingSink, assertHeldUnchanged } from './helpers/frames.mjs';
 
 const require = createRequire(import.meta.url);
 // `ws` exports only its entry; its Receiver is loaded by file path (the entry re-exports the same

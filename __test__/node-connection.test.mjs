@@ -13,7 +13,6 @@ import {
   RawClient,
   clientFrame,
   closePayload,
-  decodeClose,
 } from './fixtures/node-helpers.mjs';
 import { once } from 'node:events';
 

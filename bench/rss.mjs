@@ -68,7 +68,7 @@ function child(impl) {
   const wire = header.length + size;
   const chunkLen = Math.ceil(wire / opts.chunks);
   let received = null;
-  let errors = [];
+  const errors = [];
   let push;
 
   if (impl === 'this') {

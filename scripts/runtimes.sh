@@ -26,7 +26,7 @@ echo "bun $("$BUN" --version), $("$DENO" --version | head -n 1)"
 
 # The primitives suites (node:test based). Bun resolves the `ws` package to its built-in `ws`,
 # which has no lib/receiver.js, so the differential suite against ws's Receiver runs on Deno only.
-PRIMITIVES=(constants errors module handshake origin frame close send-payload sink sink-text)
+PRIMITIVES=(constants errors module handshake origin frame close send-payload sink sink-text sink-table)
 files() { for name in "$@"; do printf '__test__/%s.test.mjs\n' "$name"; done; }
 
 step "primitives under bun test"

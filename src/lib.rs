@@ -5,6 +5,10 @@
 //! any input: it takes bytes and returns events, results or
 //! [`error::ProtocolError`]s. `cargo test --no-default-features` builds it
 //! without a single Node symbol.
+//!
+//! Only the binding may use `unsafe` (Node-API is a C interface); the core is safe Rust.
+
+#![deny(unsafe_code)]
 
 pub mod close;
 pub mod encoder;
@@ -18,4 +22,5 @@ pub mod utf16;
 pub mod utf8;
 
 #[cfg(feature = "napi")]
+#[allow(unsafe_code)]
 mod binding;

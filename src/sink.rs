@@ -11,6 +11,7 @@ use crate::close::decode_close_payload;
 use crate::error::{ErrorKind, ProtocolError};
 use crate::header::{decode_header, DecodeOptions, FrameHeader, MAX_HEADER_LEN};
 use crate::mask::{apply_mask, unmask_into};
+use crate::opcode::OpCode;
 use crate::utf8::{is_valid_utf8, Utf8Validator};
 
 /// The largest message assembled in the sink's own buffer that is copied into the arena; a
@@ -152,7 +153,7 @@ pub struct PushOutcome {
 #[derive(Debug, Clone, Copy)]
 struct Frame {
     /// The control opcode, or `None` for a data frame.
-    control: Option<u8>,
+    control: Option<OpCode>,
     fin: bool,
     mask: Option<[u8; 4]>,
     /// Payload bytes still to come.
@@ -213,6 +214,16 @@ enum HeaderStep {
     NeedMore(usize),
 }
 
+/// Copies `src` to `dst` (the same length), unmasking it from mask phase `phase` when the frame is
+/// masked: the one place that chooses between the two.
+#[inline]
+fn copy_payload(dst: &mut [u8], src: &[u8], mask: Option<[u8; 4]>, phase: usize) {
+    match mask {
+        Some(key) => unmask_into(dst, src, key, phase),
+        None => dst.copy_from_slice(src),
+    }
+}
+
 /// Copies `src` to `dst` (same length), unmasking it when `mask` is set and, when `text`, checking
 /// that the whole payload is UTF-8. Works block by block so each block is still in cache when
 /// it is validated.
@@ -224,10 +235,7 @@ fn unmask_checked(
 ) -> Result<(), ProtocolError> {
     let invalid = || ProtocolError::new(ErrorKind::InvalidUtf8);
     if !text || src.len() <= BLOCK {
-        match mask {
-            Some(key) => unmask_into(dst, src, key, 0),
-            None => dst.copy_from_slice(src),
-        }
+        copy_payload(dst, src, mask, 0);
         return if !text || is_valid_utf8(dst) {
             Ok(())
         } else {
@@ -236,14 +244,49 @@ fn unmask_checked(
     }
     let mut utf8 = Utf8Validator::new();
     for (d, s) in dst.chunks_mut(BLOCK).zip(src.chunks(BLOCK)) {
-        match mask {
-            // BLOCK is a multiple of 4: every block starts at mask phase 0.
-            Some(key) => unmask_into(d, s, key, 0),
-            None => d.copy_from_slice(s),
-        }
+        // BLOCK is a multiple of 4: every block starts at mask phase 0.
+        copy_payload(d, s, mask, 0);
         utf8.feed(d).map_err(|()| invalid())?;
     }
     utf8.finish().map_err(|()| invalid())
+}
+
+/// The data message being assembled, fragmented or one frame split across pushes: one value, so
+/// that starting, finishing and dropping a message each reset all of it.
+#[derive(Debug, Clone, Default)]
+struct Assembly {
+    /// `Text` or `Binary` while a message is being assembled.
+    kind: Option<EventKind>,
+    /// Its bytes so far, unless they moved to the caller's `dest`.
+    bytes: Vec<u8>,
+    /// Its frames so far.
+    frames: u32,
+    /// Its declared payload bytes so far.
+    len: u64,
+    /// Validation state of a text message.
+    utf8: Utf8Validator,
+    /// Its length, when it is a single-frame message large enough to rather land in the caller's
+    /// `dest`; 0 otherwise.
+    dest_len: usize,
+    /// Bytes of it already in the caller's `dest` (from the push that first passed one): `Some`
+    /// once the message moved there from `bytes`.
+    dest_written: Option<usize>,
+}
+
+impl Assembly {
+    /// Ends the message whose last frame just completed: returns its kind, whether it is complete
+    /// UTF-8 (always true for binary) and, when it was assembled in the caller's `dest`, its length.
+    /// No message is being assembled afterwards; `bytes` is left for the caller to take.
+    fn finish(&mut self) -> (EventKind, bool, Option<usize>) {
+        let kind = self.kind.take().unwrap_or(EventKind::Binary);
+        let utf8_complete = kind != EventKind::Text || self.utf8.finish().is_ok();
+        self.utf8.reset();
+        let in_dest = self.dest_written.take().map(|_| self.dest_len);
+        self.dest_len = 0;
+        self.frames = 0;
+        self.len = 0;
+        (kind, utf8_complete, in_dest)
+    }
 }
 
 /// The streaming assembler for one connection's incoming bytes.
@@ -265,22 +308,8 @@ pub struct FrameSink {
     /// The payload of a control frame split across pushes.
     control: [u8; MAX_CONTROL],
     control_len: usize,
-    /// The message being assembled: fragmented, or one frame split across pushes.
-    message: Vec<u8>,
-    /// `Text` or `Binary` while a message is being assembled.
-    message_kind: Option<EventKind>,
-    /// Frames of that message so far.
-    message_frames: u32,
-    /// Declared payload bytes of that message so far.
-    message_len: u64,
-    /// Validation state of a text message being assembled.
-    utf8: Utf8Validator,
-    /// Length of the single-frame message being assembled when it is large enough to rather
-    /// land in the caller's `dest`; 0 otherwise.
-    dest_len: usize,
-    /// Bytes of that message already in the caller's `dest` (from the push that first passed
-    /// one): `Some` once the message moved there from `message`.
-    dest_written: Option<usize>,
+    /// The data message being assembled: fragmented, or one frame split across pushes.
+    message: Assembly,
 }
 
 impl FrameSink {
@@ -294,13 +323,7 @@ impl FrameSink {
             frame: None,
             control: [0; MAX_CONTROL],
             control_len: 0,
-            message: Vec::new(),
-            message_kind: None,
-            message_frames: 0,
-            message_len: 0,
-            utf8: Utf8Validator::new(),
-            dest_len: 0,
-            dest_written: None,
+            message: Assembly::default(),
         }
     }
 
@@ -355,8 +378,8 @@ impl FrameSink {
         PushOutcome {
             arena_used: batch.used,
             error,
-            want_dest: if self.dest_written.is_none() {
-                self.dest_len
+            want_dest: if self.message.dest_written.is_none() {
+                self.message.dest_len
             } else {
                 0
             },
@@ -366,14 +389,17 @@ impl FrameSink {
     /// Moves the large message being assembled into the caller's `dest`, the first time one
     /// long enough is passed.
     fn adopt_dest(&mut self, dest: &mut [u8]) {
-        if self.dest_len == 0 || self.dest_written.is_some() || dest.len() < self.dest_len {
+        if self.message.dest_len == 0
+            || self.message.dest_written.is_some()
+            || dest.len() < self.message.dest_len
+        {
             return;
         }
-        let held = self.message.len();
+        let held = self.message.bytes.len();
         if let Some(dst) = dest.get_mut(..held) {
-            dst.copy_from_slice(&self.message);
-            self.message.clear();
-            self.dest_written = Some(held);
+            dst.copy_from_slice(&self.message.bytes);
+            self.message.bytes.clear();
+            self.message.dest_written = Some(held);
         }
     }
 
@@ -384,7 +410,10 @@ impl FrameSink {
 
     /// Bytes held for an unfinished header, control frame or message.
     pub fn buffered_len(&self) -> usize {
-        self.head_len + self.control_len + self.message.len() + self.dest_written.unwrap_or(0)
+        self.head_len
+            + self.control_len
+            + self.message.bytes.len()
+            + self.message.dest_written.unwrap_or(0)
     }
 
     /// Marks the sink done and releases what it holds.
@@ -393,11 +422,7 @@ impl FrameSink {
         self.head_len = 0;
         self.frame = None;
         self.control_len = 0;
-        self.message = Vec::new();
-        self.message_kind = None;
-        self.utf8.reset();
-        self.dest_len = 0;
-        self.dest_written = None;
+        self.message = Assembly::default();
     }
 
     fn run(&mut self, chunk: &[u8], batch: &mut Batch<'_>) -> Result<(), ProtocolError> {
@@ -425,7 +450,7 @@ impl FrameSink {
 
     /// Whether a frame whose first byte is `b0` continues the message being assembled.
     fn continues_message(&self, b0: u8) -> bool {
-        b0 & 0x0f == 0 && self.message_kind.is_some()
+        OpCode::from_u8(b0 & 0x0f) == Some(OpCode::Continuation) && self.message.kind.is_some()
     }
 
     /// Decodes the header at the start of `rest`, completing one stashed by an earlier push.
@@ -442,7 +467,7 @@ impl FrameSink {
         // A continuation frame may only bring the message up to the limit: checking its declared
         // length against what is left lets the decoder refuse it before the masking key arrives.
         let continuing = self.continues_message(b0);
-        let so_far = if continuing { self.message_len } else { 0 };
+        let so_far = if continuing { self.message.len } else { 0 };
         let limit = self.opts.max_payload_length;
         let opts = DecodeOptions {
             require_mask: self.opts.require_mask,
@@ -495,10 +520,14 @@ impl FrameSink {
         batch: &mut Batch<'_>,
     ) -> Result<usize, ProtocolError> {
         let mask = header.masked.then_some(header.mask);
-        if header.opcode & 0x08 != 0 {
+        // decode_header returns defined opcodes only.
+        let Some(opcode) = OpCode::from_u8(header.opcode) else {
+            return Err(ErrorKind::UnknownDataOpcode(header.opcode).into());
+        };
+        if opcode.is_control() {
             self.control_len = 0;
             self.frame = Some(Frame {
-                control: Some(header.opcode),
+                control: Some(opcode),
                 fin: true,
                 mask,
                 remaining: header.payload_len,
@@ -507,19 +536,19 @@ impl FrameSink {
             return self.continue_frame(rest, batch);
         }
 
-        let continuation = header.opcode == 0;
+        let continuation = opcode == OpCode::Continuation;
         // RFC 6455 §5.4: a fragmented message is "a single frame with the FIN bit clear and an
         // opcode other than 0, followed by zero or more frames with the FIN bit clear and the
         // opcode set to 0, and terminated by a single frame with the FIN bit set and an opcode
         // of 0"; fragments of different messages "MUST NOT be interleaved".
-        let kind = match (continuation, self.message_kind) {
+        let kind = match (continuation, self.message.kind) {
             (true, Some(kind)) => kind,
             (true, None) => return Err(ErrorKind::UnexpectedContinuation.into()),
             (false, Some(_)) => return Err(ErrorKind::InterleavedDataFrame.into()),
-            (false, None) if header.opcode == 0x1 => EventKind::Text,
+            (false, None) if opcode == OpCode::Text => EventKind::Text,
             (false, None) => EventKind::Binary,
         };
-        let frames = self.message_frames.saturating_add(1);
+        let frames = self.message.frames.saturating_add(1);
         if frames > self.opts.max_fragments {
             return Err(ErrorKind::TooManyFragments {
                 limit: self.opts.max_fragments,
@@ -527,7 +556,7 @@ impl FrameSink {
             .into());
         }
         let limit = self.opts.max_payload_length;
-        let total = self.message_len.saturating_add(header.payload_len);
+        let total = self.message.len.saturating_add(header.payload_len);
         if total > limit {
             return Err(ErrorKind::PayloadTooLarge {
                 limit,
@@ -546,9 +575,9 @@ impl FrameSink {
             }
         }
 
-        self.message_kind = Some(kind);
-        self.message_frames = frames;
-        self.message_len = total;
+        self.message.kind = Some(kind);
+        self.message.frames = frames;
+        self.message.len = total;
         match usize::try_from(header.payload_len) {
             // A large single-frame message may be assembled in the caller's memory: buffer only
             // what this chunk brings until the caller offers it (`want_dest`).
@@ -558,7 +587,7 @@ impl FrameSink {
                     && len > ARENA_MAX_COPY
                     && len <= RESERVE_AHEAD_MAX =>
             {
-                self.dest_len = len;
+                self.message.dest_len = len;
                 self.reserve(rest.len().min(len) as u64);
             }
             _ => self.reserve(header.payload_len),
@@ -604,7 +633,7 @@ impl FrameSink {
     /// reserved ahead of the bytes themselves; when the allocator refuses, the buffer grows as
     /// bytes arrive instead.
     fn reserve(&mut self, additional: u64) {
-        let len = self.message.len();
+        let len = self.message.bytes.len();
         let additional = additional.min(RESERVE_AHEAD_MAX as u64);
         let Some(needed) = usize::try_from(additional)
             .ok()
@@ -612,12 +641,12 @@ impl FrameSink {
         else {
             return;
         };
-        if needed <= self.message.capacity() {
+        if needed <= self.message.bytes.capacity() {
             return;
         }
         let ceiling = usize::try_from(self.opts.max_payload_length).unwrap_or(usize::MAX);
-        let target = needed.max(self.message.capacity().saturating_mul(2).min(ceiling));
-        let _ = self.message.try_reserve_exact(target - len);
+        let target = needed.max(self.message.bytes.capacity().saturating_mul(2).min(ceiling));
+        let _ = self.message.bytes.try_reserve_exact(target - len);
     }
 
     /// Takes the payload bytes of the current frame from the start of `rest`; completes the frame
@@ -639,10 +668,7 @@ impl FrameSink {
         if frame.control.is_some() {
             let end = self.control_len + take;
             if let Some(dst) = self.control.get_mut(self.control_len..end) {
-                match frame.mask {
-                    Some(key) => unmask_into(dst, src, key, phase),
-                    None => dst.copy_from_slice(src),
-                }
+                copy_payload(dst, src, frame.mask, phase);
                 self.control_len = end;
             }
         } else {
@@ -669,37 +695,34 @@ impl FrameSink {
         phase: usize,
         dest: &mut [u8],
     ) -> Result<(), ProtocolError> {
-        let text = self.message_kind == Some(EventKind::Text);
-        if let Some(written) = self.dest_written {
+        let text = self.message.kind == Some(EventKind::Text);
+        if let Some(written) = self.message.dest_written {
             let end = written.saturating_add(src.len());
             // Only a caller that broke the `push_into` contract passes a shorter `dest`: the
             // bytes are then dropped, and the message's content is unspecified.
             if let Some(dst) = dest.get_mut(written..end) {
-                match mask {
-                    Some(key) => unmask_into(dst, src, key, phase),
-                    None => dst.copy_from_slice(src),
-                }
-                if text && self.utf8.feed(dst).is_err() {
+                copy_payload(dst, src, mask, phase);
+                if text && self.message.utf8.feed(dst).is_err() {
                     return Err(ErrorKind::InvalidUtf8.into());
                 }
             }
-            self.dest_written = Some(end);
+            self.message.dest_written = Some(end);
             return Ok(());
         }
         // Grown here rather than by `extend_from_slice`, whose doubling could hold up to twice
         // the payload limit.
         self.reserve(src.len() as u64);
         for block in src.chunks(BLOCK) {
-            let start = self.message.len();
-            self.message.extend_from_slice(block);
-            let added = self.message.get_mut(start..).unwrap_or(&mut []);
+            let start = self.message.bytes.len();
+            self.message.bytes.extend_from_slice(block);
+            let added = self.message.bytes.get_mut(start..).unwrap_or(&mut []);
             if let Some(key) = mask {
                 // Each block but the last is a multiple of 4 long: the phase is the same for all.
                 apply_mask(added, key, phase);
             }
             // RFC 6455 §8.1: invalid UTF-8 fails the connection; failing on the first bad byte,
             // even mid-frame, keeps a peer from making the server buffer a doomed message.
-            if text && self.utf8.feed(added).is_err() {
+            if text && self.message.utf8.feed(added).is_err() {
                 return Err(ErrorKind::InvalidUtf8.into());
             }
         }
@@ -711,8 +734,8 @@ impl FrameSink {
             let payload = self.control.get(..self.control_len).unwrap_or(&[]);
             self.control_len = 0;
             match opcode {
-                0x9 => batch.emit_copy(EventKind::Ping, payload, 0),
-                0xa => batch.emit_copy(EventKind::Pong, payload, 0),
+                OpCode::Ping => batch.emit_copy(EventKind::Ping, payload, 0),
+                OpCode::Pong => batch.emit_copy(EventKind::Pong, payload, 0),
                 _ => {
                     let (code, reason) = decode_close_payload(payload)?;
                     batch.emit_copy(EventKind::Close, reason.as_bytes(), code);
@@ -726,18 +749,11 @@ impl FrameSink {
         if !frame.fin {
             return Ok(());
         }
-        let kind = self.message_kind.take().unwrap_or(EventKind::Binary);
-        self.message_frames = 0;
-        self.message_len = 0;
-        if kind == EventKind::Text {
-            let complete = self.utf8.finish();
-            self.utf8.reset();
-            if complete.is_err() {
-                return Err(ErrorKind::InvalidUtf8.into());
-            }
+        let (kind, utf8_complete, in_dest) = self.message.finish();
+        if !utf8_complete {
+            return Err(ErrorKind::InvalidUtf8.into());
         }
-        if self.dest_written.take().is_some() {
-            let len = std::mem::take(&mut self.dest_len);
+        if let Some(len) = in_dest {
             batch.events.push(Event {
                 kind,
                 payload: Payload::Dest { len },
@@ -745,16 +761,15 @@ impl FrameSink {
             });
             return Ok(());
         }
-        self.dest_len = 0;
-        let len = self.message.len();
+        let len = self.message.bytes.len();
         match batch.slot(len) {
             Some(dst) if len <= ARENA_MAX_COPY => {
-                dst.copy_from_slice(&self.message);
+                dst.copy_from_slice(&self.message.bytes);
                 batch.commit(kind, len, 0);
-                self.message.clear();
+                self.message.bytes.clear();
             }
             _ => {
-                let mut owned = std::mem::take(&mut self.message);
+                let mut owned = std::mem::take(&mut self.message.bytes);
                 owned.shrink_to_fit();
                 batch.events.push(Event {
                     kind,

@@ -3,7 +3,6 @@
 // what a user observes in a form that compares across implementations.
 import net from 'node:net';
 import http from 'node:http';
-import { once } from 'node:events';
 import { setTimeout as delay } from 'node:timers/promises';
 import { createRequire } from 'node:module';
 

@@ -78,6 +78,7 @@ function checkHandler(handler) {
 class App {
   #routes = new RouteTable();
   #routeListeners = new Set();
+  /** @type {{ error(fields: object, message: string): void }} */
   #log = defaultLogger;
 
   /**
@@ -96,7 +97,10 @@ class App {
     return this.#log;
   }
 
-  /** A logger, or `false` to log nothing. */
+  /**
+   * A logger, or `false` to log nothing.
+   * @param {false | { error(fields: object, message: string): void }} logger
+   */
   set log(logger) {
     if (logger === false) logger = silentLogger;
     if (!isLogger(logger)) throw new TypeError('App: logger must be false or an object with an error(fields, message) method');

@@ -132,6 +132,7 @@ class RouteTable {
     }
     const fromStatic = this.#static.get('/' + trimmed);
     if (fromStatic !== undefined) return { route: fromStatic, params: {} };
+    /** @type {Record<string, string>} */
     const params = {};
     const node = walk(this.#root, segments, 0, params);
     if (node === undefined) return undefined;

@@ -123,7 +123,7 @@ function accepted(route, ctx, protocol, acceptKey) {
 // beforeUpgrade's answer: a Response rejects; a string selects a subprotocol; anything else accepts.
 function decide(host, route, ctx, result, decision) {
   if (host.shuttingDown) return SHUTTING_DOWN;
-  if (isResponse(decision)) return { accept: false, response: decision };
+  if (isResponse(decision)) return /** @type {Reject} */ ({ accept: false, response: decision });
   let protocol = '';
   if (typeof decision === 'string') {
     try {

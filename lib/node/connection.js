@@ -45,6 +45,7 @@ class WebSocketConnection {
   /** Free slot for the application's per-connection state. */
   data = undefined;
 
+  /** @type {number} */
   #state = OPEN;
   #binaryType = 'nodebuffer';
   #socket;
@@ -83,7 +84,8 @@ class WebSocketConnection {
   }
 
   static {
-    const events = SinkEvents.prototype;
+    // The methods are added to the prototype here, where the connection's private methods are in reach.
+    const events = /** @type {any} */ (SinkEvents.prototype);
     events.onMessage = function onMessage(event) {
       this.conn.#onMessage(event);
     };
@@ -137,6 +139,7 @@ class WebSocketConnection {
     const isString = typeof data === 'string';
     const payload = isString ? data : bytesOf(data, 'send()');
     if (this.#state !== OPEN) return;
+    /** @type {number} */
     let opcode = BINARY;
     let length;
     if (isString) {

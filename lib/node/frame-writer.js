@@ -44,9 +44,7 @@ function callAll(callbacks, err) {
 
 // What a stream's write callback receives once the stream is destroyed.
 function destroyedError() {
-  const err = new Error('Cannot call write after a stream was destroyed');
-  err.code = 'ERR_STREAM_DESTROYED';
-  return err;
+  return Object.assign(new Error('Cannot call write after a stream was destroyed'), { code: 'ERR_STREAM_DESTROYED' });
 }
 
 /** Writes the frames of one connection to its socket, batched per tick. */

@@ -90,6 +90,7 @@ function splitTarget(target) {
 }
 
 function headerObject(headers) {
+  /** @type {Record<string, string>} */
   const out = {};
   for (const name in headers) {
     const value = headers[name];

@@ -6,22 +6,27 @@
 
 const { Buffer } = require('node:buffer');
 const binding = require('./addon.js');
+
+// Exported by the binding's module initialisation (src/binding/sink.rs), outside binding.d.ts.
+const sinkPush = /** @type {any} */ (binding).sinkPush;
 const { WS_MAX_CONTROL_PAYLOAD, DEFAULT_WS_MAX_PAYLOAD_LENGTH, DEFAULT_WS_MAX_FRAGMENTS } = require('./constants.js');
 const { fromNative } = require('./errors.js');
 
-// The event table the binding fills on each push (layout in src/binding/sink.rs): a head of four
-// words (event count, arena bytes used, flags, bytes buffered), then four words per event (kind with
-// OWNED, arena offset or owned index, length, close code). One table serves every sink; a push
-// made from inside another push's callback gets a table of its own.
-const TABLE_HEAD = 4;
+// The event table the binding fills on each push, in the layout src/binding/sink.rs exports: a
+// head of SINK_TABLE_HEAD words (event count, arena bytes used, flags, bytes buffered), then
+// SINK_EVENT_WORDS words per event (kind with OWNED, arena offset or owned index, length, close
+// code). One table serves every sink; a push made from inside another push's callback gets a table
+// of its own.
+const TABLE_HEAD = binding.SINK_TABLE_HEAD;
+const EVENT_WORDS = binding.SINK_EVENT_WORDS;
 const TABLE_EVENTS = 1024;
-const TABLE_LENGTH = TABLE_HEAD + 4 * TABLE_EVENTS;
-const OWNED = 0x100;
-const ASCII = 0x200;
-const STRING = 0x400;
-const FLAG_ERROR = 1;
-const FLAG_MORE = 2;
-let sharedTable = new Uint32Array(TABLE_LENGTH);
+const TABLE_LENGTH = TABLE_HEAD + EVENT_WORDS * TABLE_EVENTS;
+const OWNED = binding.SINK_OWNED_FLAG;
+const ASCII = binding.SINK_ASCII_FLAG;
+const STRING = binding.SINK_STRING_FLAG;
+const FLAG_ERROR = binding.SINK_FLAG_ERROR;
+const FLAG_MORE = binding.SINK_FLAG_MORE;
+const sharedTable = new Uint32Array(TABLE_LENGTH);
 let pushDepth = 0;
 
 // Payloads of a push are written into a shared arena that only moves forward, like Node's buffer
@@ -134,7 +139,7 @@ class FrameSink {
     const table = pushDepth === 0 ? sharedTable : new Uint32Array(TABLE_LENGTH);
     pushDepth++;
     try {
-      const owned = binding.sinkPush(this.#native, bytes, slab, base, table);
+      const owned = sinkPush(this.#native, bytes, slab, base, table);
       arenaOffset = base + table[1];
       this.#buffered = table[3];
       this.#run(table, 0, slab, owned, table[2]);
@@ -148,10 +153,10 @@ class FrameSink {
       const count = table[0];
       let i = next;
       try {
-        for (; i < count; i++) this.#deliver(table, TABLE_HEAD + 4 * i, slab, owned);
+        for (; i < count; i++) this.#deliver(table, TABLE_HEAD + EVENT_WORDS * i, slab, owned);
       } catch (err) {
         if (i + 1 < count || (flags & (FLAG_MORE | FLAG_ERROR)) !== 0) {
-          this.#pending = { table: table.slice(0, TABLE_HEAD + 4 * count), next: i + 1, arena: slab, owned, flags };
+          this.#pending = { table: table.slice(0, TABLE_HEAD + EVENT_WORDS * count), next: i + 1, arena: slab, owned, flags };
         }
         throw err;
       }

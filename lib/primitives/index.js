@@ -6,43 +6,22 @@
 // edge, in errors.js).
 
 const { WebSocketProtocolError, WebSocketPayloadTooLargeError } = require('./errors.js');
-const {
-  computeAcceptKey,
-  computeAcceptKeySync,
-  parseSubprotocols,
-  validateSelectedSubprotocol,
-  validateUpgrade,
-  validateUpgradeSync,
-  checkWebSocketOrigin,
-} = require('./handshake.js');
-const { parseFrame, encodeFrame, encodeSendPayload } = require('./frames.js');
-const { isValidWireCloseCode, encodeClosePayload, decodeClosePayload } = require('./close.js');
-const { FrameSink } = require('./frame-sink.js');
 
 /** Returns `handler` unchanged: it exists for type inference of `ctx.params`, `conn.data`. */
 function defineWebSocket(handler) {
   return handler;
 }
 
-// Every constant, as constants.js declares it. Spread from the require() call itself: that is the
-// form Node's ESM loader recognises, so `import { WS_OPCODE } from 'daloy-ws-native'` keeps working.
+// Every export of constants.js, handshake.js, frames.js, close.js and frame-sink.js, which export
+// nothing else. Spread from the require() calls themselves: that is the form Node's ESM loader
+// recognises, so `import { WS_OPCODE } from 'daloy-ws-native'` keeps working.
 module.exports = {
   ...require('./constants.js'),
+  ...require('./handshake.js'),
+  ...require('./frames.js'),
+  ...require('./close.js'),
+  ...require('./frame-sink.js'),
   WebSocketProtocolError,
   WebSocketPayloadTooLargeError,
-  computeAcceptKey,
-  computeAcceptKeySync,
-  parseSubprotocols,
-  validateSelectedSubprotocol,
-  validateUpgrade,
-  validateUpgradeSync,
-  checkWebSocketOrigin,
-  parseFrame,
-  encodeFrame,
-  isValidWireCloseCode,
-  encodeClosePayload,
-  decodeClosePayload,
-  encodeSendPayload,
   defineWebSocket,
-  FrameSink,
 };

@@ -33,6 +33,7 @@ class WebConnection {
   /** Free slot for the application's per-connection state. */
   data = undefined;
 
+  /** @type {number} */
   #state = OPEN;
   #binaryType = 'nodebuffer';
   #transport;

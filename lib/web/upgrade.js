@@ -29,6 +29,7 @@ function isUpgradeRequest(req) {
 
 // What the upgrade decision (lib/app/upgrade-decision.js) reads of a WHATWG upgrade request.
 function upgradeRequest(req, url) {
+  /** @type {Record<string, string>} */
   const headerFields = {};
   req.headers.forEach((value, name) => {
     headerFields[name] = value;
@@ -68,7 +69,9 @@ function toWeb(decision) {
   if (response instanceof Response) return response;
   // A Response of another fetch implementation (the undici package): rebuilt as the runtime's own.
   const headers = new Headers();
-  response.headers.forEach((value, name) => headers.append(name, value));
+  response.headers.forEach((value, name) => {
+    headers.append(name, value);
+  });
   const init = { status: response.status, statusText: response.statusText, headers };
   if (response.body === null || response.body === undefined) return new Response(null, init);
   return response.arrayBuffer().then(

@@ -21,7 +21,7 @@ const kAborted = Symbol('daloy-ws-native.ws.aborted');
 
 /**
  * Starts the handshake of a new client WebSocket; returns the options in force.
- * @param {import('./websocket.js').WebSocket} websocket
+ * @param {any} websocket the WebSocket (its handshake state lives in `_`-prefixed fields, as in `ws`)
  * @param {string | URL} address
  * @param {string[]} protocols
  * @param {object} [options]

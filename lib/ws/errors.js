@@ -6,10 +6,7 @@
 /** The `ws`-shaped twin of a WebSocketProtocolError from the FrameSink. */
 function wsProtocolError(err) {
   const Ctor = err.code === 'WS_ERR_INVALID_UTF8' ? Error : RangeError;
-  const out = new Ctor(err.message);
-  out.code = err.code;
-  out.closeCode = err.closeCode;
-  return out;
+  return Object.assign(new Ctor(err.message), { code: err.code, closeCode: err.closeCode });
 }
 
 module.exports = { wsProtocolError };

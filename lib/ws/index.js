@@ -3,7 +3,8 @@
 // The `ws`-compatible module (daloy-ws-native/ws): exports shaped as `ws` 8.x's. The default
 // export is WebSocket, carrying the rest as properties.
 
-const { WebSocket } = require('./websocket.js');
+// The properties below are added here, so the class is typed loosely for the checker.
+const WebSocket = /** @type {any} */ (require('./websocket.js').WebSocket);
 const { WebSocketServer } = require('./server.js');
 const { createWebSocketStream } = require('./stream.js');
 const { Sender } = require('./sender.js');

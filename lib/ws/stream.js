@@ -30,13 +30,14 @@ function duplexOnError(err) {
  */
 function createWebSocketStream(ws, options) {
   let terminateOnDestroy = true;
-  const duplex = new Duplex({
+  // The stream's internal state is read as `ws` reads it (objectMode, finished, endEmitted).
+  const duplex = /** @type {any} */ (new Duplex({
     ...options,
     autoDestroy: false,
     emitClose: false,
     objectMode: false,
     writableObjectMode: false,
-  });
+  }));
 
   ws.on('message', (message, isBinary) => {
     const data = !isBinary && duplex._readableState.objectMode ? message.toString() : message;

@@ -112,7 +112,7 @@ class WebSocket extends EventEmitter {
   }
 
   static {
-    const events = SinkEvents.prototype;
+    const events = /** @type {any} */ (SinkEvents.prototype);
     events.onMessage = function onMessage(event) {
       this.ws.#onMessage(event.data, event.isBinary);
     };
@@ -171,9 +171,9 @@ class WebSocket extends EventEmitter {
   /**
    * Attaches the upgraded socket: the server calls it after its 101 is queued, the client when the
    * server's 101 is checked. `head` holds bytes that arrived with the upgrade.
-   * @param {import('node:stream').Duplex} socket
+   * @param {any} socket a net.Socket, a tls.TLSSocket or any Duplex
    * @param {Buffer} head
-   * @param {{ allowSynchronousEvents?: boolean, maxPayload?: number, maxFragments?: number }} options
+   * @param {{ allowSynchronousEvents?: boolean, maxPayload?: number, maxFragments?: number, skipUTF8Validation?: boolean }} options
    */
   setSocket(socket, head, options) {
     const writer = new FrameWriter(socket);
@@ -323,16 +323,19 @@ class WebSocket extends EventEmitter {
 
   // ------------------------------------------------------------- reading
 
+  /** @this {any} the socket */
   static #socketData(chunk) {
     this[kWebSocket].#push(chunk);
   }
 
+  /** @this {any} the socket */
   static #socketEnd() {
     const ws = this[kWebSocket];
     ws.#readyState = CLOSING;
     ws.#writer.end();
   }
 
+  /** @this {any} the socket */
   static #socketError() {
     // As `ws`: a socket error is not the WebSocket's `error`; the socket is destroyed and `close` follows.
     const ws = this[kWebSocket];
@@ -344,6 +347,7 @@ class WebSocket extends EventEmitter {
     }
   }
 
+  /** @this {any} the socket */
   static #socketClose() {
     const ws = this[kWebSocket];
     this.removeListener('close', WebSocket.#socketClose);
@@ -448,6 +452,11 @@ class WebSocket extends EventEmitter {
 
   // A listener that throws does not take the process down: the exception becomes the
   // WebSocket's `error` event, or, without an `error` listener, a line on stderr.
+  /**
+   * @param {string} type
+   * @param {any} [a]
+   * @param {any} [b]
+   */
   #emit(type, a = NO_ARG, b = NO_ARG) {
     try {
       if (type === 'error' && this.listenerCount('error') === 0) return;
@@ -455,15 +464,16 @@ class WebSocket extends EventEmitter {
       else if (b === NO_ARG) this.emit(type, a);
       else this.emit(type, a, b);
     } catch (err) {
+      let failure = err;
       if (type !== 'error' && this.listenerCount('error') > 0) {
         try {
           this.emit('error', err);
           return;
         } catch (again) {
-          err = again;
+          failure = again;
         }
       }
-      console.error(`daloy-ws-native/ws: a '${type}' listener threw:`, err);
+      console.error(`daloy-ws-native/ws: a '${type}' listener threw:`, failure);
     }
   }
 

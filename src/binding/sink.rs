@@ -1,6 +1,6 @@
 use napi::bindgen_prelude::{
     Array, Buffer, BufferSlice, Error, FromNapiValue, JsObjectValue, JsValue, Object, Result,
-    Status, ToNapiValue, Uint32ArraySlice, Unknown,
+    Status, ToNapiValue, TypeTag, Uint32ArraySlice, Unknown,
 };
 use napi::{sys, Env};
 use napi_derive::napi;
@@ -8,39 +8,55 @@ use napi_derive::napi;
 use super::errors::ErrorRecord;
 use super::frame::payload_limit;
 use crate::error::ProtocolError;
+use crate::opcode::OpCode;
 use crate::sink::{Event, EventKind, FrameSink, Payload, SinkOptions};
 use crate::utf16::utf8_to_utf16;
 
-/// Slots at the head of the event table: event count, arena bytes used, status, buffered bytes.
-const TABLE_HEAD: usize = 4;
-/// `u32`s per event: kind (| `OWNED_FLAG`), arena start or owned index, length, close code.
-const EVENT_WORDS: usize = 4;
-/// Set on an event's kind when its payload is in the returned array of owned buffers.
-const OWNED_FLAG: u32 = 0x100;
+// The layout of the event table `sinkPush` and `next` fill, exported so that
+// lib/primitives/frame-sink.js reads it from here instead of writing it a second time.
+
+/// Slots at the head of the event table: event count, arena bytes used, flags, buffered bytes.
+#[napi]
+pub const SINK_TABLE_HEAD: u32 = 4;
+/// `u32`s per event: kind (an opcode, with the flags below), arena start or owned index, length,
+/// close code.
+#[napi]
+pub const SINK_EVENT_WORDS: u32 = 4;
+/// Set on an event's kind when its payload is in the returned array of owned values.
+#[napi]
+pub const SINK_OWNED_FLAG: u32 = 0x100;
 /// Set on a text event whose payload is all ASCII: JavaScript then builds the string as Latin-1,
 /// a plain copy (measured 2x faster than UTF-8 decoding for 64 KiB), instead of decoding UTF-8.
-const ASCII_FLAG: u32 = 0x200;
+#[napi]
+pub const SINK_ASCII_FLAG: u32 = 0x200;
 /// Set on a text event delivered as a string, built here from UTF-16, in the returned array.
-const STRING_FLAG: u32 = 0x400;
+#[napi]
+pub const SINK_STRING_FLAG: u32 = 0x400;
+/// Flag in the table's third word: the batch ended with a protocol error (see `takeError`).
+#[napi]
+pub const SINK_FLAG_ERROR: u32 = 1;
+/// Flag in the table's third word: more events than the table holds; `next` writes the
+/// following ones.
+#[napi]
+pub const SINK_FLAG_MORE: u32 = 2;
+
+const TABLE_HEAD: usize = SINK_TABLE_HEAD as usize;
+const EVENT_WORDS: usize = SINK_EVENT_WORDS as usize;
 /// Non-ASCII text from this many bytes on becomes a string here (when the sink was asked to):
 /// below it the engine's decoder costs less than the extra string creation call.
 const UTF16_MIN: usize = 16;
 
 fn kind_code(kind: EventKind) -> u32 {
     // The RFC 6455 opcodes, so JavaScript can switch on `WS_OPCODE`.
-    match kind {
-        EventKind::Text => 0x1,
-        EventKind::Binary => 0x2,
-        EventKind::Close => 0x8,
-        EventKind::Ping => 0x9,
-        EventKind::Pong => 0xa,
-    }
+    let opcode = match kind {
+        EventKind::Text => OpCode::Text,
+        EventKind::Binary => OpCode::Binary,
+        EventKind::Close => OpCode::Close,
+        EventKind::Ping => OpCode::Ping,
+        EventKind::Pong => OpCode::Pong,
+    };
+    u32::from(opcode.as_u8())
 }
-
-/// Flag in `table[2]`: the batch ended with a protocol error (see `takeError`).
-const FLAG_ERROR: u32 = 1;
-/// Flag in `table[2]`: more events than the table holds; `next` writes the following ones.
-const FLAG_MORE: u32 = 2;
 
 /// The streaming assembler for one connection. One `push` per socket read is the only crossing
 /// between JavaScript and Rust: events go to a `Uint32Array` table, payloads to a JavaScript arena.
@@ -98,7 +114,7 @@ impl NativeFrameSink {
     /// bytes buffered; then four words per event), payloads into `arena` (the JavaScript arena from
     /// `arena_offset` on) where they fit, and returns the values that are not in the arena (or
     /// `None`): payloads that did not fit, as Buffers handed over without a copy, and text built into
-    /// strings here (`STRING_FLAG`). After an error or a CLOSE the sink ignores all input. Called by
+    /// strings here (`SINK_STRING_FLAG`). After an error or a CLOSE the sink ignores all input. Called by
     /// `sinkPush` (see `sink_push`), the one crossing per socket read.
     fn push<'env>(
         &mut self,
@@ -136,7 +152,7 @@ impl NativeFrameSink {
         Ok(owned)
     }
 
-    /// Writes the events of the last push that did not fit in the table (after `FLAG_MORE`).
+    /// Writes the events of the last push that did not fit in the table (after `SINK_FLAG_MORE`).
     #[napi]
     pub fn next<'env>(
         &mut self,
@@ -185,7 +201,7 @@ impl NativeFrameSink {
             let ascii = self.ascii.get(index).copied().unwrap_or(false);
             let as_string = self.utf16_text && kind == EventKind::Text && !ascii;
             // A payload outside the arena, or text made a string here, is an entry of the returned array.
-            let owned_flag = OWNED_FLAG | if as_string { STRING_FLAG } else { 0 };
+            let owned_flag = SINK_OWNED_FLAG | if as_string { SINK_STRING_FLAG } else { 0 };
             let (flag, start, len) = match payload {
                 Payload::Arena { start, len } => {
                     let text = start
@@ -232,7 +248,7 @@ impl NativeFrameSink {
                     (owned_flag, owned.add(value)?, len as u32)
                 }
             };
-            let ascii_flag = if ascii { ASCII_FLAG } else { 0 };
+            let ascii_flag = if ascii { SINK_ASCII_FLAG } else { 0 };
             table[slot] = kind_code(kind) | flag | ascii_flag;
             table[slot + 1] = start;
             table[slot + 2] = len;
@@ -241,9 +257,9 @@ impl NativeFrameSink {
         table[0] = (end - self.cursor) as u32;
         self.cursor = end;
         table[2] = if end < self.events.len() {
-            FLAG_MORE
+            SINK_FLAG_MORE
         } else if self.error.is_some() {
-            FLAG_ERROR
+            SINK_FLAG_ERROR
         } else {
             0
         };
@@ -411,11 +427,18 @@ unsafe fn sink_push_args(env: &Env, info: sys::napi_callback_info) -> Result<sys
             "sinkPush(sink, chunk, arena, arenaOffset, table)",
         ));
     }
+    // The object must carry NativeFrameSink's type tag (stamped by its constructor) before its
+    // wrapped pointer is taken for one: another addon's wrapped object would otherwise be cast.
+    let tag = NativeFrameSink::type_tag();
+    let mut tagged = false;
+    // SAFETY: a plain N-API call on the live environment of this call, with out-pointers to locals;
+    // the engine checks that `argv[0]` is an object.
+    let status = unsafe { sys::napi_check_object_type_tag(raw, argv[0], &tag, &mut tagged) };
     let mut wrapped = std::ptr::null_mut();
-    // SAFETY: napi_unwrap fails unless the object was wrapped; NativeFrameSink is the only class this
-    // addon defines, so what it wrapped is a NativeFrameSink. The binding is not an export of the
-    // package: lib/primitives/frame-sink.js, its only caller, passes the sink it constructed.
-    if unsafe { sys::napi_unwrap(raw, argv[0], &mut wrapped) } != sys::Status::napi_ok
+    if status != sys::Status::napi_ok
+        || !tagged
+        // SAFETY: as above; napi_unwrap fails unless the object was wrapped.
+        || unsafe { sys::napi_unwrap(raw, argv[0], &mut wrapped) } != sys::Status::napi_ok
         || wrapped.is_null()
     {
         return Err(Error::new(
@@ -423,12 +446,16 @@ unsafe fn sink_push_args(env: &Env, info: sys::napi_callback_info) -> Result<sys
             "sinkPush expects a NativeFrameSink",
         ));
     }
-    // SAFETY: see above; JavaScript is single-threaded and a push is never re-entered for one sink
-    // (frame-sink.js calls the sink's callbacks after this returns), so this is the only reference.
+    // SAFETY: the type tag proves the object was made by NativeFrameSink's constructor, which
+    // wrapped a NativeFrameSink. JavaScript is single-threaded and a push is never re-entered for
+    // one sink (frame-sink.js calls the sink's callbacks after this returns), so this is the only
+    // reference.
     let sink = unsafe { &mut *wrapped.cast::<NativeFrameSink>() };
     // SAFETY: live values of this call.
     let (chunk_ptr, chunk_len, chunk_kind) = unsafe { typed_array(env, argv[1])? };
+    // SAFETY: live values of this call.
     let (arena_ptr, arena_len, arena_kind) = unsafe { typed_array(env, argv[2])? };
+    // SAFETY: live values of this call.
     let (table_ptr, table_len, table_kind) = unsafe { typed_array(env, argv[4])? };
     let u8_kinds = [
         sys::TypedarrayType::uint8_array,
@@ -452,10 +479,24 @@ unsafe fn sink_push_args(env: &Env, info: sys::napi_callback_info) -> Result<sys
         ));
     }
     let start = (offset as usize).min(arena_len);
+    // The mutable slices below must not alias anything: a chunk may be a message delivered earlier
+    // (a view of the arena), which lies before the offset since the arena only moves forward, but a
+    // caller could pass any views. Checked here rather than trusted.
+    let free = (arena_ptr as usize + start, arena_len - start);
+    let chunk_range = (chunk_ptr as usize, chunk_len);
+    let table_range = (table_ptr as usize, table_len.saturating_mul(4));
+    if overlaps(chunk_range, free)
+        || overlaps(table_range, free)
+        || overlaps(table_range, chunk_range)
+    {
+        return Err(Error::new(
+            Status::InvalidArg,
+            "sinkPush: the chunk, the free part of the arena and the table must not overlap",
+        ));
+    }
     // SAFETY: the three arrays view JavaScript memory that stays alive and untouched for this
-    // synchronous call. The table is frame-sink.js's own. The mutable arena slice starts at the offset of
-    // this push: a chunk may be a message delivered earlier (a view of the arena), but every such
-    // message lies before the offset, since the arena only moves forward.
+    // synchronous call, and the ranges were just checked to be disjoint: the mutable arena slice
+    // (from the offset of this push) and the table alias neither each other nor the chunk.
     let (chunk, arena, table) = unsafe {
         (
             slice_or_empty(chunk_ptr, chunk_len),
@@ -474,13 +515,18 @@ unsafe fn sink_push_args(env: &Env, info: sys::napi_callback_info) -> Result<sys
     }
 }
 
+/// Whether the byte ranges `(address, length)` `a` and `b` share a byte.
+fn overlaps(a: (usize, usize), b: (usize, usize)) -> bool {
+    a.1 != 0 && b.1 != 0 && a.0 < b.0.saturating_add(b.1) && b.0 < a.0.saturating_add(a.1)
+}
+
 /// # Safety
 /// `ptr` must be valid for `len` reads (or `len` zero).
 unsafe fn slice_or_empty<'a>(ptr: *const u8, len: usize) -> &'a [u8] {
-    // SAFETY: by the caller.
     if len == 0 || ptr.is_null() {
         &[]
     } else {
+        // SAFETY: by the caller.
         unsafe { std::slice::from_raw_parts(ptr, len) }
     }
 }
@@ -488,10 +534,10 @@ unsafe fn slice_or_empty<'a>(ptr: *const u8, len: usize) -> &'a [u8] {
 /// # Safety
 /// `ptr` must be valid for `len` writes (or `len` zero) and not aliased.
 unsafe fn slice_mut_or_empty<'a, T>(ptr: *mut T, len: usize) -> &'a mut [T] {
-    // SAFETY: by the caller.
     if len == 0 || ptr.is_null() {
         &mut []
     } else {
+        // SAFETY: by the caller.
         unsafe { std::slice::from_raw_parts_mut(ptr, len) }
     }
 }
@@ -524,10 +570,10 @@ fn hand_over<'env>(env: &'env Env, bytes: Vec<u8>) -> Result<BufferSlice<'env>> 
     let mut bytes = std::mem::ManuallyDrop::new(bytes);
     let (ptr, len, cap) = (bytes.as_mut_ptr(), bytes.len(), bytes.capacity());
     let size = i64::try_from(cap).unwrap_or(i64::MAX);
+    env.adjust_external_memory(size)?;
     // SAFETY: `ptr`, `len` and `cap` come from a Vec whose ownership moves to the finalizer, which
     // rebuilds and drops it exactly once when the engine collects the buffer (or at once if the engine
     // copied the bytes instead).
-    env.adjust_external_memory(size)?;
     let slice = unsafe {
         BufferSlice::from_external(
             env,
