@@ -8,9 +8,9 @@ import { cleanup, connect, nextMessage, closed } from './fixtures/node-helpers.m
 const T = { timeout: 20_000 };
 
 /** Starts an example with `--port 0`; resolves with the first line matching `pattern`'s port group. */
-async function start(t, name, pattern) {
+async function start(t, name, pattern, args = []) {
   const file = fileURLToPath(new URL(`../examples/${name}`, import.meta.url));
-  const proc = spawn(process.execPath, [file, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const proc = spawn(process.execPath, [file, '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   const exited = new Promise((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal })));
   cleanup(t, async () => {
     if (proc.exitCode === null && proc.signalCode === null) {
@@ -84,6 +84,45 @@ describe('examples/express-app.mjs', () => {
     assert.ok(!Number.isNaN(Date.parse(first)), first);
     const health = await fetch(`http://127.0.0.1:${server.port}/health`);
     assert.deepEqual(await health.json(), { ok: true, connections: 1 });
+    server.proc.kill('SIGTERM');
+    assert.equal((await closed(ws)).code, 1001);
+    assert.deepEqual(await server.exited, { code: 0, signal: null });
+  });
+});
+
+describe('examples/ws-echo-server.mjs (the `ws` way, on daloy-ws-native/ws)', () => {
+  test('prints its address, echoes text as text and binary as binary, selects echo.v1, stops on SIGTERM', T, async (t) => {
+    const server = await start(t, 'ws-echo-server.mjs', /^listening on ws:\/\/127\.0\.0\.1:(\d+)\/echo$/m);
+    const plain = await connect(t, `ws://127.0.0.1:${server.port}/echo`);
+    assert.equal(plain.protocol, '');
+    const ws = await connect(t, `ws://127.0.0.1:${server.port}/echo`, ['other', 'echo.v1']);
+    assert.equal(ws.protocol, 'echo.v1');
+    ws.send('text');
+    ws.send(Buffer.from([1, 2]));
+    ws.send(Buffer.alloc(3 * 1024 * 1024, 5));
+    assert.deepEqual(await nextMessage(ws), { data: Buffer.from('text'), isBinary: false });
+    assert.deepEqual(await nextMessage(ws), { data: Buffer.from([1, 2]), isBinary: true });
+    const large = await nextMessage(ws);
+    assert.equal(large.data.length, 3 * 1024 * 1024);
+    const other = await fetch(`http://127.0.0.1:${server.port}/echo`);
+    assert.equal(other.status, 426);
+    server.proc.kill('SIGTERM');
+    assert.equal((await closed(ws)).code, 1001);
+    assert.deepEqual(await server.exited, { code: 0, signal: null });
+  });
+});
+
+describe('examples/ws-balda-node.mjs (the Balda page\'s Node.js sample on daloy-ws-native/ws)', () => {
+  test('greets, echoes with its prefix on /ws, leaves HTTP to the server, stops on SIGTERM', T, async (t) => {
+    const server = await start(t, 'ws-balda-node.mjs', /Server listening on http:\/\/127\.0\.0\.1:(\d+)/, ['--host', '127.0.0.1']);
+    const ws = await connect(t, `ws://127.0.0.1:${server.port}/ws`);
+    assert.equal((await nextMessage(ws)).data.toString(), 'Hello from server');
+    ws.send('hi');
+    assert.equal((await nextMessage(ws)).data.toString(), 'Echo: hi');
+    const http = await fetch(`http://127.0.0.1:${server.port}/`);
+    assert.equal(await http.text(), 'Hello from HTTP\n');
+    assert.match(server.out(), /New WebSocket connection/);
+    assert.match(server.out(), /Received: hi/);
     server.proc.kill('SIGTERM');
     assert.equal((await closed(ws)).code, 1001);
     assert.deepEqual(await server.exited, { code: 0, signal: null });

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Autobahn|Testsuite (wstest -m fuzzingclient) against examples/echo-server.mjs, every case but
+# Autobahn|Testsuite (wstest -m fuzzingclient) against an echo server (examples/echo-server.mjs by
+# default; AUTOBAHN_SERVER=examples/ws-echo-server.mjs for the `ws`-compatible module), every case but
 # the permessage-deflate groups 12.* and 13.* (no extension is negotiated). Fails unless every case
 # is OK or INFORMATIONAL (none NON-STRICT, UNIMPLEMENTED or FAILED), every closing behaviour is OK,
 # every planned case has a result, and the server, still running at the end, stops cleanly (exit
@@ -10,13 +11,18 @@
 # Needs the built addon (npm run build). The first run installs wstest (scripts/autobahn/install.sh,
 # root or sudo needed once for Python 2.7). Environment: AUTOBAHN_OUT (report directory, default
 # autobahn-reports/echo-server; open index.html in it), AUTOBAHN_CASES (default "*"),
-# AUTOBAHN_EXCLUDE (default "12.*,13.*"), AUTOBAHN_TIMEOUT (seconds, default 900), AUTOBAHN_HOME.
+# AUTOBAHN_EXCLUDE (default "12.*,13.*"), AUTOBAHN_TIMEOUT (seconds, default 900), AUTOBAHN_HOME,
+# AUTOBAHN_SERVER (the example to run; it takes --port and --host and prints "listening on ws://...").
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
-AGENT=daloy-ws-native
-OUT="${AUTOBAHN_OUT:-$ROOT/autobahn-reports/echo-server}"
+SERVER="${AUTOBAHN_SERVER:-examples/echo-server.mjs}"
+NAME="$(basename "$SERVER" .mjs)"
+# The report names the agent after the example, except for the default server (as before).
+AGENT="daloy-ws-native"
+[ "$NAME" = echo-server ] || AGENT="daloy-ws-native-$NAME"
+OUT="${AUTOBAHN_OUT:-$ROOT/autobahn-reports/$NAME}"
 CASES="${AUTOBAHN_CASES:-*}"
 EXCLUDE="${AUTOBAHN_EXCLUDE-12.*,13.*}"
 TIMEOUT="${AUTOBAHN_TIMEOUT:-900}"
@@ -35,7 +41,7 @@ stop_server() {
 }
 trap stop_server EXIT
 
-node examples/echo-server.mjs --port 0 --host 127.0.0.1 > "$OUT/server.log" 2>&1 &
+node "$SERVER" --port 0 --host 127.0.0.1 > "$OUT/server.log" 2>&1 &
 SERVER_PID=$!
 URL=""
 for _ in $(seq 1 200); do

@@ -24,3 +24,6 @@ done
 
 step "Autobahn|Testsuite against examples/echo-server.mjs"
 bash scripts/conformance.sh
+
+step "Autobahn|Testsuite against examples/ws-echo-server.mjs (daloy-ws-native/ws)"
+AUTOBAHN_SERVER=examples/ws-echo-server.mjs bash scripts/conformance.sh
