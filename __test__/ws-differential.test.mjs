@@ -19,6 +19,15 @@ const DIFFERENCES = {
     records[0][1] = 'HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n';
     return records;
   },
+  // RFC 6455 §8.1: invalid UTF-8 fails the connection as soon as it arrives. `ws` checks a text
+  // message once it is complete, so its error (and the close that follows) come after the last
+  // fragment; here they come before it.
+  'connection: invalid UTF-8 in the first fragment of a text message': (records) => {
+    const marker = records.findIndex((r) => r[0] === 'the message is not finished yet');
+    const [waiting] = records.splice(marker, 1);
+    records.splice(records.length - 1, 0, waiting);
+    return records;
+  },
 };
 
 const T = { timeout: 20000 };

@@ -494,6 +494,21 @@ Object.assign(scenarios, {
     }
   },
 
+  'connection: invalid UTF-8 in the first fragment of a text message': async ({ impl, rec, track }) => {
+    const { wss, port } = await listen(impl, {}, track);
+    const { socket, done, ws } = await rawSocket(port, '/', track, wss);
+    ws.on('error', (err) => rec('error', err.code, err.constructor.name));
+    ws.on('close', (code) => rec('close', code));
+    ws.on('message', (data) => rec('message', show(data)));
+    socket.write(clientFrame(0x1, Buffer.from([0x61, 0xff]), { fin: false }));
+    await delay(100);
+    rec('the message is not finished yet');
+    socket.write(clientFrame(0x0, 'b'));
+    await delay(50);
+    socket.end();
+    rec('wire', show(await within(3000, done, 'the server to close')));
+  },
+
   'connection: an error event without a listener does not take the process down': async ({ impl, rec, track }) => {
     const { wss, port } = await listen(impl, {}, track);
     const { socket, done, ws } = await rawSocket(port, '/', track, wss);
