@@ -99,6 +99,49 @@ describe('listeners that throw', () => {
   });
 });
 
+describe('frames across slab boundaries', () => {
+  // Small frames share 32 KiB slabs; thousands of them must cross from one slab to the next intact,
+  // whether written by send(), as pre-encoded frames (sendFrame) or masked by the client.
+  test('2,000 pre-encoded frames and 2,000 sends arrive intact and in order', T, async (t) => {
+    const { wss, port } = await server(t);
+    const client = await reference(t, port);
+    const [ws] = wss.clients;
+    const received = [];
+    client.on('message', (data) => received.push(String(data)));
+    for (let i = 0; i < 2000; i++) {
+      const text = `frame ${i} `.padEnd(100, '.');
+      ws._sender.sendFrame(WebSocket.Sender.frame(Buffer.from(text), { opcode: 1, fin: true, mask: false, readOnly: false }));
+      ws.send(`send ${i} `.padEnd(150, '-'));
+    }
+    await within(5000, (async () => {
+      while (received.length < 4000) await delay(10);
+    })(), 'all messages');
+    for (let i = 0; i < 2000; i++) {
+      assert.equal(received[2 * i], `frame ${i} `.padEnd(100, '.'));
+      assert.equal(received[2 * i + 1], `send ${i} `.padEnd(150, '-'));
+    }
+  });
+
+  test('2,000 masked client messages arrive intact and in order', T, async (t) => {
+    const upstream = new Reference.WebSocketServer({ port: 0, host: '127.0.0.1' });
+    await once(upstream, 'listening');
+    t.after(() => {
+      for (const c of upstream.clients) c.terminate();
+      return new Promise((resolve) => upstream.close(() => resolve()));
+    });
+    const received = [];
+    upstream.on('connection', (ws) => ws.on('message', (data) => received.push(String(data))));
+    const client = new WebSocket(`ws://127.0.0.1:${upstream.address().port}`);
+    t.after(() => client.terminate());
+    await within(3000, once(client, 'open'), 'open');
+    for (let i = 0; i < 2000; i++) client.send(`message ${i} `.padEnd(120 + (i % 50), '*'));
+    await within(5000, (async () => {
+      while (received.length < 2000) await delay(10);
+    })(), 'all messages');
+    for (let i = 0; i < 2000; i++) assert.equal(received[i], `message ${i} `.padEnd(120 + (i % 50), '*'));
+  });
+});
+
 describe('hostile peers', () => {
   test('a declared length over maxPayload closes with 1009 at once, before any payload arrives', T, async (t) => {
     const { wss, port } = await server(t, { maxPayload: 1024 });

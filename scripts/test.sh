@@ -27,3 +27,6 @@ bash scripts/conformance.sh
 
 step "Autobahn|Testsuite against examples/ws-echo-server.mjs (daloy-ws-native/ws)"
 AUTOBAHN_SERVER=examples/ws-echo-server.mjs bash scripts/conformance.sh
+
+step "Autobahn|Testsuite in client mode against daloy-ws-native/ws's client"
+bash scripts/conformance-client.sh

@@ -136,7 +136,8 @@ class FrameWriter {
     if (this.#ended) return;
     const length = bytes.length;
     if (length <= SMALL_FRAME) {
-      outSlab.set(bytes, this.#stage(length));
+      const at = this.#stage(length); // first: it may start a new slab
+      outSlab.set(bytes, at);
       if (cb !== undefined) this.#addCallback(cb);
       return;
     }
