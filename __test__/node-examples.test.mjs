@@ -31,24 +31,32 @@ async function start(t, name, pattern, args = []) {
   return { proc, port, out: () => out, exited };
 }
 
+/**
+ * The echo examples' contract: prints its address, echoes text as text and binary as binary,
+ * selects echo.v1, and stops on SIGTERM (1001 to its clients, exit code 0).
+ */
+async function checkEchoExample(t, name, more = async () => {}) {
+  const server = await start(t, name, /^listening on ws:\/\/127\.0\.0\.1:(\d+)\/echo$/m);
+  const plain = await connect(t, `ws://127.0.0.1:${server.port}/echo`);
+  assert.equal(plain.protocol, '');
+  const ws = await connect(t, `ws://127.0.0.1:${server.port}/echo`, ['other', 'echo.v1']);
+  assert.equal(ws.protocol, 'echo.v1');
+  ws.send('text');
+  ws.send(Buffer.from([1, 2]));
+  ws.send(Buffer.alloc(3 * 1024 * 1024, 5));
+  assert.deepEqual(await nextMessage(ws), { data: Buffer.from('text'), isBinary: false });
+  assert.deepEqual(await nextMessage(ws), { data: Buffer.from([1, 2]), isBinary: true });
+  const large = await nextMessage(ws);
+  assert.equal(large.data.length, 3 * 1024 * 1024);
+  await more(server.port);
+  server.proc.kill('SIGTERM');
+  assert.equal((await closed(ws)).code, 1001);
+  assert.deepEqual(await server.exited, { code: 0, signal: null });
+}
+
 describe('examples/echo-server.mjs', () => {
-  test('prints its address, echoes text as text and binary as binary, selects echo.v1, stops on SIGTERM', T, async (t) => {
-    const server = await start(t, 'echo-server.mjs', /^listening on ws:\/\/127\.0\.0\.1:(\d+)\/echo$/m);
-    const plain = await connect(t, `ws://127.0.0.1:${server.port}/echo`);
-    assert.equal(plain.protocol, '');
-    const ws = await connect(t, `ws://127.0.0.1:${server.port}/echo`, ['other', 'echo.v1']);
-    assert.equal(ws.protocol, 'echo.v1');
-    ws.send('text');
-    ws.send(Buffer.from([1, 2]));
-    ws.send(Buffer.alloc(3 * 1024 * 1024, 5));
-    assert.deepEqual(await nextMessage(ws), { data: Buffer.from('text'), isBinary: false });
-    assert.deepEqual(await nextMessage(ws), { data: Buffer.from([1, 2]), isBinary: true });
-    const large = await nextMessage(ws);
-    assert.equal(large.data.length, 3 * 1024 * 1024);
-    server.proc.kill('SIGTERM');
-    assert.equal((await closed(ws)).code, 1001);
-    assert.deepEqual(await server.exited, { code: 0, signal: null });
-  });
+  test('prints its address, echoes text as text and binary as binary, selects echo.v1, stops on SIGTERM', T, (t) =>
+    checkEchoExample(t, 'echo-server.mjs'));
 });
 
 describe('examples/chat-server.mjs', () => {
@@ -91,25 +99,11 @@ describe('examples/express-app.mjs', () => {
 });
 
 describe('examples/ws-echo-server.mjs (the `ws` way, on daloy-ws-native/ws)', () => {
-  test('prints its address, echoes text as text and binary as binary, selects echo.v1, stops on SIGTERM', T, async (t) => {
-    const server = await start(t, 'ws-echo-server.mjs', /^listening on ws:\/\/127\.0\.0\.1:(\d+)\/echo$/m);
-    const plain = await connect(t, `ws://127.0.0.1:${server.port}/echo`);
-    assert.equal(plain.protocol, '');
-    const ws = await connect(t, `ws://127.0.0.1:${server.port}/echo`, ['other', 'echo.v1']);
-    assert.equal(ws.protocol, 'echo.v1');
-    ws.send('text');
-    ws.send(Buffer.from([1, 2]));
-    ws.send(Buffer.alloc(3 * 1024 * 1024, 5));
-    assert.deepEqual(await nextMessage(ws), { data: Buffer.from('text'), isBinary: false });
-    assert.deepEqual(await nextMessage(ws), { data: Buffer.from([1, 2]), isBinary: true });
-    const large = await nextMessage(ws);
-    assert.equal(large.data.length, 3 * 1024 * 1024);
-    const other = await fetch(`http://127.0.0.1:${server.port}/echo`);
-    assert.equal(other.status, 426);
-    server.proc.kill('SIGTERM');
-    assert.equal((await closed(ws)).code, 1001);
-    assert.deepEqual(await server.exited, { code: 0, signal: null });
-  });
+  test('the same contract, and plain HTTP gets 426 as from ws', T, (t) =>
+    checkEchoExample(t, 'ws-echo-server.mjs', async (port) => {
+      const other = await fetch(`http://127.0.0.1:${port}/echo`);
+      assert.equal(other.status, 426);
+    }));
 });
 
 describe('examples/ws-balda-node.mjs (the Balda page\'s Node.js sample on daloy-ws-native/ws)', () => {

@@ -29,4 +29,4 @@ step "Autobahn|Testsuite against examples/ws-echo-server.mjs (daloy-ws-native/ws
 AUTOBAHN_SERVER=examples/ws-echo-server.mjs bash scripts/conformance.sh
 
 step "Autobahn|Testsuite in client mode against daloy-ws-native/ws's client"
-bash scripts/conformance-client.sh
+AUTOBAHN_MODE=client bash scripts/conformance.sh

@@ -5,6 +5,11 @@ import net from 'node:net';
 import http from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
 import { createRequire } from 'node:module';
+// Upgrade requests as text, with the fixed Sec-WebSocket-Key of RFC 6455 §1.3 (so that 101 responses
+// compare byte for byte), as the Node wiring suites write them.
+import { upgradeRequest } from '../fixtures/node-helpers.mjs';
+
+export { upgradeRequest };
 
 const require = createRequire(import.meta.url);
 
@@ -19,8 +24,6 @@ export const Peer = require('ws');
 
 export { delay };
 
-/** A fixed Sec-WebSocket-Key (RFC 6455 §1.3's example), so that 101 responses compare byte for byte. */
-export const KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
 
 /** Rejects after `ms` with `what`, so that a scenario never hangs. */
 export function within(ms, promise, what) {
@@ -131,21 +134,6 @@ export async function rawExchange(port, text, { ms = 3000, idle = 150 } = {}) {
   }
   // The Date header of an http response differs from one second to the next.
   return Buffer.concat(chunks).toString('latin1').replace(/^Date: .*\r\n/m, '');
-}
-
-/** An upgrade request, as text. */
-export function upgradeRequest(path = '/', headers = {}, method = 'GET') {
-  const all = {
-    Host: 'localhost',
-    Upgrade: 'websocket',
-    Connection: 'Upgrade',
-    'Sec-WebSocket-Key': KEY,
-    'Sec-WebSocket-Version': '13',
-    ...headers,
-  };
-  let text = `${method} ${path} HTTP/1.1\r\n`;
-  for (const [name, value] of Object.entries(all)) if (value !== null) text += `${name}: ${value}\r\n`;
-  return text + '\r\n';
 }
 
 /** A masked client frame, written by hand. */

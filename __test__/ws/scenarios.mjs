@@ -41,23 +41,27 @@ function recordPeer(client, rec) {
   }
 }
 
-async function connected(wss) {
+/** A server of `impl` and one reference client, both sides open: `{ wss, port, ws, req, client }`. */
+async function pair(impl, track, options = {}) {
+  const { wss, port } = await listen(impl, options, track);
+  const client = peer(port, '/', undefined, undefined, track);
   const [ws, req] = await next(wss, 'connection');
-  return { ws, req };
+  await next(client, 'open');
+  return { wss, port, ws, req, client };
 }
 
 const handshakeRejections = {
-  'POST is refused with 405': upgradeRequest('/', {}, 'POST'),
-  'a missing Upgrade header is refused with 400': upgradeRequest('/', { Upgrade: null }),
-  'an Upgrade other than websocket is refused with 400': upgradeRequest('/', { Upgrade: 'h2c' }),
-  'a missing key is refused with 400': upgradeRequest('/', { 'Sec-WebSocket-Key': null }),
-  'a key of 15 bytes is refused with 400': upgradeRequest('/', { 'Sec-WebSocket-Key': 'AAAAAAAAAAAAAAAAAAAA' }),
-  'version 12 is refused with 400 and the versions offered': upgradeRequest('/', { 'Sec-WebSocket-Version': '12' }),
-  'a missing version is refused with 400': upgradeRequest('/', { 'Sec-WebSocket-Version': null }),
+  'POST is refused with 405': upgradeRequest('/', { method: 'POST' }),
+  'a missing Upgrade header is refused with 400': upgradeRequest('/', { omit: ['Upgrade'] }),
+  'an Upgrade other than websocket is refused with 400': upgradeRequest('/', { headers: { Upgrade: 'h2c' } }),
+  'a missing key is refused with 400': upgradeRequest('/', { omit: ['Sec-WebSocket-Key'] }),
+  'a key of 15 bytes is refused with 400': upgradeRequest('/', { headers: { 'Sec-WebSocket-Key': 'AAAAAAAAAAAAAAAAAAAA' } }),
+  'version 12 is refused with 400 and the versions offered': upgradeRequest('/', { headers: { 'Sec-WebSocket-Version': '12' } }),
+  'a missing version is refused with 400': upgradeRequest('/', { omit: ['Sec-WebSocket-Version'] }),
   'another path is refused with 400': upgradeRequest('/other'),
-  'an empty subprotocol is refused with 400': upgradeRequest('/echo', { 'Sec-WebSocket-Protocol': 'a,,b' }),
-  'a duplicated subprotocol is refused with 400': upgradeRequest('/echo', { 'Sec-WebSocket-Protocol': 'a, a' }),
-  'a subprotocol that is no token is refused with 400': upgradeRequest('/echo', { 'Sec-WebSocket-Protocol': 'a b' }),
+  'an empty subprotocol is refused with 400': upgradeRequest('/echo', { headers: { 'Sec-WebSocket-Protocol': 'a,,b' } }),
+  'a duplicated subprotocol is refused with 400': upgradeRequest('/echo', { headers: { 'Sec-WebSocket-Protocol': 'a, a' } }),
+  'a subprotocol that is no token is refused with 400': upgradeRequest('/echo', { headers: { 'Sec-WebSocket-Protocol': 'a b' } }),
 };
 
 export const scenarios = {};
@@ -78,7 +82,7 @@ Object.assign(scenarios, {
       rec('wsClientError', show(err), req.method, typeof socket.write);
       socket.end('HTTP/1.1 418 Teapot\r\nConnection: close\r\n\r\n');
     });
-    rec('response', await rawExchange(port, upgradeRequest('/', { 'Sec-WebSocket-Version': '7' })));
+    rec('response', await rawExchange(port, upgradeRequest('/', { headers: { 'Sec-WebSocket-Version': '7' } })));
   },
 
   'handshake: the 101, with a header added by a headers listener and handleProtocols choosing': async ({ impl, rec, track }) => {
@@ -100,7 +104,7 @@ Object.assign(scenarios, {
       rec('connection', ws.protocol, ws.readyState, ws.extensions, ws.url, req.url);
       ws.close();
     });
-    const raw = await rawExchange(port, upgradeRequest('/q?x=1', { 'Sec-WebSocket-Protocol': 'chat, echo.v1' }));
+    const raw = await rawExchange(port, upgradeRequest('/q?x=1', { headers: { 'Sec-WebSocket-Protocol': 'chat, echo.v1' } }));
     rec('response', raw);
   },
 
@@ -110,13 +114,13 @@ Object.assign(scenarios, {
       rec('first', ws.protocol);
       ws.terminate();
     });
-    rec('response', (await rawExchange(first.port, upgradeRequest('/', { 'Sec-WebSocket-Protocol': 'b, a' }))).split('\r\n\r\n')[0]);
+    rec('response', (await rawExchange(first.port, upgradeRequest('/', { headers: { 'Sec-WebSocket-Protocol': 'b, a' } }))).split('\r\n\r\n')[0]);
     const none = await listen(impl, { handleProtocols: () => false }, track);
     none.wss.on('connection', (ws) => {
       rec('none', ws.protocol);
       ws.terminate();
     });
-    rec('response', (await rawExchange(none.port, upgradeRequest('/', { 'Sec-WebSocket-Protocol': 'b, a' }))).split('\r\n\r\n')[0]);
+    rec('response', (await rawExchange(none.port, upgradeRequest('/', { headers: { 'Sec-WebSocket-Protocol': 'b, a' } }))).split('\r\n\r\n')[0]);
   },
 
   'handshake: verifyClient, one argument': async ({ impl, rec, track }) => {
@@ -135,7 +139,7 @@ Object.assign(scenarios, {
       rec('connection');
       ws.terminate();
     });
-    rec('refused', await rawExchange(port, upgradeRequest('/a', { Origin: 'http://example.com' })));
+    rec('refused', await rawExchange(port, upgradeRequest('/a', { headers: { Origin: 'http://example.com' } })));
     allow = true;
     rec('accepted', (await rawExchange(port, upgradeRequest('/b'))).split('\r\n')[0]);
   },
@@ -160,7 +164,7 @@ Object.assign(scenarios, {
       ws.terminate();
     });
     rec('deny', await rawExchange(port, upgradeRequest('/deny')));
-    rec('default', await rawExchange(port, upgradeRequest('/default', { 'Sec-WebSocket-Version': '8', 'Sec-WebSocket-Origin': 'http://o' })));
+    rec('default', await rawExchange(port, upgradeRequest('/default', { headers: { 'Sec-WebSocket-Version': '8', 'Sec-WebSocket-Origin': 'http://o' } })));
     rec('allow', (await rawExchange(port, upgradeRequest('/allow'))).split('\r\n')[0]);
   },
 
@@ -251,13 +255,10 @@ Object.assign(scenarios, {
   },
 
   'connection: messages, text and binary, and send callbacks in order': async ({ impl, rec, track }) => {
-    const { wss, port } = await listen(impl, {}, track);
-    const client = peer(port, '/', undefined, undefined, track);
-    const { ws, req } = await connected(wss);
+    const { ws, req, client } = await pair(impl, track);
     rec('req', req.url, req.headers.upgrade);
     recordSocket(ws, rec);
     recordPeer(client, rec);
-    await next(client, 'open');
     ws.send('héllo', (err) => rec('cb1', show(err)));
     ws.send(Buffer.from([1, 2, 3]), (err) => rec('cb2', show(err)));
     ws.send(new Uint8Array([4, 5]).buffer, { binary: false }, (err) => rec('cb3', show(err)));
@@ -278,9 +279,7 @@ Object.assign(scenarios, {
   },
 
   'connection: binaryType arraybuffer and fragments; invalid types are ignored': async ({ impl, rec, track }) => {
-    const { wss, port } = await listen(impl, {}, track);
-    const client = peer(port, '/', undefined, undefined, track);
-    const { ws } = await connected(wss);
+    const { ws, client } = await pair(impl, track);
     rec('default', ws.binaryType);
     ws.binaryType = 'blobby';
     rec('after invalid', ws.binaryType);
@@ -290,7 +289,6 @@ Object.assign(scenarios, {
       count++;
       rec('message', ws.binaryType, show(data), isBinary);
     });
-    await next(client, 'open');
     client.send(Buffer.from([9, 8, 7]));
     client.send('text');
     await until(() => count === 2, 'two messages');
@@ -301,11 +299,8 @@ Object.assign(scenarios, {
   },
 
   'connection: a fragmented send (fin: false) arrives as one message': async ({ impl, rec, track }) => {
-    const { wss, port } = await listen(impl, {}, track);
-    const client = peer(port, '/', undefined, undefined, track);
-    const { ws } = await connected(wss);
+    const { ws, client } = await pair(impl, track);
     recordPeer(client, rec);
-    await next(client, 'open');
     ws.send('ab', { fin: false });
     ws.send('cd', { fin: false });
     ws.send('ef', { fin: true });
@@ -315,24 +310,18 @@ Object.assign(scenarios, {
   },
 
   'connection: the peer closes with a code and reason; the server echoes it': async ({ impl, rec, track }) => {
-    const { wss, port } = await listen(impl, {}, track);
-    const client = peer(port, '/', undefined, undefined, track);
-    const { ws } = await connected(wss);
+    const { ws, client } = await pair(impl, track);
     recordSocket(ws, rec);
     recordPeer(client, rec);
-    await next(client, 'open');
     client.close(4321, 'see you');
     await next(ws, 'close');
     await next(client, 'close');
   },
 
   'connection: a CLOSE without a status is 1005; close() without a code sends an empty CLOSE': async ({ impl, rec, track }) => {
-    const { wss, port } = await listen(impl, {}, track);
-    const client = peer(port, '/', undefined, undefined, track);
-    const { ws } = await connected(wss);
+    const { wss, port, ws, client } = await pair(impl, track);
     recordSocket(ws, rec);
     recordPeer(client, rec);
-    await next(client, 'open');
     client.close();
     await next(ws, 'close');
     await next(client, 'close');
@@ -345,9 +334,7 @@ Object.assign(scenarios, {
   },
 
   'connection: close() checks its arguments': async ({ impl, rec, track }) => {
-    const { wss, port } = await listen(impl, {}, track);
-    peer(port, '/', undefined, undefined, track);
-    const { ws } = await connected(wss);
+    const { ws } = await pair(impl, track);
     for (const args of [[999], [1005], ['1000'], [1000, 'x'.repeat(124)], [4999, Buffer.alloc(123, 0x62)]]) {
       try {
         ws.close(...args);
@@ -373,12 +360,9 @@ Object.assign(scenarios, {
   },
 
   'connection: terminate() gives 1006': async ({ impl, rec, track }) => {
-    const { wss, port } = await listen(impl, {}, track);
-    const client = peer(port, '/', undefined, undefined, track);
-    const { ws } = await connected(wss);
+    const { ws, client } = await pair(impl, track);
     recordSocket(ws, rec);
     recordPeer(client, rec);
-    await next(client, 'open');
     ws.terminate();
     rec('readyState', ws.readyState);
     await next(ws, 'close');
@@ -388,22 +372,16 @@ Object.assign(scenarios, {
   },
 
   'connection: the peer drops TCP: close 1006 with an empty reason': async ({ impl, rec, track }) => {
-    const { wss, port } = await listen(impl, {}, track);
-    const client = peer(port, '/', undefined, undefined, track);
-    const { ws } = await connected(wss);
+    const { ws, client } = await pair(impl, track);
     recordSocket(ws, rec);
-    await next(client, 'open');
     client.terminate();
     await next(ws, 'close');
   },
 
   'connection: ping and pong, with callbacks; autoPong answers': async ({ impl, rec, track }) => {
-    const { wss, port } = await listen(impl, {}, track);
-    const client = peer(port, '/', undefined, undefined, track);
-    const { ws } = await connected(wss);
+    const { ws, client } = await pair(impl, track);
     recordSocket(ws, rec);
     recordPeer(client, rec);
-    await next(client, 'open');
     ws.ping('hi', (err) => rec('ping cb', show(err)));
     ws.ping((err) => rec('ping cb, no data', show(err)));
     ws.ping(7);
@@ -419,22 +397,16 @@ Object.assign(scenarios, {
   },
 
   'connection: autoPong false leaves pings unanswered': async ({ impl, rec, track }) => {
-    const { wss, port } = await listen(impl, { autoPong: false }, track);
-    const client = peer(port, '/', undefined, undefined, track);
-    const { ws } = await connected(wss);
+    const { ws, client } = await pair(impl, track, { autoPong: false });
     recordSocket(ws, rec);
     recordPeer(client, rec);
-    await next(client, 'open');
     client.ping('x');
     await delay(100);
   },
 
   'connection: pause() holds messages until resume()': async ({ impl, rec, track }) => {
-    const { wss, port } = await listen(impl, {}, track);
-    const client = peer(port, '/', undefined, undefined, track);
-    const { ws } = await connected(wss);
+    const { ws, client } = await pair(impl, track);
     recordSocket(ws, rec);
-    await next(client, 'open');
     ws.pause();
     rec('isPaused', ws.isPaused);
     client.send('1');
@@ -447,13 +419,10 @@ Object.assign(scenarios, {
   },
 
   'connection: maxPayload refuses a larger message with 1009': async ({ impl, rec, track }) => {
-    const { wss, port } = await listen(impl, { maxPayload: 10 }, track);
-    const client = peer(port, '/', undefined, undefined, track);
-    const { ws } = await connected(wss);
+    const { ws, client } = await pair(impl, track, { maxPayload: 10 });
     ws.on('error', (err) => rec('error', err.code, err instanceof RangeError));
     ws.on('close', (code, reason) => rec('close', code, show(reason)));
     recordPeer(client, rec);
-    await next(client, 'open');
     client.send('0123456789');
     client.send('0123456789a');
     await next(client, 'close');
@@ -520,9 +489,7 @@ Object.assign(scenarios, {
   },
 
   'EventTarget: on-attributes, addEventListener with once and handleEvent, event fields': async ({ impl, rec, track }) => {
-    const { wss, port } = await listen(impl, {}, track);
-    const client = peer(port, '/', undefined, undefined, track);
-    const { ws } = await connected(wss);
+    const { ws, client } = await pair(impl, track);
     const onmessage = (e) => rec('onmessage', e.type, show(e.data), e.target === ws, e.target === null);
     ws.onmessage = onmessage;
     rec('getter', ws.onmessage === onmessage, ws.onopen, ws.onclose, ws.onerror);
@@ -536,7 +503,6 @@ Object.assign(scenarios, {
     ws.addEventListener('close', (e) => rec('close listener', e.code));
     ws.onerror = (e) => rec('onerror', e.type, e.message);
     rec('listeners', ws.listenerCount('message'), ws.listenerCount('close'));
-    await next(client, 'open');
     client.send('one');
     client.send(Buffer.from([1]));
     await delay(50);
@@ -568,11 +534,8 @@ Object.assign(scenarios, {
   },
 
   'Sender.frame and _sender.sendFrame (socket.io pre-encoded broadcasts); _socket.remoteAddress': async ({ impl, rec, track }) => {
-    const { wss, port } = await listen(impl, {}, track);
-    const client = peer(port, '/', undefined, undefined, track);
-    const { ws } = await connected(wss);
+    const { ws, client } = await pair(impl, track);
     recordPeer(client, rec);
-    await next(client, 'open');
     rec('remoteAddress', ws._socket.remoteAddress);
     const frame = impl.Sender.frame(Buffer.from('4hello'), { readOnly: false, mask: false, rsv1: false, opcode: 1, fin: true });
     rec('frame', frame.map(show));
@@ -585,9 +548,7 @@ Object.assign(scenarios, {
   },
 
   'createWebSocketStream: messages read as chunks, writes sent, the end closes the WebSocket': async ({ impl, rec, track }) => {
-    const { wss, port } = await listen(impl, {}, track);
-    const client = peer(port, '/', undefined, undefined, track);
-    const { ws } = await connected(wss);
+    const { ws, client } = await pair(impl, track);
     recordPeer(client, rec);
     const duplex = impl.createWebSocketStream(ws, { encoding: 'utf8' });
     ws.on('close', (code) => rec('ws close', code));
@@ -597,7 +558,6 @@ Object.assign(scenarios, {
       chunks++;
       rec('chunk', typeof chunk, chunk);
     });
-    await next(client, 'open');
     client.send('abc');
     client.send(Buffer.from('def'));
     await until(() => chunks === 2, 'two chunks');
@@ -607,15 +567,12 @@ Object.assign(scenarios, {
   },
 
   'allowSynchronousEvents false spreads messages over ticks': async ({ impl, rec, track }) => {
-    const { wss, port } = await listen(impl, { allowSynchronousEvents: false }, track);
-    const client = peer(port, '/', undefined, undefined, track);
-    const { ws } = await connected(wss);
+    const { ws, client } = await pair(impl, track, { allowSynchronousEvents: false });
     let tick = 0;
     ws.on('message', (data) => {
       rec('message', data.toString(), tick);
       queueMicrotask(() => rec('microtask after', data.toString()));
     });
-    await next(client, 'open');
     client.send('a');
     client.send('b');
     await delay(100);

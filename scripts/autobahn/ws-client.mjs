@@ -1,4 +1,4 @@
-// The Autobahn|Testsuite client driver for daloy-ws-native/ws (scripts/conformance-client.sh):
+// The Autobahn|Testsuite client driver for daloy-ws-native/ws (AUTOBAHN_MODE=client scripts/conformance.sh):
 // asks the fuzzing server how many cases there are, runs each one with this module's client
 // (echoing every message, text as text and binary as binary), then asks for the reports.
 //
