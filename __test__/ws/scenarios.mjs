@@ -4,6 +4,10 @@
 // in order, callbacks, return values, thrown errors, status codes and bytes on the wire.
 import { Buffer } from 'node:buffer';
 import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import net from 'node:net';
 import {
   clientFrame,
   delay,
@@ -515,6 +519,18 @@ Object.assign(scenarios, {
     await next(ws, 'close');
   },
 
+  'server: the WebSocket option constructs a subclass for each connection': async ({ impl, rec, track }) => {
+    class Tagged extends impl.WebSocket {
+      tag() {
+        return `tagged:${this.readyState}`;
+      }
+    }
+    const { wss, port } = await listen(impl, { WebSocket: Tagged }, track);
+    peer(port, '/', undefined, undefined, track);
+    const [ws] = await next(wss, 'connection');
+    rec('instance', ws instanceof Tagged, ws instanceof impl.WebSocket, ws.tag(), [...wss.clients][0] === ws);
+  },
+
   'exports: the shape of the module and its constants': async ({ impl, rec }) => {
     const W = impl;
     rec('default is WebSocket', typeof W, W.WebSocket === W, W.Server === W.WebSocketServer);
@@ -600,6 +616,58 @@ Object.assign(scenarios, {
     await delay(150);
     client.close(1000, 'ok');
     await next(client, 'close');
+  },
+
+  'client: wss with TLS options, a custom agent and createConnection; protocolVersion 8': async ({ impl, rec, track }) => {
+    const key = fs.readFileSync(new URL('../fixtures/node-tls-key.pem', import.meta.url));
+    const cert = fs.readFileSync(new URL('../fixtures/node-tls-cert.pem', import.meta.url));
+    const server = https.createServer({ key, cert });
+    const wss = new Peer.WebSocketServer({ server });
+    const sockets = new Set();
+    server.on('connection', (socket) => {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+    });
+    track.push(
+      () =>
+        new Promise((resolve) => {
+          for (const socket of sockets) socket.destroy();
+          wss.close();
+          server.close(() => resolve());
+        }),
+    );
+    server.listen(0, '127.0.0.1');
+    await next(server, 'listening');
+    const { port } = server.address();
+    wss.on('connection', (ws, req) => {
+      rec('server saw', req.headers['sec-websocket-version'], req.headers['sec-websocket-origin'], req.headers.origin, req.socket.encrypted);
+      ws.send('secret');
+    });
+    const tls = new impl.WebSocket(`wss://127.0.0.1:${port}/`, { ca: cert, servername: 'localhost', checkServerIdentity: () => undefined });
+    track.push(() => tls.terminate());
+    const [message] = await next(tls, 'message');
+    rec('over tls', show(message), tls.url.replace(String(port), 'PORT'));
+    tls.close();
+    await next(tls, 'close');
+
+    const plain = await listen(Peer, {}, track);
+    plain.wss.on('connection', (ws, req) => {
+      rec('plain server saw', req.headers['sec-websocket-version'], req.headers['sec-websocket-origin'], req.headers.origin);
+      ws.close(1000);
+    });
+    const agent = new http.Agent();
+    const createdBy = [];
+    const viaAgent = new impl.WebSocket(`ws://127.0.0.1:${plain.port}/`, { agent, protocolVersion: 8, origin: 'http://old' });
+    rec('agent', viaAgent._req.agent === agent);
+    await next(viaAgent, 'close');
+    const viaConnection = new impl.WebSocket(`ws://127.0.0.1:${plain.port}/`, {
+      createConnection: (options) => {
+        createdBy.push(options.host, Number(options.port));
+        return net.connect(options.port, options.host);
+      },
+    });
+    await next(viaConnection, 'close');
+    rec('createConnection', createdBy[0], createdBy[1] === plain.port);
   },
 
   'client: protocols given in options, as a string': async ({ impl, rec, track }) => {
