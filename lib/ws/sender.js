@@ -60,13 +60,17 @@ class Sender {
    * `fin: false`.
    */
   send(data, options, cb) {
+    this.sendMessage(data, Boolean(options.binary), options.fin !== false, options.mask === true, cb);
+  }
+
+  /** send() with its options as arguments (WebSocket#send calls this, without an options object). */
+  sendMessage(data, binary, fin, mask, cb) {
     const isString = typeof data === 'string';
     const payload = isString ? data : toBuffer(data);
-    const opcode = !this._firstFragment ? CONTINUATION : options.binary ? BINARY : TEXT;
-    const fin = options.fin !== false;
+    const opcode = !this._firstFragment ? CONTINUATION : binary ? BINARY : TEXT;
     this._firstFragment = fin;
     const length = isString ? Buffer.byteLength(payload) : payload.length;
-    this.#frame(opcode, payload, length, isString, fin, options.mask === true, cb);
+    this.#frame(opcode, payload, length, isString, fin, mask, cb);
   }
 
   ping(data, mask, cb) {

@@ -204,15 +204,24 @@ class WebSocket extends EventEmitter {
     if (this.#readyState === CONNECTING) throw new Error('WebSocket is not open: readyState 0 (CONNECTING)');
     if (typeof options === 'function') {
       cb = options;
-      options = {};
+      options = undefined;
     }
     if (typeof data === 'number') data = data.toString();
     if (this.#readyState !== OPEN) {
       this.#sendAfterClose(data, cb);
       return;
     }
-    const opts = { binary: typeof data !== 'string', mask: !this._isServer, compress: false, fin: true, ...options };
-    this._sender.send(data || EMPTY_BUFFER, opts, cb);
+    // `ws`'s defaults (binary for non-strings, masked from clients, FIN set), read without building
+    // an options object per message.
+    let binary = typeof data !== 'string';
+    let mask = !this._isServer;
+    let fin = true;
+    if (options !== undefined && options !== null) {
+      if (options.binary !== undefined) binary = options.binary;
+      if (options.mask !== undefined) mask = options.mask;
+      if (options.fin !== undefined) fin = options.fin;
+    }
+    this._sender.sendMessage(data || EMPTY_BUFFER, Boolean(binary), Boolean(fin), Boolean(mask), cb);
   }
 
   /** Sends a PING (at most 125 bytes); `cb(err)` once it is written. */
