@@ -756,6 +756,31 @@ Object.assign(scenarios, {
     }
   },
 
+  'client: a masked frame from the server fails the connection': async ({ impl, rec, track }) => {
+    const { server, port } = await httpServer((req, res) => res.end(), track);
+    const wire = [];
+    server.on('upgrade', (req, socket) => {
+      // The client's answer (its CLOSE) is kept; then the server hangs up.
+      socket.on('data', (chunk) => {
+        wire.push(chunk);
+        socket.end();
+      });
+      socket.on('error', () => {});
+      socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${acceptKeyOf(req)}\r\n\r\n`);
+      socket.write(Buffer.from([0x81, 0x02, 0x6f, 0x6b]));
+      socket.write(clientFrame(0x1, 'masked'));
+    });
+    const ws = new impl.WebSocket(`ws://127.0.0.1:${port}`);
+    track.push(() => ws.terminate());
+    ws.on('message', (data, isBinary) => rec('message', show(data), isBinary));
+    ws.on('error', (err) => rec('error', err.code, err.constructor.name, ws.readyState));
+    ws.on('close', (code, reason) => rec('close', code, show(reason)));
+    await next(ws, 'close');
+    // The client's CLOSE (masked: its status is what counts).
+    const bytes = Buffer.concat(wire);
+    rec('close frame', bytes[0], bytes[1] & 0x7f, (bytes[6] ^ bytes[2]) * 256 + (bytes[7] ^ bytes[3]));
+  },
+
   'client: close() and terminate() while connecting': async ({ impl, rec, track }) => {
     const { port } = await listen(Peer, {}, track);
     for (const method of ['close', 'terminate']) {

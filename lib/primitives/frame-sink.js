@@ -106,6 +106,7 @@ class FrameSink {
       maxPayloadLength,
       Math.min(Math.floor(maxFragments), 0xffffffff),
       NATIVE_UTF16 && !this.#textAsBytes,
+      opts.rejectMask === true,
     );
   }
 

@@ -28,6 +28,7 @@ class Receiver extends Writable {
     const receiver = this;
     this.#sink = new FrameSink({
       requireMask: Boolean(options.isServer),
+      rejectMask: !options.isServer,
       textAsBytes: true,
       maxPayloadLength: maxPayload > 0 ? maxPayload : Infinity,
       maxFragments: maxFragments > 0 ? maxFragments : 0xffffffff,

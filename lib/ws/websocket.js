@@ -35,6 +35,7 @@ class SinkEvents {
   constructor(ws, isServer, maxPayload, maxFragments) {
     this.ws = ws;
     this.requireMask = isServer;
+    this.rejectMask = !isServer;
     this.textAsBytes = true;
     // `ws`: 0 means no limit.
     this.maxPayloadLength = maxPayload > 0 ? maxPayload : Infinity;
