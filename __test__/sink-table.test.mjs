@@ -1,7 +1,8 @@
 // The event table between the binding's sinkPush and FrameSink: its layout is exported by the binding
 // (src/binding/sink.rs) and read by lib/primitives/frame-sink.js, so this suite decodes a push with
 // the exported constants and checks every word against the frames pushed. It also holds sinkPush to
-// its guards: a type-tagged sink only, and no overlap between the chunk, the free arena and the table.
+// its guards: a registered sink only (registered through the type-tagged NativeFrameSink, see
+// LIVE_SINKS in src/binding/sink.rs), and no overlap between the chunk, the free arena and the table.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
@@ -21,7 +22,11 @@ const {
   SINK_FLAG_MORE,
 } = binding;
 
-const newSink = () => new NativeFrameSink(true, 1 << 20, 1000, false);
+function newSink() {
+  const sink = new NativeFrameSink(true, 1 << 20, 1000, false);
+  sink.register();
+  return sink;
+}
 const tableFor = (events) => new Uint32Array(SINK_TABLE_HEAD + SINK_EVENT_WORDS * events);
 
 function events(table) {
@@ -104,10 +109,40 @@ test('a protocol error after complete events sets the ERROR flag', () => {
   assert.equal(sink.takeError().code, 'WS_ERR_INVALID_OPCODE');
 });
 
-test('sinkPush refuses an object that is not a NativeFrameSink, even one with its prototype', () => {
-  const args = [text('x'), new Uint8Array(64), 0, tableFor(1)];
-  for (const fake of [{}, Object.create(NativeFrameSink.prototype), new Uint8Array(8)]) {
-    assert.throws(() => sinkPush(fake, ...args), /sinkPush expects a NativeFrameSink/);
+test('sinkPush refuses an object that is not a registered NativeFrameSink, even one with its prototype', () => {
+  const args = () => [text('x'), new Uint8Array(64), 0, tableFor(1)];
+  const unregistered = new NativeFrameSink(true, 1 << 20, 1000, false);
+  for (const fake of [{}, Object.create(NativeFrameSink.prototype), new Uint8Array(8), unregistered]) {
+    assert.throws(() => sinkPush(fake, ...args()), /sinkPush expects a NativeFrameSink/);
+  }
+  // register() is a method of the class: napi-rs checks the type tag before running it.
+  assert.throws(() => NativeFrameSink.prototype.register.call({}));
+  assert.throws(() => NativeFrameSink.prototype.register.call(Object.create(NativeFrameSink.prototype)));
+  unregistered.register();
+  const table = tableFor(1);
+  sinkPush(unregistered, ...args().slice(0, 3), table);
+  assert.equal(table[0], 1);
+});
+
+function collectGarbage() {
+  if (typeof Bun !== 'undefined') return Bun.gc(true);
+  if (typeof globalThis.gc === 'function') return globalThis.gc();
+  try {
+    require('node:v8').setFlagsFromString('--expose-gc');
+    require('node:vm').runInNewContext('gc')();
+  } catch {
+    // No way to force a collection here: the sinks below may still be alive, which only weakens the check.
+  }
+}
+
+test('a collected sink leaves no address behind that a new, unregistered sink could reuse', async () => {
+  for (let i = 0; i < 2000; i++) newSink();
+  collectGarbage();
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  collectGarbage();
+  for (let i = 0; i < 200; i++) {
+    const unregistered = new NativeFrameSink(true, 1 << 20, 1000, false);
+    assert.throws(() => sinkPush(unregistered, text('x'), new Uint8Array(64), 0, tableFor(1)), /sinkPush expects a NativeFrameSink/);
   }
 });
 

@@ -108,6 +108,8 @@ class FrameSink {
       NATIVE_UTF16 && !this.#textAsBytes,
       opts.rejectMask === true,
     );
+    // sinkPush accepts only registered sinks (src/binding/sink.rs, LIVE_SINKS).
+    this.#native.register();
   }
 
   /** Bytes held for an unfinished frame header or message. */

@@ -1,9 +1,12 @@
 use napi::bindgen_prelude::{
     Array, Buffer, BufferSlice, Error, FromNapiValue, JsObjectValue, JsValue, Object, Result,
-    Status, ToNapiValue, TypeTag, Uint32ArraySlice, Unknown,
+    Status, ToNapiValue, Uint32ArraySlice, Unknown,
 };
 use napi::{sys, Env};
 use napi_derive::napi;
+use std::collections::HashSet;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::{Mutex, MutexGuard};
 
 use super::errors::ErrorRecord;
 use super::frame::payload_limit;
@@ -58,6 +61,46 @@ fn kind_code(kind: EventKind) -> u32 {
     u32::from(opcode.as_u8())
 }
 
+/// The addresses of the live sinks: recorded by `register`, a `#[napi]` method that napi-rs calls
+/// only on an object carrying NativeFrameSink's Node-API type tag, and removed when the sink is
+/// dropped (on whatever thread the runtime finalizes it: one set for the process, not one per
+/// thread, so that no freed address stays in it). `sinkPush` checks the pointer it unwrapped against
+/// this set before using it as a sink: an uncontended lock and a hash lookup, where a
+/// `napi_check_object_type_tag` call per push measured about 80 ns, a fifth of a push of one small
+/// frame.
+static LIVE_SINKS: Mutex<HashSet<usize, BuildHasherDefault<AddressHasher>>> =
+    Mutex::new(HashSet::with_hasher(BuildHasherDefault::new()));
+
+fn live_sinks() -> MutexGuard<'static, HashSet<usize, BuildHasherDefault<AddressHasher>>> {
+    // The set stays consistent whatever panicked while holding it (nothing does): a poisoned lock
+    // is taken as is.
+    LIVE_SINKS
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Hashes a heap address with one multiplication (the set's keys are its own sinks' addresses, not
+/// input anyone controls): SipHash, the default, cost more than the rest of the check.
+#[derive(Default)]
+struct AddressHasher(u64);
+
+impl Hasher for AddressHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(byte)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+    }
+
+    fn write_usize(&mut self, address: usize) {
+        // Allocations are 16-byte aligned: the low bits carry nothing.
+        self.0 = ((address as u64) >> 4).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
 /// The streaming assembler for one connection. One `push` per socket read is the only crossing
 /// between JavaScript and Rust: events go to a `Uint32Array` table, payloads to a JavaScript arena.
 #[napi]
@@ -78,6 +121,9 @@ pub struct NativeFrameSink {
     utf16_text: bool,
     /// Reused UTF-16 buffer for that.
     units: Vec<u16>,
+    /// The address `register` recorded in LIVE_SINKS (0 before): kept here because the value may
+    /// have moved by the time it is dropped.
+    registered: usize,
 }
 
 #[napi]
@@ -110,6 +156,7 @@ impl NativeFrameSink {
             dest: None,
             utf16_text: utf16_text.unwrap_or(false),
             units: Vec::new(),
+            registered: 0,
         }
     }
 
@@ -153,6 +200,18 @@ impl NativeFrameSink {
             self.dest = Some(engine_buffer(env, outcome.want_dest)?);
         }
         Ok(owned)
+    }
+
+    /// Makes this sink one `sinkPush` accepts; called once, right after construction.
+    #[napi]
+    pub fn register(&mut self) {
+        let address = self as *mut Self as usize;
+        let mut live = live_sinks();
+        if self.registered != 0 {
+            live.remove(&self.registered);
+        }
+        live.insert(address);
+        self.registered = address;
     }
 
     /// Writes the events of the last push that did not fit in the table (after `SINK_FLAG_MORE`).
@@ -267,6 +326,14 @@ impl NativeFrameSink {
             0
         };
         Ok(owned.list)
+    }
+}
+
+impl Drop for NativeFrameSink {
+    fn drop(&mut self) {
+        if self.registered != 0 {
+            live_sinks().remove(&self.registered);
+        }
     }
 }
 
@@ -430,27 +497,23 @@ unsafe fn sink_push_args(env: &Env, info: sys::napi_callback_info) -> Result<sys
             "sinkPush(sink, chunk, arena, arenaOffset, table)",
         ));
     }
-    // The object must carry NativeFrameSink's type tag (stamped by its constructor) before its
-    // wrapped pointer is taken for one: another addon's wrapped object would otherwise be cast.
-    let tag = NativeFrameSink::type_tag();
-    let mut tagged = false;
-    // SAFETY: a plain N-API call on the live environment of this call, with out-pointers to locals;
-    // the engine checks that `argv[0]` is an object.
-    let status = unsafe { sys::napi_check_object_type_tag(raw, argv[0], &tag, &mut tagged) };
     let mut wrapped = std::ptr::null_mut();
-    if status != sys::Status::napi_ok
-        || !tagged
-        // SAFETY: as above; napi_unwrap fails unless the object was wrapped.
-        || unsafe { sys::napi_unwrap(raw, argv[0], &mut wrapped) } != sys::Status::napi_ok
+    // The wrapped pointer is used as a sink only if it is the address of a live, registered sink
+    // (see LIVE_SINKS): another addon's wrapped object, or any object the type-tagged `register`
+    // never saw, is refused before anything is read through the pointer.
+    // SAFETY: a plain N-API call on the live environment of this call, with an out-pointer to a
+    // local; napi_unwrap fails unless the object was wrapped.
+    if unsafe { sys::napi_unwrap(raw, argv[0], &mut wrapped) } != sys::Status::napi_ok
         || wrapped.is_null()
+        || !live_sinks().contains(&(wrapped as usize))
     {
         return Err(Error::new(
             Status::InvalidArg,
             "sinkPush expects a NativeFrameSink",
         ));
     }
-    // SAFETY: the type tag proves the object was made by NativeFrameSink's constructor, which
-    // wrapped a NativeFrameSink. JavaScript is single-threaded and a push is never re-entered for
+    // SAFETY: the pointer is the address of a live NativeFrameSink (registered, not yet dropped).
+    // JavaScript is single-threaded and a push is never re-entered for
     // one sink (frame-sink.js calls the sink's callbacks after this returns), so this is the only
     // reference.
     let sink = unsafe { &mut *wrapped.cast::<NativeFrameSink>() };
