@@ -188,7 +188,8 @@ Object.assign(scenarios, {
       rec('address', show(err));
     }
     rec('clients', wss.clients instanceof Set, new impl.WebSocketServer({ noServer: true, clientTracking: false }).clients);
-    rec('options', wss.options.maxPayload, wss.options.autoPong, wss.options.allowSynchronousEvents, wss.options.clientTracking);
+    const { maxPayload, autoPong, allowSynchronousEvents, clientTracking, maxFragments, maxPendingAutoPongs, closeTimeout, perMessageDeflate } = wss.options;
+    rec('options', maxPayload, autoPong, allowSynchronousEvents, clientTracking, maxFragments, maxPendingAutoPongs, closeTimeout, perMessageDeflate);
     await new Promise((resolve) => wss.close(resolve));
     await new Promise((resolve) => wss.close((err) => resolve(rec('second close', show(err)))));
   },
@@ -430,6 +431,21 @@ Object.assign(scenarios, {
     client.send('0123456789');
     client.send('0123456789a');
     await next(client, 'close');
+  },
+
+  'connection: maxFragments refuses a message of more frames with 1008': async ({ impl, rec, track }) => {
+    const { wss, port } = await listen(impl, { maxFragments: 3 }, track);
+    const { socket, done, ws } = await rawSocket(port, '/', track, wss);
+    ws.on('message', (data) => rec('message', show(data)));
+    ws.on('error', (err) => rec('error', err.code, err.constructor.name));
+    ws.on('close', (code) => rec('close', code));
+    const fragments = (n) => Array.from({ length: n }, (_, i) => clientFrame(i === 0 ? 0x2 : 0x0, [i + 1], { fin: i === n - 1 }));
+    socket.write(Buffer.concat(fragments(3)));
+    await delay(30);
+    socket.write(Buffer.concat(fragments(4)));
+    await delay(30);
+    socket.end();
+    rec('wire', show(await within(3000, done, 'the server to close')));
   },
 
   'connection: an unmasked frame is a protocol error; the wire carries 1002': async ({ impl, rec, track }) => {

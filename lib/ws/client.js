@@ -31,6 +31,9 @@ function initAsClient(websocket, address, protocols, options) {
     allowSynchronousEvents: true,
     autoPong: true,
     closeTimeout: CLOSE_TIMEOUT,
+    maxBufferedChunks: 256 * 1024,
+    maxFragments: 16 * 1024,
+    maxPendingAutoPongs: 60,
     protocolVersion: PROTOCOL_VERSIONS[1],
     maxPayload: DEFAULT_MAX_PAYLOAD,
     skipUTF8Validation: false,
@@ -215,6 +218,7 @@ function initAsClient(websocket, address, protocols, options) {
     }
     websocket.setSocket(socket, head, {
       allowSynchronousEvents: opts.allowSynchronousEvents,
+      maxFragments: opts.maxFragments,
       maxPayload: opts.maxPayload,
       skipUTF8Validation: opts.skipUTF8Validation,
     });

@@ -32,7 +32,9 @@ class WebSocketServer extends EventEmitter {
     options = {
       allowSynchronousEvents: true,
       autoPong: true,
-      maxFragments: 0,
+      // Accepted for compatibility: memory is bounded by maxPayload whatever the chunking.
+      maxBufferedChunks: 256 * 1024,
+      maxFragments: 16 * 1024,
       maxPayload: DEFAULT_MAX_PAYLOAD,
       maxPendingAutoPongs: 60,
       skipUTF8Validation: false,
