@@ -7,12 +7,12 @@ import type { Duplex, DuplexOptions, Writable } from 'node:stream';
 import type { SecureContextOptions } from 'node:tls';
 import type { URL } from 'node:url';
 
-type BufferLike = string | Buffer | DataView | number | ArrayBufferView | Uint8Array | ArrayBuffer | SharedArrayBuffer | readonly number[];
-type RawData = Buffer | ArrayBuffer | Buffer[];
+type BufferLike = string | Blob | Buffer | DataView | number | ArrayBufferView | Uint8Array | ArrayBuffer | SharedArrayBuffer | readonly number[];
+type RawData = Buffer | ArrayBuffer | Buffer[] | Blob;
 
 declare namespace WebSocket {
-  type Data = string | Buffer | ArrayBuffer | Buffer[];
-  type RawData = Buffer | ArrayBuffer | Buffer[];
+  type Data = string | Buffer | ArrayBuffer | Buffer[] | Blob;
+  type RawData = Buffer | ArrayBuffer | Buffer[] | Blob;
 
   interface ClientOptions extends SecureContextOptions {
     protocol?: string;
@@ -149,7 +149,7 @@ declare namespace WebSocket {
 
   /** A stand-alone parser: write bytes, get `message`, `ping`, `pong`, `conclude` and `error`. */
   class Receiver extends Writable {
-    constructor(options?: { binaryType?: 'nodebuffer' | 'arraybuffer' | 'fragments'; isServer?: boolean; maxPayload?: number; maxFragments?: number });
+    constructor(options?: { binaryType?: 'nodebuffer' | 'arraybuffer' | 'fragments' | 'blob'; isServer?: boolean; maxPayload?: number; maxFragments?: number });
   }
 
   function createWebSocketStream(websocket: WebSocket, options?: DuplexOptions): Duplex;
@@ -165,7 +165,7 @@ declare class WebSocket extends EventEmitter {
   readonly CLOSING: 2;
   readonly CLOSED: 3;
 
-  binaryType: 'nodebuffer' | 'arraybuffer' | 'fragments';
+  binaryType: 'nodebuffer' | 'arraybuffer' | 'fragments' | 'blob';
   readonly bufferedAmount: number;
   readonly extensions: string;
   readonly isPaused: boolean;

@@ -303,6 +303,27 @@ Object.assign(scenarios, {
     await until(() => count === 4, 'four messages');
   },
 
+  'connection: Blobs: sent in order with what follows; binaryType blob': async ({ impl, rec, track }) => {
+    const { ws, client } = await pair(impl, track);
+    recordPeer(client, rec);
+    ws.send(new Blob(['blob one']), (err) => rec('cb blob', show(err)));
+    ws.send('after the blob', (err) => rec('cb text', show(err)));
+    rec('bufferedAmount while reading the blob', ws.bufferedAmount >= 8);
+    ws.ping(new Blob(['p']));
+    ws.send(new Blob([new Uint8Array([1, 2])]));
+    await delay(100);
+    ws.binaryType = 'blob';
+    rec('binaryType', ws.binaryType);
+    const got = new Promise((resolve) => {
+      ws.on('message', async (data, isBinary) => {
+        rec('message', data instanceof Blob, isBinary, data instanceof Blob ? Buffer.from(await data.arrayBuffer()).toString('hex') : show(data));
+        resolve();
+      });
+    });
+    client.send(Buffer.from([7, 8, 9]));
+    await within(3000, got, 'the message');
+  },
+
   'connection: a fragmented send (fin: false) arrives as one message': async ({ impl, rec, track }) => {
     const { ws, client } = await pair(impl, track);
     recordPeer(client, rec);

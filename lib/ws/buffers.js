@@ -1,9 +1,11 @@
 'use strict';
 
 // The bytes of what `ws`'s methods accept (strings aside): Buffers as they are, ArrayBuffers and
-// views without a copy, anything else through Buffer.from (an array of byte values).
+// views without a copy, anything else through Buffer.from (an array of byte values); and binary
+// messages in the form `binaryType` asks for.
 
 const { Buffer } = require('node:buffer');
+const { toArrayBuffer } = require('../app/payload.js');
 
 /** A Buffer over `data`'s bytes, without a copy when `data` already holds bytes. */
 function toBuffer(data) {
@@ -15,4 +17,12 @@ function toBuffer(data) {
   return Buffer.from(data);
 }
 
-module.exports = { toBuffer };
+/** A binary message as `binaryType` asks: a Buffer, an ArrayBuffer, [Buffer] or a Blob. */
+function binaryAs(binaryType, data) {
+  if (binaryType === 'nodebuffer') return data;
+  if (binaryType === 'arraybuffer') return toArrayBuffer(data);
+  if (binaryType === 'fragments') return [data];
+  return new Blob([data]);
+}
+
+module.exports = { toBuffer, binaryAs };

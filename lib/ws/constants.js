@@ -7,8 +7,8 @@ const { Buffer } = require('node:buffer');
 module.exports = {
   /** readyState values by index: CONNECTING 0, OPEN 1, CLOSING 2, CLOSED 3. */
   READY_STATES: Object.freeze(['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED']),
-  /** What binary messages are delivered as; the first is the default. */
-  BINARY_TYPES: Object.freeze(['nodebuffer', 'arraybuffer', 'fragments']),
+  /** What binary messages are delivered as; the first is the default ("blob" where Blob exists). */
+  BINARY_TYPES: Object.freeze(['nodebuffer', 'arraybuffer', 'fragments', ...(typeof Blob === 'function' ? ['blob'] : [])]),
   /** Milliseconds a started closing handshake may take before the socket is destroyed (`ws`'s default). */
   CLOSE_TIMEOUT: 30 * 1000,
   /** Largest message by default: 100 MiB, as `ws`. */

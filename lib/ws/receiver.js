@@ -8,7 +8,7 @@
 const { Writable } = require('node:stream');
 const { Buffer } = require('node:buffer');
 const { FrameSink } = require('../primitives/frame-sink.js');
-const { toArrayBuffer } = require('../app/payload.js');
+const { binaryAs } = require('./buffers.js');
 const { BINARY_TYPES, EMPTY_BUFFER } = require('./constants.js');
 const { wsProtocolError } = require('./errors.js');
 
@@ -34,8 +34,7 @@ class Receiver extends Writable {
       maxFragments: maxFragments > 0 ? maxFragments : 0xffffffff,
       onMessage(event) {
         const data = event.data;
-        const type = event.isBinary ? receiver.#binaryType : 'nodebuffer';
-        const message = type === 'arraybuffer' ? toArrayBuffer(data) : type === 'fragments' ? [data] : data;
+        const message = event.isBinary ? binaryAs(receiver.#binaryType, data) : data;
         receiver.emit('message', message, event.isBinary);
       },
       onPing(payload) {

@@ -4,7 +4,8 @@
 // FrameWriter (lib/node/frame-writer.js), which batches them per tick. Server frames are written
 // unmasked straight into the writer; client frames are masked by encodeFrame (the addon's
 // word-wide XOR) and handed to the writer whole. `Sender.frame()` builds a frame ahead of time
-// (socket.io's adapter does, for broadcasts) and `sendFrame()` writes one.
+// (socket.io's adapter does, for broadcasts) and `sendFrame()` writes one. A Blob is read before it
+// is sent; what is sent after it waits in order behind it, as in `ws`.
 
 const { Buffer } = require('node:buffer');
 const { WS_OPCODE, WS_MAX_CONTROL_PAYLOAD } = require('../primitives/constants.js');
@@ -19,7 +20,12 @@ const EMPTY = Buffer.alloc(0);
 // RFC 6455 §5.5: a CLOSE payload is the 2-byte code plus at most 123 bytes of reason.
 const MAX_CLOSE_REASON = WS_MAX_CONTROL_PAYLOAD - 2;
 
+const isBlob = (value) => typeof Blob === 'function' && value instanceof Blob;
+
 class Sender {
+  // Operations waiting behind a Blob being read, in order (null: none): { ready, data, size, run, cb }.
+  #queue = null;
+
   /**
    * @param {import('node:stream').Duplex | FrameWriter} socket the socket, or the writer of its connection
    */
@@ -51,6 +57,10 @@ class Sender {
 
   /** Writes frames built by Sender.frame(); `cb` once they are written. */
   sendFrame(list, cb) {
+    if (this.#queue !== null) {
+      this.#later(true, list, 0, (frames) => this.sendFrame(frames, cb), cb);
+      return;
+    }
     const last = list.length - 1;
     for (let i = 0; i <= last; i++) this._writer.raw(list[i], i === last ? cb : undefined);
   }
@@ -65,6 +75,11 @@ class Sender {
 
   /** send() with its options as arguments (WebSocket#send calls this, without an options object). */
   sendMessage(data, binary, fin, mask, cb) {
+    if (this.#queue !== null || isBlob(data)) {
+      const size = isBlob(data) ? data.size : typeof data === 'string' ? Buffer.byteLength(data) : toBuffer(data).length;
+      this.#later(!isBlob(data), data, size, (bytes) => this.sendMessage(bytes, binary, fin, mask, cb), cb);
+      return;
+    }
     const isString = typeof data === 'string';
     const payload = isString ? data : toBuffer(data);
     const opcode = !this._firstFragment ? CONTINUATION : binary ? BINARY : TEXT;
@@ -74,13 +89,25 @@ class Sender {
   }
 
   ping(data, mask, cb) {
-    const payload = controlBytes(data);
-    this.#frame(PING, payload, payload.length, false, true, mask === true, cb);
+    this.#control(PING, data, mask, cb);
   }
 
   pong(data, mask, cb) {
+    this.#control(PONG, data, mask, cb);
+  }
+
+  #control(opcode, data, mask, cb) {
+    if (isBlob(data)) {
+      if (data.size > WS_MAX_CONTROL_PAYLOAD) throw new RangeError('The data size must not be greater than 125 bytes');
+      this.#later(false, data, data.size, (bytes) => this.#control(opcode, bytes, mask, cb), cb);
+      return;
+    }
     const payload = controlBytes(data);
-    this.#frame(PONG, payload, payload.length, false, true, mask === true, cb);
+    if (this.#queue !== null) {
+      this.#later(true, payload, payload.length, (bytes) => this.#control(opcode, bytes, mask, cb), cb);
+      return;
+    }
+    this.#frame(opcode, payload, payload.length, false, true, mask === true, cb);
   }
 
   /** A CLOSE frame; throws, sending nothing, on an invalid code or a reason over 123 bytes. */
@@ -97,7 +124,47 @@ class Sender {
       payload.writeUInt16BE(code, 0);
       payload.set(reason, 2);
     }
+    if (this.#queue !== null) {
+      this.#later(true, payload, 0, () => this.#frame(CLOSE, payload, payload.length, false, true, mask === true, cb), cb);
+      return;
+    }
     this.#frame(CLOSE, payload, payload.length, false, true, mask === true, cb);
+  }
+
+  // Queues an operation behind the Blob being read (or reads `data`, a Blob, first); its bytes count
+  // in bufferedAmount until it runs.
+  #later(ready, data, size, run, cb) {
+    const op = { ready, data, size, run, cb, error: undefined };
+    this._bufferedBytes += size;
+    if (this.#queue === null) this.#queue = [];
+    this.#queue.push(op);
+    if (ready) return;
+    data.arrayBuffer().then(
+      (buffer) => {
+        op.data = Buffer.from(buffer);
+        op.ready = true;
+        this.#drain();
+      },
+      (err) => {
+        op.error = err;
+        op.ready = true;
+        this.#drain();
+      },
+    );
+  }
+
+  #drain() {
+    const queue = this.#queue;
+    while (queue.length > 0 && queue[0].ready) {
+      const op = queue.shift();
+      this._bufferedBytes -= op.size;
+      // The operation runs as if nothing were queued; what is still waiting stays behind it.
+      this.#queue = null;
+      if (op.error === undefined) op.run(op.data);
+      else if (op.cb) process.nextTick(op.cb, op.error);
+      this.#queue = queue;
+    }
+    if (queue.length === 0) this.#queue = null;
   }
 
   #frame(opcode, payload, length, isString, fin, mask, cb) {

@@ -9,9 +9,8 @@ const { EventEmitter } = require('node:events');
 const { Buffer } = require('node:buffer');
 const { FrameSink } = require('../primitives/frame-sink.js');
 const { FrameWriter } = require('../node/frame-writer.js');
-const { toArrayBuffer } = require('../app/payload.js');
 const { Sender } = require('./sender.js');
-const { toBuffer } = require('./buffers.js');
+const { toBuffer, binaryAs } = require('./buffers.js');
 const { EventTarget, defineEventAttributes } = require('./event-target.js');
 const { wsProtocolError } = require('./errors.js');
 const { BINARY_TYPES, CLOSE_TIMEOUT, EMPTY_BUFFER, READY_STATES, kResponse } = require('./constants.js');
@@ -375,8 +374,7 @@ class WebSocket extends EventEmitter {
 
   #onMessage(data, isBinary) {
     // As `ws`: text is always a Buffer; binaryType applies to binary messages.
-    let message = data;
-    if (isBinary && this.#binaryType !== 'nodebuffer') message = this.#binaryType === 'arraybuffer' ? toArrayBuffer(data) : [data];
+    const message = isBinary ? binaryAs(this.#binaryType, data) : data;
     this.#deliver('message', message, isBinary);
   }
 
@@ -494,7 +492,7 @@ class WebSocket extends EventEmitter {
 
   #sendAfterClose(data, cb) {
     if (data) {
-      const length = typeof data === 'string' ? Buffer.byteLength(data) : toBuffer(data).length;
+      const length = typeof data === 'string' ? Buffer.byteLength(data) : typeof Blob === 'function' && data instanceof Blob ? data.size : toBuffer(data).length;
       if (this._socket !== null) this._sender._bufferedBytes += length;
       else this._bufferedAmount += length;
     }
