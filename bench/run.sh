@@ -518,6 +518,10 @@ meta_json date "$(date -u '+%Y-%m-%d %H:%M UTC')" cpu "$cpu_model" cores "$(npro
   addon "$addon" reps "$REPS" warmup "$WARMUP" duration "$DURATION" idleConns "$IDLE_CONNS" \
   idleHold "$IDLE_HOLD" loadBefore "$(cut -d' ' -f1-3 /proc/loadavg)" >>"$raw"
 
+# The hypervisor's steal (/proc/stat, all CPUs): a run with much of it is not to be trusted.
+cpu_jiffies() { awk '/^cpu / { t = 0; for (i = 2; i <= NF; i++) t += $i; print t, $9 }' /proc/stat; }
+read -r total_before steal_before <<< "$(cpu_jiffies)"
+
 # --- the matrix --------------------------------------------------------------------------------------
 
 echo "== matrix: servers ${servers[*]}; cells ${cells[*]}; $REPS repetitions; raw results in $raw"
@@ -548,6 +552,9 @@ for rep in $(seq 1 "$REPS"); do
   done
 done
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+read -r total_after steal_after <<< "$(cpu_jiffies)"
+steal_pct=$(awk -v s=$((steal_after - steal_before)) -v t=$((total_after - total_before)) 'BEGIN { printf "%.1f", t > 0 ? 100 * s / t : 0 }')
+notes+=("Hypervisor steal over the matrix: ${steal_pct}% of all CPU time (/proc/stat).")
 elapsed=$(( $(date +%s) - started_at ))
 echo "== matrix took ${elapsed} s"
 
