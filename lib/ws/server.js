@@ -231,10 +231,8 @@ class WebSocketServer extends EventEmitter {
     });
     if (this.clients) {
       this.clients.add(ws);
-      ws.on('close', () => {
-        this.clients.delete(ws);
-        if (this._shouldEmitClose && !this.clients.size) process.nextTick(emitClose, this);
-      });
+      ws[kTrackedBy] = this;
+      ws.on('close', untrack);
     }
     cb(ws, req);
   }
@@ -268,6 +266,17 @@ function leftToOthers(server, own, req) {
     lastOurs = listener;
   }
   return lastOurs !== own;
+}
+
+// Which server tracks a WebSocket in its `clients`: one shared `close` listener instead of a
+// closure per connection.
+const kTrackedBy = Symbol('daloy-ws-native.ws.tracked-by');
+
+/** @this {any} the WebSocket that closed */
+function untrack() {
+  const server = this[kTrackedBy];
+  server.clients.delete(this);
+  if (server._shouldEmitClose && !server.clients.size) process.nextTick(emitClose, server);
 }
 
 function emitClose(server) {

@@ -56,7 +56,7 @@ class WebSocket extends EventEmitter {
   #autoPong = false;
   #pendingAutoPongs = 0;
   #maxPendingAutoPongs = 0;
-  #autoPongDone;
+  #autoPongDone = null;
   // Events held while paused, or to be spread over ticks without allowSynchronousEvents:
   // [type, a, b] triples.
   #queue = null;
@@ -104,9 +104,6 @@ class WebSocket extends EventEmitter {
     if (options.autoPong !== false) {
       this.#autoPong = true;
       this.#maxPendingAutoPongs = options.maxPendingAutoPongs === undefined ? 60 : options.maxPendingAutoPongs | 0;
-      this.#autoPongDone = () => {
-        this.#pendingAutoPongs--;
-      };
     }
     this.#closeTimeout = options.closeTimeout === undefined ? CLOSE_TIMEOUT : options.closeTimeout;
   }
@@ -385,6 +382,12 @@ class WebSocket extends EventEmitter {
         this.terminate();
       } else {
         this.#pendingAutoPongs++;
+        // Made on the first PING, not per connection: most connections never see one.
+        if (this.#autoPongDone === null) {
+          this.#autoPongDone = () => {
+            this.#pendingAutoPongs--;
+          };
+        }
         this._sender.pong(data, !this._isServer, this.#autoPongDone);
       }
     }
