@@ -24,8 +24,10 @@ const wss = new WebSocketServer({
   port,
   host: values.host,
   path: '/echo',
-  // Autobahn|Testsuite sends messages of up to 16 MiB.
+  // Autobahn|Testsuite sends messages of up to 16 MiB, and 4 MiB in 64-byte fragments (65,536
+  // frames; ws's default allows 16,384 a message).
   maxPayload: 64 * 1024 * 1024,
+  maxFragments: 128 * 1024,
   handleProtocols: (protocols) => (protocols.has('echo.v1') ? 'echo.v1' : false),
 });
 

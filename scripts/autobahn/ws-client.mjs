@@ -14,7 +14,8 @@ if (!base || !agent) {
 /** Opens `path` on the fuzzing server; resolves with the messages received once it closes. */
 function session(path, onMessage) {
   return new Promise((resolve) => {
-    const ws = new WebSocket(`${base}${path}`, { maxPayload: 64 * 1024 * 1024 });
+    // Cases 9.x send up to 16 MiB, and 4 MiB in 64-byte fragments (ws's default allows 16,384 a message).
+    const ws = new WebSocket(`${base}${path}`, { maxPayload: 64 * 1024 * 1024, maxFragments: 128 * 1024 });
     const messages = [];
     ws.on('message', (data, isBinary) => {
       messages.push(data);
