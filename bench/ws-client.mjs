@@ -3,9 +3,11 @@
 // `ws`'s client (with bufferutil/utf-8-validate) in one run. The server is pinned to core 0, the
 // clients to core 1; the two clients alternate over REPS repetitions and the medians are compared.
 // The hypervisor's steal over the run is read from /proc/stat and reported with the figures.
-// Prints a Markdown section and writes it, with the raw lines, to bench/results/ws-client-<stamp>.md.
+// Prints a Markdown section and writes it, with the raw lines, to bench/results/ws-client-<stamp>.md;
+// with --results FILE (bench/RESULTS.md after bench/run.sh), also puts the section in that file,
+// replacing the one of an earlier run.
 //
-//   node bench/ws-client.mjs [--reps 5] [--duration 3] [--sizes 16,1024]
+//   node bench/ws-client.mjs [--reps 5] [--duration 3] [--sizes 16,1024] [--results bench/RESULTS.md]
 import { spawn, execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -17,6 +19,7 @@ const { values } = parseArgs({
     reps: { type: 'string', default: '5' },
     duration: { type: 'string', default: '3' },
     sizes: { type: 'string', default: '16,1024' },
+    results: { type: 'string' },
   },
 });
 const REPS = Number(values.reps);
@@ -104,3 +107,13 @@ console.log(text);
 const file = path.join(root, 'bench', 'results', `ws-client-${stamp}.md`);
 writeFileSync(file, `${text}\nRaw lines:\n\n\`\`\`\n${raw.map((r) => JSON.stringify(r)).join('\n')}\n\`\`\`\n`);
 console.error(`wrote ${path.relative(root, file)}`);
+if (values.results !== undefined) {
+  const title = out[0];
+  const previous = readFileSync(values.results, 'utf8');
+  const start = previous.indexOf(title);
+  let next = -1;
+  if (start !== -1) next = previous.indexOf('\n## ', start + title.length);
+  const kept = start === -1 ? previous.trimEnd() : `${previous.slice(0, start).trimEnd()}${next === -1 ? '' : `\n\n${previous.slice(next + 1).trimEnd()}`}`;
+  writeFileSync(values.results, `${kept}\n\n${text}`);
+  console.error(`updated ${values.results}`);
+}
