@@ -553,7 +553,7 @@ for rep in $(seq 1 "$REPS"); do
 done
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 read -r total_after steal_after <<< "$(cpu_jiffies)"
-steal_pct=$(awk -v s=$((steal_after - steal_before)) -v t=$((total_after - total_before)) 'BEGIN { printf "%.1f", t > 0 ? 100 * s / t : 0 }')
+steal_pct=$(awk -v s=$((steal_after - steal_before)) -v t=$((total_after - total_before)) 'BEGIN { printf "%.1f", (t > 0 ? 100 * s / t : 0) }')
 notes+=("Hypervisor steal over the matrix: ${steal_pct}% of all CPU time (/proc/stat).")
 elapsed=$(( $(date +%s) - started_at ))
 echo "== matrix took ${elapsed} s"
