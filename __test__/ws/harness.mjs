@@ -72,9 +72,8 @@ export async function listen(impl, options = {}, track) {
   return { wss, port: wss.address().port };
 }
 
-/** A plain http server on 127.0.0.1, port 0. */
-export async function httpServer(handler, track) {
-  const server = http.createServer(handler);
+/** An http server (or the given one, an https server say) on 127.0.0.1, port 0; closed with its sockets. */
+export async function httpServer(handler, track, server = http.createServer(handler)) {
   const sockets = new Set();
   server.on('connection', (s) => {
     sockets.add(s);

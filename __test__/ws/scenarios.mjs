@@ -658,24 +658,9 @@ Object.assign(scenarios, {
   'client: wss with TLS options, a custom agent and createConnection; protocolVersion 8': async ({ impl, rec, track }) => {
     const key = fs.readFileSync(new URL('../fixtures/node-tls-key.pem', import.meta.url));
     const cert = fs.readFileSync(new URL('../fixtures/node-tls-cert.pem', import.meta.url));
-    const server = https.createServer({ key, cert });
+    const { server, port } = await httpServer(undefined, track, https.createServer({ key, cert }));
     const wss = new Peer.WebSocketServer({ server });
-    const sockets = new Set();
-    server.on('connection', (socket) => {
-      sockets.add(socket);
-      socket.on('close', () => sockets.delete(socket));
-    });
-    track.push(
-      () =>
-        new Promise((resolve) => {
-          for (const socket of sockets) socket.destroy();
-          wss.close();
-          server.close(() => resolve());
-        }),
-    );
-    server.listen(0, '127.0.0.1');
-    await next(server, 'listening');
-    const { port } = server.address();
+    track.push(() => wss.close());
     wss.on('connection', (ws, req) => {
       rec('server saw', req.headers['sec-websocket-version'], req.headers['sec-websocket-origin'], req.headers.origin, req.socket.encrypted);
       ws.send('secret');
