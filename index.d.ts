@@ -260,10 +260,17 @@ export interface FrameSinkEvents {
 export interface FrameSinkOptions extends FrameSinkEvents {
   /** Reject unmasked frames (RFC 6455 §5.1: a server must). Default: false. */
   requireMask?: boolean;
+  /** Reject masked frames (RFC 6455 §5.1: a client must), with `WS_ERR_UNEXPECTED_MASK`. Default: false. */
+  rejectMask?: boolean;
   /** Largest message, summed over its fragments; also checked on each declared frame length. Default: 1 MiB. */
   maxPayloadLength?: number;
   /** Most frames one message may span. Default: 131072. */
   maxFragments?: number;
+  /**
+   * Deliver TEXT messages to `onMessage` as their UTF-8 bytes (still validated) instead of
+   * strings, as `ws` does. Default: false.
+   */
+  textAsBytes?: boolean;
 }
 
 // ---------------------------------------------------------------- functions

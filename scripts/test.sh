@@ -36,3 +36,9 @@ done
 
 step "Autobahn|Testsuite against examples/echo-server.mjs"
 bash scripts/conformance.sh
+
+step "Autobahn|Testsuite against examples/ws-echo-server.mjs (daloy-ws-native/ws)"
+AUTOBAHN_SERVER=examples/ws-echo-server.mjs bash scripts/conformance.sh
+
+step "Autobahn|Testsuite in client mode against daloy-ws-native/ws's client"
+AUTOBAHN_MODE=client bash scripts/conformance.sh
