@@ -112,8 +112,14 @@ test('package.json maps "./ws" to the ws-compatible module; ESM and CommonJS giv
   assert.deepEqual(ws, { types: './ws.d.ts', import: './ws.mjs', require: './ws.js' });
   for (const file of Object.values(ws)) assert.ok(existsSync(path.join(root, file)), `${file} exists`);
   for (const file of Object.values(ws)) assert.ok(pkg.files.includes(file.slice(2)), `${file} is in files`);
-  const fromCjs = require('daloy-ws-native/ws');
-  const fromEsm = await import('daloy-ws-native/ws');
+  const fromCjs = require('../ws.js');
+  const fromEsm = await import('../ws.mjs');
+  // Through the package's own name as well, where the runtime resolves a self-reference by the
+  // exports conditions (Deno's import of a subpath of the package itself takes the CommonJS file).
+  if (process.versions.deno === undefined) {
+    assert.equal(require('daloy-ws-native/ws'), fromCjs);
+    assert.equal((await import('daloy-ws-native/ws')).default, fromCjs);
+  }
   assert.equal(fromEsm.default, fromCjs);
   assert.equal(fromEsm.WebSocket, fromCjs);
   for (const name of ['WebSocketServer', 'createWebSocketStream', 'Sender', 'Receiver']) {
