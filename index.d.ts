@@ -143,6 +143,24 @@ export interface WebSocketConnection<TData = unknown> {
   pong(data?: string | ArrayBufferLike | ArrayBufferView): void;
   /** Tears the socket down at once, without a closing handshake. */
   terminate(): void;
+  /**
+   * Subscribes to `topic` (a non-empty string of at most 1024 bytes of UTF-8). Ignored once the
+   * connection is closing. Throws a `RangeError` past the route's `maxTopicsPerConnection`.
+   */
+  subscribe(topic: string): void;
+  /** Leaves `topic`; a topic not subscribed is ignored. */
+  unsubscribe(topic: string): void;
+  /** Whether the connection is subscribed to `topic`. */
+  isSubscribed(topic: string): boolean;
+  /** The topics the connection is subscribed to (a new array). A closed connection has none. */
+  readonly subscriptions: string[];
+  /**
+   * Sends `data` to every subscriber of `topic` except this connection, in this process and, with
+   * a broker (`serve(app, { pubsub })`), in every other one. Returns how many subscribers in this
+   * process it was queued for (0 when none); a subscriber over its backpressure limit is skipped
+   * (or closed with 1009 when its route has `closeOnBackpressureLimit`) and not counted.
+   */
+  publish(topic: string, data: string | ArrayBufferLike | ArrayBufferView, options?: { binary?: boolean }): number;
 }
 
 /** Per-upgrade context handed to `beforeUpgrade` and `open`. */
@@ -179,6 +197,8 @@ export interface WebSocketHandler<P extends string = string, S = AppState, TData
   maxPayloadLength?: number;
   /** Most frames one inbound message may span (closes with 1008 beyond it). Default: 131072. */
   maxFragments?: number;
+  /** Most topics one connection may subscribe to; `subscribe()` throws a `RangeError` beyond it. Default: 1024. */
+  maxTopicsPerConnection?: number;
   /** `Origin` policy checked before `beforeUpgrade` (403 when it fails). */
   allowedOrigins?: 'same-origin' | readonly string[] | ((origin: string | null, request: Request) => boolean);
   /** In production under secureDefaults, a route without `beforeUpgrade` is refused unless this is `true`. */
@@ -248,10 +268,17 @@ export interface FrameSinkEvents {
 export interface FrameSinkOptions extends FrameSinkEvents {
   /** Reject unmasked frames (RFC 6455 §5.1: a server must). Default: false. */
   requireMask?: boolean;
+  /** Reject masked frames (RFC 6455 §5.1: a client must), with `WS_ERR_UNEXPECTED_MASK`. Default: false. */
+  rejectMask?: boolean;
   /** Largest message, summed over its fragments; also checked on each declared frame length. Default: 1 MiB. */
   maxPayloadLength?: number;
   /** Most frames one message may span. Default: 131072. */
   maxFragments?: number;
+  /**
+   * Deliver TEXT messages to `onMessage` as their UTF-8 bytes (still validated) instead of
+   * strings, as `ws` does. Default: false.
+   */
+  textAsBytes?: boolean;
 }
 
 // ---------------------------------------------------------------- functions
@@ -330,6 +357,7 @@ export interface NormalizedWebSocketOptions {
   idleTimeout: number;
   maxPayloadLength: number;
   maxFragments: number;
+  maxTopicsPerConnection: number;
 }
 
 /** The `perMessageDeflate` options of a route. */
@@ -424,4 +452,34 @@ export declare class App {
   decorate(key: string, value: unknown): this;
   /** Registers a WebSocket route; `:name` segments become `ctx.params.name`, a final `*name` the rest of the path. */
   ws<P extends string, S = AppState, TData = unknown>(path: P, handler: WebSocketHandler<P, S, TData>): this;
+  /**
+   * Publishes to the subscribers of `topic` on every server serving this app and, with a broker,
+   * in every process. Returns how many subscribers in this process it was queued for.
+   */
+  publish(topic: string, data: string | ArrayBufferLike | ArrayBufferView, options?: { binary?: boolean }): number;
+}
+
+/**
+ * Carries publishes between processes (`serve(app, { pubsub })`); `daloy-ws-native/redis` ships
+ * one on Redis. A server calls `start` once, `subscribe` when a topic gets its first local
+ * subscriber and `unsubscribe` when it loses its last, `publish` for every publish, and `close`
+ * when it closes. A broker must not hand a process its own publishes back.
+ */
+export interface PubSubBroker {
+  start(deliver: (topic: string, payload: Uint8Array, isBinary: boolean) => void): void;
+  subscribe(topic: string): void;
+  unsubscribe(topic: string): void;
+  publish(topic: string, payload: Uint8Array, isBinary: boolean): void;
+  close(): void | Promise<void>;
+}
+
+/** What `publish` and `subscriberCount` of a server handle do. */
+export interface TopicPublisher {
+  /**
+   * Publishes to every subscriber of `topic` on this server and, with a broker, in every
+   * process. Returns how many subscribers in this process it was queued for.
+   */
+  publish(topic: string, data: string | ArrayBufferLike | ArrayBufferView, options?: { binary?: boolean }): number;
+  /** How many of this server's connections are subscribed to `topic`. */
+  subscriberCount(topic: string): number;
 }

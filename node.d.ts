@@ -6,7 +6,7 @@
 import type { IncomingMessage, RequestListener, Server as HttpServer, ServerOptions } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
-import type { App, WebSocketConnection } from './index.js';
+import type { App, PubSubBroker, TopicPublisher, WebSocketConnection } from './index.js';
 
 /** Where handler errors are logged: pino's calling convention (`console` and pino both fit). */
 export interface Logger {
@@ -33,6 +33,8 @@ export interface UpgradeOptions {
    * also sets the server's `maxHeadersCount` to it. 0: no limit. Default: 100.
    */
   maxHeaderCount?: number;
+  /** Carries topic publishes to and from other processes (`daloy-ws-native/redis`); closed with the server. */
+  pubsub?: PubSubBroker;
 }
 
 /** Options of {@link serve}. */
@@ -75,7 +77,7 @@ export interface CloseOptions {
 }
 
 /** The handshake and the connections of one App, for an `upgrade` listener of your own. */
-export interface UpgradeHandler {
+export interface UpgradeHandler extends TopicPublisher {
   /**
    * Handles an `upgrade` event. Returns `true` when it took the socket (a route matched, whether
    * the upgrade was then accepted or answered with an error), `false` when no route owns the
@@ -92,7 +94,7 @@ export interface UpgradeHandler {
 }
 
 /** Returned by {@link serve}. */
-export interface NodeServerHandle {
+export interface NodeServerHandle extends TopicPublisher {
   /** The `node:http` server. */
   server: HttpServer;
   /** The port listened on (the system's choice for port 0, once listening). */
@@ -108,7 +110,7 @@ export interface NodeServerHandle {
 }
 
 /** Returned by {@link attach}. */
-export interface AttachHandle {
+export interface AttachHandle extends TopicPublisher {
   server: HttpServer | HttpsServer;
   /** The open WebSocket connections (a live view). */
   readonly connections: ReadonlySet<WebSocketConnection<any>>;

@@ -1,7 +1,7 @@
 // Types shared by `daloy-ws-native/bun` and `daloy-ws-native/deno`: the options and the handle of
 // serve() on a runtime's own server (lib/web/). They stand alone: no @types/node needed.
 
-import type { Logger, WebSocketConnection } from './index.js';
+import type { Logger, PubSubBroker, TopicPublisher, WebSocketConnection } from './index.js';
 
 /** Options of serve() on Bun and Deno; `Fetch` is the runtime's request handler. */
 export interface WebServeOptions<Fetch> {
@@ -23,10 +23,12 @@ export interface WebServeOptions<Fetch> {
   shutdownTimeoutMs?: number;
   /** Milliseconds each connection has to answer the shutdown's 1001 before it is terminated; at most `shutdownTimeout`. Default: 1000. */
   shutdownCloseTimeout?: number;
+  /** Carries topic publishes to and from other processes (`daloy-ws-native/redis`); closed with the server. */
+  pubsub?: PubSubBroker;
 }
 
 /** What serve() returns on Bun and Deno. */
-export interface WebServerHandle {
+export interface WebServerHandle extends TopicPublisher {
   /** The runtime's server object (the return value of Bun.serve or Deno.serve). */
   readonly server: unknown;
   /** The port listened on (the one the system chose, for port 0, once `ready` resolved). */

@@ -168,6 +168,7 @@ describe('option validation (DaloyJS messages, plain Error)', () => {
       idleTimeout: 120,
       maxPayloadLength: 1048576,
       maxFragments: 131072,
+      maxTopicsPerConnection: 1024,
     });
     assert.equal(normalizeWebSocketOptions({ perMessageDeflate: true }, dev).perMessageDeflate, true);
     throwsPlain(() => normalizeWebSocketOptions({ perMessageDeflate: true }, { production: true, secureDefaults: true }), /refused in production/);
@@ -223,6 +224,7 @@ describe('the registry, merged for a server-wide runtime', () => {
       idleTimeout: 30,
       maxPayloadLength: 2048,
       maxFragments: 131072,
+      maxTopicsPerConnection: 1024,
     });
   });
 });

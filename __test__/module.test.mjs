@@ -107,6 +107,28 @@ test('package.json maps "./node" to the Node wiring entry', () => {
   assert.equal(node.require, './node.js');
 });
 
+test('package.json maps "./ws" to the ws-compatible module; ESM and CommonJS give the same objects', async () => {
+  const ws = pkg.exports['./ws'];
+  assert.deepEqual(ws, { types: './ws.d.ts', import: './ws.mjs', require: './ws.js' });
+  for (const file of Object.values(ws)) assert.ok(existsSync(path.join(root, file)), `${file} exists`);
+  for (const file of Object.values(ws)) assert.ok(pkg.files.includes(file.slice(2)), `${file} is in files`);
+  const fromCjs = require('../ws.js');
+  const fromEsm = await import('../ws.mjs');
+  // Through the package's own name as well, where the runtime resolves a self-reference by the
+  // exports conditions (Deno's import of a subpath of the package itself takes the CommonJS file).
+  if (process.versions.deno === undefined) {
+    assert.equal(require('daloy-ws-native/ws'), fromCjs);
+    assert.equal((await import('daloy-ws-native/ws')).default, fromCjs);
+  }
+  assert.equal(fromEsm.default, fromCjs);
+  assert.equal(fromEsm.WebSocket, fromCjs);
+  for (const name of ['WebSocketServer', 'createWebSocketStream', 'Sender', 'Receiver']) {
+    assert.equal(fromEsm[name], fromCjs[name], name);
+    assert.equal(typeof fromCjs[name], 'function', name);
+  }
+  assert.equal(fromCjs.Server, fromCjs.WebSocketServer);
+});
+
 test('the package name resolves through its exports map (ESM self-reference)', async () => {
   const byName = await import('daloy-ws-native');
   const bySubpath = await import('daloy-ws-native/websocket');

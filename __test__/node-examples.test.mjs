@@ -1,54 +1,42 @@
 // The examples, run as a user runs them: each in its own process on an ephemeral port.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { cleanup, connect, nextMessage, closed } from './fixtures/node-helpers.mjs';
+import { connect, nextMessage, closed } from './fixtures/node-helpers.mjs';
+import { startExample } from './fixtures/example-process.mjs';
 
 const T = { timeout: 20_000 };
 
-/** Starts an example with `--port 0`; resolves with the first line matching `pattern`'s port group. */
-async function start(t, name, pattern) {
-  const file = fileURLToPath(new URL(`../examples/${name}`, import.meta.url));
-  const proc = spawn(process.execPath, [file, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const exited = new Promise((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal })));
-  cleanup(t, async () => {
-    if (proc.exitCode === null && proc.signalCode === null) {
-      proc.kill('SIGKILL');
-      await exited;
-    }
-  });
-  let out = '';
-  proc.stdout.setEncoding('utf8');
-  const port = await new Promise((resolve, reject) => {
-    proc.stdout.on('data', (chunk) => {
-      out += chunk;
-      const m = pattern.exec(out);
-      if (m) resolve(Number(m[1]));
-    });
-    proc.once('exit', () => reject(new Error(`${name} exited: ${out}`)));
-  });
-  return { proc, port, out: () => out, exited };
+/** Starts an example with `--port 0`; resolves once its stdout matched `pattern`'s port group. */
+function start(t, name, pattern, args = []) {
+  return startExample(t, name, ['--port', '0', ...args], pattern);
+}
+
+/**
+ * The echo examples' contract: prints its address, echoes text as text and binary as binary,
+ * selects echo.v1, and stops on SIGTERM (1001 to its clients, exit code 0).
+ */
+async function checkEchoExample(t, name, more = async () => {}) {
+  const server = await start(t, name, /^listening on ws:\/\/127\.0\.0\.1:(\d+)\/echo$/m);
+  const plain = await connect(t, `ws://127.0.0.1:${server.port}/echo`);
+  assert.equal(plain.protocol, '');
+  const ws = await connect(t, `ws://127.0.0.1:${server.port}/echo`, ['other', 'echo.v1']);
+  assert.equal(ws.protocol, 'echo.v1');
+  ws.send('text');
+  ws.send(Buffer.from([1, 2]));
+  ws.send(Buffer.alloc(3 * 1024 * 1024, 5));
+  assert.deepEqual(await nextMessage(ws), { data: Buffer.from('text'), isBinary: false });
+  assert.deepEqual(await nextMessage(ws), { data: Buffer.from([1, 2]), isBinary: true });
+  const large = await nextMessage(ws);
+  assert.equal(large.data.length, 3 * 1024 * 1024);
+  await more(server.port);
+  server.proc.kill('SIGTERM');
+  assert.equal((await closed(ws)).code, 1001);
+  assert.deepEqual(await server.exited, { code: 0, signal: null });
 }
 
 describe('examples/echo-server.mjs', () => {
-  test('prints its address, echoes text as text and binary as binary, selects echo.v1, stops on SIGTERM', T, async (t) => {
-    const server = await start(t, 'echo-server.mjs', /^listening on ws:\/\/127\.0\.0\.1:(\d+)\/echo$/m);
-    const plain = await connect(t, `ws://127.0.0.1:${server.port}/echo`);
-    assert.equal(plain.protocol, '');
-    const ws = await connect(t, `ws://127.0.0.1:${server.port}/echo`, ['other', 'echo.v1']);
-    assert.equal(ws.protocol, 'echo.v1');
-    ws.send('text');
-    ws.send(Buffer.from([1, 2]));
-    ws.send(Buffer.alloc(3 * 1024 * 1024, 5));
-    assert.deepEqual(await nextMessage(ws), { data: Buffer.from('text'), isBinary: false });
-    assert.deepEqual(await nextMessage(ws), { data: Buffer.from([1, 2]), isBinary: true });
-    const large = await nextMessage(ws);
-    assert.equal(large.data.length, 3 * 1024 * 1024);
-    server.proc.kill('SIGTERM');
-    assert.equal((await closed(ws)).code, 1001);
-    assert.deepEqual(await server.exited, { code: 0, signal: null });
-  });
+  test('prints its address, echoes text as text and binary as binary, selects echo.v1, stops on SIGTERM', T, (t) =>
+    checkEchoExample(t, 'echo-server.mjs'));
 });
 
 describe('examples/chat-server.mjs', () => {
@@ -84,6 +72,31 @@ describe('examples/express-app.mjs', () => {
     assert.ok(!Number.isNaN(Date.parse(first)), first);
     const health = await fetch(`http://127.0.0.1:${server.port}/health`);
     assert.deepEqual(await health.json(), { ok: true, connections: 1 });
+    server.proc.kill('SIGTERM');
+    assert.equal((await closed(ws)).code, 1001);
+    assert.deepEqual(await server.exited, { code: 0, signal: null });
+  });
+});
+
+describe('examples/ws-echo-server.mjs (the `ws` way, on daloy-ws-native/ws)', () => {
+  test('the same contract, and plain HTTP gets 426 as from ws', T, (t) =>
+    checkEchoExample(t, 'ws-echo-server.mjs', async (port) => {
+      const other = await fetch(`http://127.0.0.1:${port}/echo`);
+      assert.equal(other.status, 426);
+    }));
+});
+
+describe('examples/ws-balda-node.mjs (the Balda page\'s Node.js sample on daloy-ws-native/ws)', () => {
+  test('greets, echoes with its prefix on /ws, leaves HTTP to the server, stops on SIGTERM', T, async (t) => {
+    const server = await start(t, 'ws-balda-node.mjs', /Server listening on http:\/\/127\.0\.0\.1:(\d+)/, ['--host', '127.0.0.1']);
+    const ws = await connect(t, `ws://127.0.0.1:${server.port}/ws`);
+    assert.equal((await nextMessage(ws)).data.toString(), 'Hello from server');
+    ws.send('hi');
+    assert.equal((await nextMessage(ws)).data.toString(), 'Echo: hi');
+    const http = await fetch(`http://127.0.0.1:${server.port}/`);
+    assert.equal(await http.text(), 'Hello from HTTP\n');
+    assert.match(server.out(), /New WebSocket connection/);
+    assert.match(server.out(), /Received: hi/);
     server.proc.kill('SIGTERM');
     assert.equal((await closed(ws)).code, 1001);
     assert.deepEqual(await server.exited, { code: 0, signal: null });

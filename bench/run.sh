@@ -11,7 +11,8 @@
 #   bench/run.sh --report bench/results/e2e-STAMP.jsonl     rewrite RESULTS.md from a run's raw lines
 #
 # Environment: REPS (3), WARMUP (1 s), DURATION (3 s), IDLE_CONNS (10000), IDLE_HOLD (1 s),
-# SERVERS (daloy ws-addons ws-plain bun deno), CELLS (idle latency throughput text1k bin64k large1m
+# SERVERS (daloy ws-facade ws-addons ws-plain bun deno; ws-facade is examples/ws-echo-server.mjs, the echo
+# server written the `ws` way on daloy-ws-native/ws), CELLS (idle latency throughput text1k bin64k large1m
 # large16m storm), BUN_VERSION, DENO_VERSION, OUT (bench/RESULTS.md).
 #
 # Exits non-zero when a server fails to start or dies during the matrix (RESULTS.md is written anyway).
@@ -27,7 +28,7 @@ IDLE_HOLD="${IDLE_HOLD:-1}"
 BUN_VERSION="${BUN_VERSION:-1.4.5}"
 DENO_VERSION="${DENO_VERSION:-2.9.6}"
 OUT="${OUT:-bench/RESULTS.md}"
-read -r -a servers <<< "${SERVERS:-daloy ws-addons ws-plain bun deno}"
+read -r -a servers <<< "${SERVERS:-daloy ws-facade ws-addons ws-plain bun deno}"
 read -r -a cells <<< "${CELLS:-idle latency throughput text1k bin64k large1m large16m storm}"
 
 SERVER_CORE=0
@@ -64,6 +65,7 @@ const CELLS = {
 };
 const NAMES = {
   daloy: 'daloy-ws-native',
+  'ws-facade': 'daloy-ws-native/ws',
   'ws-addons': 'ws + addons',
   'ws-plain': 'ws (no addons)',
   bun: 'Bun',
@@ -214,6 +216,46 @@ if (meta.servers.includes(US)) {
   p();
 }
 
+// The `ws`-compatible module (issue 12): the same echo written the `ws` way on daloy-ws-native/ws, against
+// `ws` with its addons and against this package's own serve().
+if (meta.servers.includes('ws-facade')) {
+  const F = 'ws-facade';
+  const over = (cell, other) => {
+    const c = agg[cell];
+    if (!c?.[F] || !c?.[other]) return null;
+    return ratio(primary(cell, c[F]), primary(cell, c[other]));
+  };
+  p('## daloy-ws-native/ws (issue 12)');
+  p();
+  p('`examples/ws-echo-server.mjs`, the echo server written the `ws` way on this module: msg/s ÷ the other');
+  p('server\'s (handshakes/s for the storm; above 1 is better), RSS per connection for the idle cell (below 1');
+  p('is better).');
+  p();
+  p('| cell | vs ws + addons | vs daloy-ws-native serve() |');
+  p('| --- | ---: | ---: |');
+  for (const cell of Object.keys(CELLS)) {
+    if (!agg[cell]?.[F]) continue;
+    p(`| ${cell} | ${fmtRatio(over(cell, 'ws-addons'))} | ${fmtRatio(over(cell, US))} |`);
+  }
+  p();
+  p('| target | measured | met |');
+  p('| --- | --- | --- |');
+  const target = (what, r, ok) => p(`| ${what} | ${r} | ${ok == null ? '–' : ok ? 'yes' : 'no'} |`);
+  const t = over('throughput', 'ws-addons');
+  target('throughput ≥ 4x ws + addons', fmtRatio(t), t == null ? null : t >= 4);
+  for (const cell of ['latency', 'text1k', 'bin64k', 'large1m', 'large16m', 'storm']) {
+    const r = over(cell, 'ws-addons');
+    target(`${cell} ≥ 1.0x ws + addons`, fmtRatio(r), r == null ? null : r >= 1);
+  }
+  for (const cell of Object.keys(CELLS)) {
+    const r = over(cell, US);
+    // Within 15% of serve(): at least 0.85x its rate, at most 1.15x its RSS per idle connection.
+    const ok = r == null ? null : cell === 'idle' ? r <= 1.15 : r >= 0.85;
+    target(`${cell} within 15% of serve()`, fmtRatio(r), ok);
+  }
+  p();
+}
+
 // Whether the load generator could have driven each server harder: per message, it must cost less CPU than
 // the server, since each has one core. Shares of a core do not tell on a busy machine; costs per message do.
 {
@@ -353,6 +395,7 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 server_cmd() {
   case "$1" in
     daloy) echo "node examples/echo-server.mjs --port 0 --host 127.0.0.1" ;;
+    ws-facade) echo "node examples/ws-echo-server.mjs --port 0 --host 127.0.0.1" ;;
     ws-addons) echo "node bench/servers/ws-node.mjs --addons --port 0 --host 127.0.0.1" ;;
     ws-plain) echo "node bench/servers/ws-node.mjs --no-addons --port 0 --host 127.0.0.1" ;;
     bun) echo "$bun bench/servers/bun.mjs --port 0 --host 127.0.0.1" ;;
@@ -475,6 +518,10 @@ meta_json date "$(date -u '+%Y-%m-%d %H:%M UTC')" cpu "$cpu_model" cores "$(npro
   addon "$addon" reps "$REPS" warmup "$WARMUP" duration "$DURATION" idleConns "$IDLE_CONNS" \
   idleHold "$IDLE_HOLD" loadBefore "$(cut -d' ' -f1-3 /proc/loadavg)" >>"$raw"
 
+# The hypervisor's steal (/proc/stat, all CPUs): a run with much of it is not to be trusted.
+cpu_jiffies() { awk '/^cpu / { t = 0; for (i = 2; i <= NF; i++) t += $i; print t, $9 }' /proc/stat; }
+read -r total_before steal_before <<< "$(cpu_jiffies)"
+
 # --- the matrix --------------------------------------------------------------------------------------
 
 echo "== matrix: servers ${servers[*]}; cells ${cells[*]}; $REPS repetitions; raw results in $raw"
@@ -505,6 +552,9 @@ for rep in $(seq 1 "$REPS"); do
   done
 done
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+read -r total_after steal_after <<< "$(cpu_jiffies)"
+steal_pct=$(awk -v s=$((steal_after - steal_before)) -v t=$((total_after - total_before)) 'BEGIN { printf "%.1f", (t > 0 ? 100 * s / t : 0) }')
+notes+=("Hypervisor steal over the matrix: ${steal_pct}% of all CPU time (/proc/stat).")
 elapsed=$(( $(date +%s) - started_at ))
 echo "== matrix took ${elapsed} s"
 

@@ -14,6 +14,15 @@ cargo test --no-default-features
 
 step "tsc --strict over the README's code blocks"
 node scripts/readme-types.mjs
+# The scale-out tests (__test__/redis.test.mjs) start their own Redis servers on free ports.
+if ! command -v redis-server >/dev/null 2>&1 || ! command -v redis-cli >/dev/null 2>&1; then
+  step "install Debian's redis-server (for the scale-out tests)"
+  SUDO=""
+  if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
+  $SUDO apt-get update
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends redis-server
+fi
+echo "$(redis-server --version)"
 
 step "node --test: the JavaScript surface ($(node --version))"
 node --test --test-concurrency=1 __test__/*.test.mjs __test__/runtime/*.test.mjs
@@ -28,9 +37,15 @@ done
 step "Autobahn|Testsuite against examples/echo-server.mjs"
 bash scripts/conformance.sh
 
+step "Autobahn|Testsuite against examples/ws-echo-server.mjs (daloy-ws-native/ws)"
+AUTOBAHN_SERVER=examples/ws-echo-server.mjs bash scripts/conformance.sh
+
+step "Autobahn|Testsuite in client mode against daloy-ws-native/ws's client"
+AUTOBAHN_MODE=client bash scripts/conformance.sh
+
 # permessage-deflate: every case (12.* and 13.* included) in the shared mode, and the 13.* group
-# (every combination of parameters) in the dedicated mode; 12.* in the dedicated mode takes about
-# 12 minutes more and is run by hand (README, Conformance).
+# (every combination of parameters) in the dedicated mode; 12.* in the dedicated mode is run by
+# hand (README, Conformance).
 step "Autobahn|Testsuite against examples/echo-server.mjs --deflate (every case)"
 AUTOBAHN_SERVER_ARGS="--deflate" AUTOBAHN_EXCLUDE="" AUTOBAHN_OUT="autobahn-reports/echo-server-deflate" bash scripts/conformance.sh
 

@@ -23,6 +23,8 @@ pub enum ErrorKind {
     UnknownDataOpcode(u8),
     /// An unmasked frame where the peer is a client (RFC 6455 §5.1).
     UnmaskedFrame,
+    /// A masked frame where the peer is a server (RFC 6455 §5.1).
+    MaskedFrame,
     /// A 64-bit payload length above 2^53 - 1, the largest length JavaScript represents exactly.
     LengthOverflow,
     /// A CONTINUATION frame while no fragmented message is in progress (RFC 6455 §5.4).
@@ -93,6 +95,7 @@ impl ProtocolError {
             | ErrorKind::UnexpectedContinuation
             | ErrorKind::InterleavedDataFrame => "WS_ERR_INVALID_OPCODE",
             ErrorKind::UnmaskedFrame => "WS_ERR_EXPECTED_MASK",
+            ErrorKind::MaskedFrame => "WS_ERR_UNEXPECTED_MASK",
             ErrorKind::LengthOverflow => "WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH",
             ErrorKind::InvalidUtf8 | ErrorKind::InvalidCloseReason => "WS_ERR_INVALID_UTF8",
             ErrorKind::InvalidCloseCode(_) => "WS_ERR_INVALID_CLOSE_CODE",
@@ -144,6 +147,7 @@ impl fmt::Display for ProtocolError {
             ErrorKind::UnknownControlOpcode(op) => write!(f, "Unknown control opcode 0x{op:x}"),
             ErrorKind::UnknownDataOpcode(op) => write!(f, "Unknown data opcode 0x{op:x}"),
             ErrorKind::UnmaskedFrame => f.write_str("Client frames must be masked"),
+            ErrorKind::MaskedFrame => f.write_str("Server frames must not be masked"),
             ErrorKind::LengthOverflow => {
                 f.write_str("Frame payload exceeds Number.MAX_SAFE_INTEGER")
             }

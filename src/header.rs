@@ -18,6 +18,8 @@ pub const MAX_HEADER_LEN: usize = 14;
 pub struct DecodeOptions {
     /// Reject unmasked frames: a server requires it of its clients (RFC 6455 §5.1).
     pub require_mask: bool,
+    /// Reject masked frames: a client requires it of its server (RFC 6455 §5.1).
+    pub reject_mask: bool,
     /// Reject a data frame whose declared payload length exceeds this, as soon as the length is
     /// known. Control frames are capped at 125 bytes by the protocol and are not affected.
     pub max_payload: Option<u64>,
@@ -49,7 +51,8 @@ pub struct FrameHeader {
 /// Decodes the frame header at the start of `buf`. `Ok(None)` means more bytes are needed; an
 /// error is decided as soon as the bytes that prove it are there, in this order: RSV bits;
 /// control frames (FIN, 7-bit length over 125, opcode); data opcode; extended length; length
-/// over 2^53 - 1; `max_payload` on a data frame's declared length; `require_mask`; masking key.
+/// over 2^53 - 1; `max_payload` on a data frame's declared length; `require_mask` and
+/// `reject_mask`; masking key.
 pub fn decode_header(
     buf: &[u8],
     opts: &DecodeOptions,
@@ -133,6 +136,10 @@ pub fn decode_header(
     // masked."
     if opts.require_mask && !masked {
         return Err(ErrorKind::UnmaskedFrame.into());
+    }
+    // RFC 6455 §5.1: "A client MUST close a connection if it detects a masked frame."
+    if opts.reject_mask && masked {
+        return Err(ErrorKind::MaskedFrame.into());
     }
 
     let mut mask = [0u8; 4];

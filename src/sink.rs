@@ -41,6 +41,8 @@ const RESERVE_AHEAD_MAX: usize = 64 << 20;
 pub struct SinkOptions {
     /// Reject unmasked frames, as a server must (RFC 6455 §5.1).
     pub require_mask: bool,
+    /// Reject masked frames, as a client must (RFC 6455 §5.1).
+    pub reject_mask: bool,
     /// The largest message, summed over its fragments, in bytes. `u64::MAX` means no limit.
     pub max_payload_length: u64,
     /// The largest number of frames one data message may have (its first frame included).
@@ -58,6 +60,7 @@ impl Default for SinkOptions {
     fn default() -> Self {
         SinkOptions {
             require_mask: false,
+            reject_mask: false,
             max_payload_length: 1_048_576,
             max_fragments: 131_072,
             deflate: None,
@@ -494,6 +497,7 @@ impl FrameSink {
         let limit = self.opts.max_payload_length;
         let opts = DecodeOptions {
             require_mask: self.opts.require_mask,
+            reject_mask: self.opts.reject_mask,
             max_payload: Some(limit.saturating_sub(so_far)),
             allow_rsv1: self.opts.deflate.is_some(),
         };

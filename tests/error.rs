@@ -54,6 +54,12 @@ fn gives_every_kind_its_message_code_and_close_status() {
             1002,
         ),
         (
+            ErrorKind::MaskedFrame,
+            "Server frames must not be masked",
+            "WS_ERR_UNEXPECTED_MASK",
+            1002,
+        ),
+        (
             ErrorKind::LengthOverflow,
             "Frame payload exceeds Number.MAX_SAFE_INTEGER",
             "WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH",

@@ -177,6 +177,7 @@ fn rejects_a_64_bit_length_above_max_safe_integer() {
 fn rejects_a_declared_data_length_over_max_payload_before_the_mask() {
     let opts = DecodeOptions {
         require_mask: true,
+        reject_mask: false,
         max_payload: Some(255),
         allow_rsv1: false,
     };
@@ -208,6 +209,7 @@ fn rejects_a_declared_data_length_over_max_payload_before_the_mask() {
 fn does_not_apply_max_payload_to_control_frames() {
     let opts = DecodeOptions {
         require_mask: false,
+        reject_mask: false,
         max_payload: Some(0),
         allow_rsv1: false,
     };
@@ -226,12 +228,24 @@ fn does_not_apply_max_payload_to_control_frames() {
 fn rejects_an_unmasked_frame_when_required_before_the_payload() {
     let opts = DecodeOptions {
         require_mask: true,
+        reject_mask: false,
         max_payload: None,
         allow_rsv1: false,
     };
     assert_eq!(decode(&[0x81, 0x05], opts), Err(ErrorKind::UnmaskedFrame));
     assert_eq!(decode(&[0x89, 0x00], opts), Err(ErrorKind::UnmaskedFrame));
     assert_eq!(decode(&[0x81, 0x85, 1, 2, 3], opts), Ok(None));
+}
+
+#[test]
+fn rejects_a_masked_frame_when_the_peer_is_a_server_before_the_key() {
+    let opts = DecodeOptions {
+        reject_mask: true,
+        ..DecodeOptions::default()
+    };
+    assert_eq!(decode(&[0x81, 0x85], opts), Err(ErrorKind::MaskedFrame));
+    assert_eq!(decode(&[0x8a, 0x80], opts), Err(ErrorKind::MaskedFrame));
+    assert!(decode(&[0x81, 0x05], opts).unwrap().is_some());
 }
 
 #[test]

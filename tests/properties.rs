@@ -84,6 +84,7 @@ fn sink_keeps_buffering_bounded_whatever_a_peer_sends() {
         let limit = rng.below(5000);
         let opts = SinkOptions {
             require_mask: false,
+            reject_mask: false,
             max_payload_length: limit,
             max_fragments: u32::MAX,
             deflate: None,
@@ -107,6 +108,7 @@ fn decode_header_never_panics_and_is_consistent_with_parse_frame() {
         let buf = rng.bytes(len);
         let opts = DecodeOptions {
             require_mask: rng.one_in(2),
+            reject_mask: rng.one_in(4),
             max_payload: if rng.one_in(2) {
                 None
             } else {

@@ -421,6 +421,26 @@ fn rejects_an_unmasked_frame_when_masks_are_required() {
 }
 
 #[test]
+fn rejects_a_masked_frame_when_the_peer_is_a_server() {
+    let client = SinkOptions {
+        reject_mask: true,
+        ..SinkOptions::default()
+    };
+    // The unmasked message before it is delivered, then the error.
+    let stream = [
+        frame(true, 0x1, b"ok", None),
+        frame(true, 0x1, b"hi", Some([1, 2, 3, 4])),
+    ]
+    .concat();
+    assert_stream(
+        client,
+        &stream,
+        &[(EventKind::Text, b"ok", 0)],
+        err(ErrorKind::MaskedFrame),
+    );
+}
+
+#[test]
 fn rejects_a_length_above_max_safe_integer() {
     let o = SinkOptions {
         max_payload_length: u64::MAX,
@@ -750,6 +770,7 @@ fn keeps_memory_bounded_under_dribbled_headers_and_payloads() {
     let limit = 4096u64;
     let o = SinkOptions {
         require_mask: true,
+        reject_mask: false,
         max_payload_length: limit,
         max_fragments: 1000,
         deflate: None,
@@ -887,6 +908,7 @@ fn uses_the_default_limits() {
         SinkOptions::default(),
         SinkOptions {
             require_mask: false,
+            reject_mask: false,
             max_payload_length: 1_048_576,
             max_fragments: 131_072,
             deflate: None,

@@ -40,12 +40,13 @@ function command(runtime) {
 }
 
 /**
+ * `env`: more environment for the server (DALOY_REDIS_URL gives it a Redis topics broker).
  * A running server.mjs: `port`, `events` (every ["event", ...] line so far), `next(predicate)`
  * (the first event, past or future, matching it and not yet taken), `exited` (its exit code).
  */
-export async function startRuntimeServer(runtime = RUNTIME) {
+export async function startRuntimeServer(runtime = RUNTIME, env = {}) {
   const [file, args] = command(runtime);
-  const child = spawn(file, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+  const child = spawn(file, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1', ...env } });
   const events = [];
   const taken = new Set();
   let waiters = [];

@@ -7,6 +7,7 @@
 // Prints `listening PORT`, then one JSON line per handler event: ["event", name, ...args].
 import { parseArgs } from 'node:util';
 import { App, WebSocketProtocolError } from '../../index.mjs';
+import { addTopicRoutes } from './topic-routes.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -206,7 +207,14 @@ app.ws('/flood', {
   close: recordClose,
 });
 
+addTopicRoutes(app, emit, () => server);
+
+// With DALOY_REDIS_URL, topics travel between servers through Redis (topics-redis.test.mjs).
+const redisUrl = process.env.DALOY_REDIS_URL;
+const pubsub = redisUrl ? (await import('../../redis.mjs')).createRedisBroker({ url: redisUrl, logger }) : undefined;
+
 // `runtime` keeps the Node wiring on node:http under Bun once serve() of /node detects the runtime.
-const server = serve(app, { port: Number(values.port), hostname: '127.0.0.1', handleSignals: true, shutdownTimeout: 3000, runtime: values.adapter });
+const server = serve(app, { port: Number(values.port), hostname: '127.0.0.1', handleSignals: true, shutdownTimeout: 3000, runtime: values.adapter, pubsub });
 await server.ready;
+if (pubsub !== undefined) await pubsub.ready;
 process.stdout.write(`listening ${server.port}\n`);

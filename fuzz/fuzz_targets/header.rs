@@ -10,6 +10,8 @@ fuzz_target!(|data: &[u8]| {
     };
     let opts = DecodeOptions {
         require_mask: config & 1 != 0,
+        // Shares a bit with the limit of mode 1: both vary either way.
+        reject_mask: config & 0x80 != 0,
         max_payload: match (config >> 1) & 3 {
             0 => None,
             1 => Some(u64::from(config >> 3)),
@@ -38,6 +40,9 @@ fuzz_target!(|data: &[u8]| {
             }
             if opts.require_mask {
                 assert!(h.masked);
+            }
+            if opts.reject_mask {
+                assert!(!h.masked);
             }
             match parsed {
                 Ok(None) => assert!(h.header_len as u64 + h.payload_len > buf.len() as u64),

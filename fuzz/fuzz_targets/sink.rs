@@ -26,6 +26,7 @@ fuzz_target!(|data: &[u8]| {
     };
     let opts = SinkOptions {
         require_mask: config[0] & 1 != 0,
+        reject_mask: config[0] & 0x20 != 0,
         max_payload_length: match (config[0] >> 1) & 3 {
             0 => u64::MAX,
             1 => u64::from(config[1]),

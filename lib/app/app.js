@@ -6,9 +6,12 @@
 const { WebSocketRegistry } = require('./registry.js');
 const { normalizeWebSocketOptions, checkProductionGuards, resolveEnvironment } = require('./route-options.js');
 const { defaultLogger, silentLogger, isLogger } = require('./logger.js');
+const { checkTopic, publishPayload } = require('./topics.js');
 
 /** Lets the Node wiring learn about routes registered after `serve`/`attach` was called. */
 const kOnRouteAdded = Symbol('daloy-ws-native.onRouteAdded');
+/** The topic registries of the servers serving the app, which `app.publish` reaches. */
+const kTopicRegistries = Symbol('daloy-ws-native.topicRegistries');
 
 const CALLBACKS = ['beforeUpgrade', 'open', 'message', 'close', 'error', 'drain'];
 
@@ -31,6 +34,7 @@ class App {
   #log = defaultLogger;
   #environment;
   #decorations = Object.create(null);
+  [kTopicRegistries] = new Set();
 
   /**
    * @param {{ logger?: false | { error(fields: object, message: string): void }, env?: string,
@@ -105,6 +109,21 @@ class App {
     return this;
   }
 
+  /**
+   * Publishes to the subscribers of `topic` on every server serving this app (and, with a broker,
+   * in every process). Returns how many subscribers in this process it was queued for.
+   * @param {string} topic
+   * @param {string | ArrayBuffer | ArrayBufferView} data
+   * @param {{ binary?: boolean }} [options]
+   */
+  publish(topic, data, options) {
+    checkTopic(topic, 'publish()');
+    publishPayload(data, options, 'publish()');
+    let count = 0;
+    for (const registry of this[kTopicRegistries]) count += registry.publish(topic, data, options, null, 'publish()');
+    return count;
+  }
+
   /** @returns {() => void} unsubscribe */
   [kOnRouteAdded](listener) {
     this.#routeListeners.add(listener);
@@ -112,4 +131,4 @@ class App {
   }
 }
 
-module.exports = { App, kOnRouteAdded, normalizeWebSocketOptions, WebSocketRegistry };
+module.exports = { App, kOnRouteAdded, kTopicRegistries, normalizeWebSocketOptions, WebSocketRegistry };

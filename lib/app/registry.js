@@ -68,6 +68,7 @@ class WebSocketRegistry {
       idleTimeout: Math.min(...all.map((o) => o.idleTimeout)),
       maxPayloadLength: max('maxPayloadLength'),
       maxFragments: max('maxFragments'),
+      maxTopicsPerConnection: max('maxTopicsPerConnection'),
     };
   }
 }

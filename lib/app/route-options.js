@@ -11,6 +11,7 @@ const {
   DEFAULT_WS_MAX_FRAGMENTS,
 } = require('../primitives/constants.js');
 const { deflateOption } = require('./deflate-option.js');
+const { maxTopicsOption } = require('./topics.js');
 
 // setTimeout's ceiling in seconds: a longer idle timeout would fire at once.
 const MAX_IDLE_TIMEOUT_SECONDS = 2147483;
@@ -85,7 +86,16 @@ function normalizeWebSocketOptions(handler, context) {
   checkOriginPolicy(handler.allowedOrigins);
   if (guarded && perMessageDeflate !== false) throw refusedInProduction('perMessageDeflate: true', 'Leave it false');
   if (guarded && maxPayloadLength === Infinity) throw refusedInProduction('maxPayloadLength: Infinity', 'Give a finite limit');
-  return { closeOnBackpressureLimit, backpressureLimit, perMessageDeflate, idleTimeout, maxPayloadLength, maxFragments };
+  const maxTopicsPerConnection = maxTopicsOption(handler.maxTopicsPerConnection);
+  return {
+    closeOnBackpressureLimit,
+    backpressureLimit,
+    perMessageDeflate,
+    idleTimeout,
+    maxPayloadLength,
+    maxFragments,
+    maxTopicsPerConnection,
+  };
 }
 
 /**

@@ -4,50 +4,27 @@
 // `net.Socket` (or a TLS socket), driving the route's handler callbacks.
 //
 // Hot path, per socket read: one FrameSink.push (one native call) dispatches every message of the
-// read. A small frame that a handler sends is written whole (header and payload) into a slab shared
-// by all connections, and each connection's frames of one tick leave in one socket.write of its
-// region of the slab: no buffer and no stream write per message. A larger payload is handed to the
-// socket as is (a string with 'utf8', encoded once by the stream) behind a 2-10 byte header, corked
-// to the end of the tick (a frame of 64 KiB or more leaves at once, see #frame).
+// read. What handlers send goes through the connection's FrameWriter (frame-writer.js): everything
+// sent in one tick leaves in one socket write.
 
 const { Buffer } = require('node:buffer');
 const { WS_READY_STATE, WS_OPCODE, WS_CLOSE_CODE } = require('../primitives/constants.js');
 const { FrameSink } = require('../primitives/frame-sink.js');
 const { encodeClosePayload } = require('../primitives/close.js');
-const { frameHeaderLength, writeFrameHeader } = require('../primitives/frame-header.js');
+const { FrameWriter, buildFrame } = require('./frame-writer.js');
 const { log } = require('../app/logger.js');
 const { bytesOf, controlPayload, toArrayBuffer, closeReason } = require('../app/payload.js');
 const { callHandler, logHandlerFailure, reportError } = require('../app/handler-calls.js');
 const { idleRemaining, IDLE_CLOSE_REASON } = require('../app/idle-timeout.js');
 const { MessageDeflater, inflateOptions } = require('../primitives/deflate.js');
 const { routeDeflate } = require('../app/deflate-option.js');
+const { TopicMember, kLeaveTopics, deliverEach } = require('../app/topics.js');
 
 const { OPEN, CLOSING, CLOSED } = WS_READY_STATE;
 const { TEXT, BINARY, CLOSE, PING, PONG } = WS_OPCODE;
 // RSV1 on the first frame of a message: "Per-Message Compressed" (RFC 7692 §6), written with the opcode.
 const RSV1 = 0x40;
 
-// Frames up to this payload size are staged in the outgoing slab. Copying a few KiB costs less than
-// the stream write and the buffer that a frame of its own would take.
-const SMALL_FRAME = 4 * 1024;
-// The outgoing slab. Like Node's Buffer pool it only moves forward: a region handed to a socket is
-// never written again (the stream may hold it until the kernel takes it), and a full slab is
-// replaced, not reused. A region the kernel refuses keeps its slab alive until the socket drains, so
-// a socket that is already backpressured gets a copy of its region instead (see #flushStaged): each
-// slow connection pins at most one slab.
-const OUT_SLAB = 32 * 1024;
-let outSlab = Buffer.allocUnsafeSlow(OUT_SLAB);
-let outTail = 0;
-const latin1Write =
-  typeof Buffer.prototype.latin1Write === 'function'
-    ? (buf, text, at, length) => buf.latin1Write(text, at, length)
-    : (buf, text, at, length) => buf.write(text, at, length, 'latin1');
-const utf8Write =
-  typeof Buffer.prototype.utf8Write === 'function'
-    ? (buf, text, at, length) => buf.utf8Write(text, at, length)
-    : (buf, text, at, length) => buf.write(text, at, length, 'utf8');
-// Frames from this payload size on are flushed at once instead of at the end of the tick.
-const FLUSH_FRAME = 64 * 1024;
 const EMPTY = Buffer.alloc(0);
 
 function noop() {}
@@ -70,7 +47,7 @@ class SinkEvents {
 }
 
 /** The server side of one WebSocket connection; handlers receive it as `conn`. */
-class WebSocketConnection {
+class WebSocketConnection extends TopicMember {
   /** Free slot for the application's per-connection state. */
   data = undefined;
 
@@ -86,16 +63,7 @@ class WebSocketConnection {
   #idleMs;
   #lastInbound = 0;
   #timer = null;
-  #corked = false;
-  // Bytes corked since the last flush; they are not backpressure yet.
-  #tickBytes = 0;
-  // This tick's staged frames: bytes [#outStart, #outEnd) of the slab #outBuf (#outStart -1: none).
-  #outBuf = null;
-  #outStart = -1;
-  #outEnd = 0;
-  #tickScheduled = false;
-  #needDrain = false;
-  #ended = false;
+  #writer;
   #closeFired = false;
   #backpressureLimit;
   #closeOnBackpressure;
@@ -110,11 +78,14 @@ class WebSocketConnection {
    * @param {import('node:net').Socket} socket
    * @param {{ path: string, handler: object, options: object }} route
    * @param {string} protocol the selected subprotocol or ""
-   * @param {{ logger: object, closeTimeout: number, untrack(conn: WebSocketConnection): void }} host
+   * @param {{ logger: object, closeTimeout: number, topics: import('../app/topics.js').TopicRegistry,
+   *   untrack(conn: WebSocketConnection): void }} host
    * @param {import('../primitives/deflate.js').DeflateAgreement | null} [deflate]
    */
   constructor(socket, route, protocol, host, deflate = null) {
+    super(host.topics, route.options.maxTopicsPerConnection);
     this.#socket = socket;
+    this.#writer = new FrameWriter(socket);
     this.#route = route;
     this.#handler = route.handler;
     this.#host = host;
@@ -167,7 +138,7 @@ class WebSocketConnection {
 
   /** Bytes queued (on the socket, or staged for this tick) and not yet handed to the kernel. */
   get bufferedAmount() {
-    return this.#socket.writableLength + (this.#outStart < 0 ? 0 : this.#outEnd - this.#outStart);
+    return this.#writer.bufferedAmount;
   }
 
   /** How binary messages reach `message()`: a Buffer ("nodebuffer", default) or an ArrayBuffer. */
@@ -202,7 +173,7 @@ class WebSocketConnection {
     // Backpressure is what the kernel has refused: bytes still staged or corked for this tick and
     // the message at hand do not count, so one large message still goes out; a peer that keeps not
     // reading is what the limit cuts off.
-    if (this.#socket.writableLength - this.#tickBytes > this.#backpressureLimit && this.#closeOnBackpressure) {
+    if (this.#writer.backpressure > this.#backpressureLimit && this.#closeOnBackpressure) {
       this.#closeWith(WS_CLOSE_CODE.MESSAGE_TOO_BIG, 'Backpressure limit exceeded');
       return;
     }
@@ -218,11 +189,11 @@ class WebSocketConnection {
           this.#closeWith(WS_CLOSE_CODE.INTERNAL_ERROR, 'Internal Server Error');
           return;
         }
-        this.#frame(opcode | RSV1, compressed, compressed.length, false);
+        this.#writer.frame(opcode | RSV1, compressed, compressed.length, false);
         return;
       }
     }
-    this.#frame(opcode, payload, length, isString);
+    this.#writer.frame(opcode, payload, length, isString);
   }
 
   /** Sends a PING (payload of at most 125 bytes). */
@@ -252,6 +223,35 @@ class WebSocketConnection {
     this.#socket.destroy();
   }
 
+  // ------------------------------------------------------------- topics (lib/app/topics.js)
+
+  /**
+   * The Node fan-out of a publish: the frame is built once (encodeTopicFrame) and the same bytes are
+   * written to each subscriber's socket, corked to the end of the tick behind what the connection
+   * staged before, so `send` and `publish` leave in the order they were called. A subscriber whose
+   * kernel refuses more than its backpressureLimit is closed (1009) when its route says
+   * closeOnBackpressureLimit, else skipped (deliverEach closes after the walk).
+   */
+  static deliverFrame(subscribers, except, frame) {
+    return deliverEach(subscribers, except, frame, WebSocketConnection.#queueFrame, WebSocketConnection.#closeOverLimit);
+  }
+
+  static #queueFrame(conn, frame) {
+    return conn.#queueShared(frame);
+  }
+
+  static #closeOverLimit(conn) {
+    if (conn.#state === OPEN) conn.#closeWith(WS_CLOSE_CODE.MESSAGE_TOO_BIG, 'Backpressure limit exceeded');
+  }
+
+  // 1: queued; 0: not open, or skipped over the backpressure limit; -1: over the limit, to be closed.
+  #queueShared(frame) {
+    if (this.#state !== OPEN || this.#writer.ended) return 0;
+    if (this.#writer.backpressure > this.#backpressureLimit) return this.#closeOnBackpressure ? -1 : 0;
+    this.#writer.shared(frame);
+    return 1;
+  }
+
   // ------------------------------------------------------------- wiring
 
   /**
@@ -268,8 +268,7 @@ class WebSocketConnection {
       `Sec-WebSocket-Accept: ${acceptKey}\r\n` +
       (protocol !== '' ? `Sec-WebSocket-Protocol: ${protocol}\r\n` : '') +
       (deflate !== null ? `Sec-WebSocket-Extensions: ${deflate.response}\r\n\r\n` : '\r\n');
-    const at = conn.#stage(response.length); // first: it may start a new slab
-    latin1Write(outSlab, response, at, response.length);
+    conn.#writer.writeLatin1(response);
     conn.#listen();
     conn.#lastInbound = Date.now();
     conn.#armIdle(conn.#idleMs);
@@ -336,13 +335,13 @@ class WebSocketConnection {
 
   #onPing(payload) {
     // RFC 6455 §5.5.2: answered with a PONG carrying the same payload, unless closing.
-    if (this.#state === OPEN) this.#frame(PONG, payload, payload.length, false);
+    if (this.#state === OPEN) this.#writer.frame(PONG, payload, payload.length, false);
   }
 
   #onPeerClose(code, reason) {
     if (this.#state === OPEN) {
       // RFC 6455 §5.5.1: echo the status; a CLOSE without one (1005) is answered with an empty CLOSE.
-      this.#frame(CLOSE, code === WS_CLOSE_CODE.NO_STATUS_RECEIVED ? EMPTY : encodeClosePayload(code, reason), -1, false);
+      this.#writer.frame(CLOSE, code === WS_CLOSE_CODE.NO_STATUS_RECEIVED ? EMPTY : encodeClosePayload(code, reason), -1, false);
       this.#state = CLOSED;
       this.#end();
       this.#fireClose(code, reason);
@@ -368,7 +367,7 @@ class WebSocketConnection {
       return;
     }
     this.#state = CLOSING;
-    this.#frame(CLOSE, encodeClosePayload(code, reason), -1, false);
+    this.#writer.frame(CLOSE, encodeClosePayload(code, reason), -1, false);
     this.#end();
     this.#fireClose(code, reason);
   }
@@ -394,8 +393,7 @@ class WebSocketConnection {
   }
 
   #onDrain() {
-    if (!this.#needDrain) return;
-    this.#needDrain = false;
+    if (!this.#writer.takeNeedDrain()) return;
     if (this.#state !== OPEN || this.#handler.drain === undefined) return;
     callHandler(this.#handler.drain, this.#handler, this, 'drain', this.#handlerFailed);
   }
@@ -408,7 +406,7 @@ class WebSocketConnection {
 
   #sendClose(payload, code, reason) {
     this.#state = CLOSING;
-    this.#frame(CLOSE, payload, -1, false);
+    this.#writer.frame(CLOSE, payload, -1, false);
     // Waits for the peer's CLOSE, but not forever.
     this.#armCloseWait();
     this.#fireClose(code, reason);
@@ -416,10 +414,8 @@ class WebSocketConnection {
 
   /** Ends our side of the socket; a peer that never closes its side is cut off after the close timeout. */
   #end() {
-    if (this.#ended) return;
-    this.#ended = true;
-    this.#flushStaged();
-    this.#socket.end();
+    if (this.#writer.ended) return;
+    this.#writer.end();
     this.#armCloseWait();
   }
 
@@ -450,117 +446,18 @@ class WebSocketConnection {
   #fireClose(code, reason) {
     if (this.#closeFired) return;
     this.#closeFired = true;
-    this.#needDrain = false;
+    this.#writer.clearNeedDrain();
     if (this.#handler.close !== undefined) callHandler(this.#handler.close, this.#handler, this, 'close', this.#handlerFailed, code, reason);
+    // After the handler, which may still publish to the topics it is leaving.
+    this[kLeaveTopics]();
   }
 
   // ------------------------------------------------------------- sending
 
-  #cork() {
-    if (this.#corked) return;
-    this.#corked = true;
-    this.#socket.cork();
-    this.#scheduleTick();
-  }
-
-  #scheduleTick() {
-    if (this.#tickScheduled) return;
-    this.#tickScheduled = true;
-    process.nextTick(WebSocketConnection.#endOfTick, this);
-  }
-
-  // Once per tick in which the connection sent: its staged frames, then what was corked, leave
-  // together (in one writev when both are there).
-  static #endOfTick(conn) {
-    conn.#tickScheduled = false;
-    conn.#flushStaged();
-    if (conn.#corked) conn.#release();
-  }
-
-  #release() {
-    this.#corked = false;
-    this.#tickBytes = 0;
-    this.#socket.uncork();
-  }
-
-  /** Reserves `size` bytes for a frame at the end of this tick's region; returns where they start in outSlab. */
-  #stage(size) {
-    if (this.#outStart >= 0 && (this.#outBuf !== outSlab || this.#outEnd !== outTail || outTail + size > outSlab.length)) {
-      // Another connection staged after us (a broadcast), or the slab is full: our region so far
-      // leaves now, which keeps our frames in order.
-      this.#flushStaged();
-    }
-    if (outTail + size > outSlab.length) {
-      outSlab = Buffer.allocUnsafeSlow(OUT_SLAB);
-      outTail = 0;
-    }
-    const at = outTail;
-    if (this.#outStart < 0) {
-      this.#outBuf = outSlab;
-      this.#outStart = at;
-      this.#scheduleTick();
-    }
-    outTail = at + size;
-    this.#outEnd = outTail;
-    return at;
-  }
-
-  #flushStaged() {
-    const start = this.#outStart;
-    if (start < 0) return;
-    const buf = this.#outBuf;
-    const end = this.#outEnd;
-    this.#outStart = -1;
-    this.#outBuf = null;
-    const socket = this.#socket;
-    if (socket.destroyed) return;
-    const length = end - start;
-    let flushed;
-    if (socket.writableLength > this.#tickBytes) {
-      // The kernel is refusing bytes already: these will wait in the stream, so they must not pin the slab.
-      flushed = socket.write(Buffer.from(buf.subarray(start, end)));
-    } else {
-      flushed = socket.write(buf.subarray(start, end));
-    }
-    if (this.#corked) this.#tickBytes += length;
-    if (!flushed) this.#needDrain = true;
-  }
-
-  /**
-   * Queues one FIN frame. `length` is the payload's byte length (-1: compute it from the bytes).
-   */
-  #frame(opcode, payload, length, isString) {
-    if (this.#ended) return;
-    if (length < 0) length = payload.length;
-    const at = frameHeaderLength(length);
-    if (length <= SMALL_FRAME) {
-      const offset = this.#stage(at + length);
-      const slab = outSlab;
-      writeFrameHeader(slab, offset, true, opcode, false, length);
-      if (isString) utf8Write(slab, payload, offset + at, length);
-      else slab.set(payload, offset + at);
-      return;
-    }
-    // What is staged goes first; then the header and the payload as is, corked together.
-    this.#flushStaged();
-    if (!this.#corked) this.#cork();
-    const socket = this.#socket;
-    const header = Buffer.allocUnsafe(at);
-    writeFrameHeader(header, 0, true, opcode, false, length);
-    socket.write(header);
-    const flushed = isString ? socket.write(payload, 'utf8') : socket.write(payload);
-    // A large frame goes to the kernel now, with whatever was corked before it: holding it to
-    // the end of the tick saves no system call, and what the kernel refuses is then visible as
-    // backpressure to the next send.
-    if (length >= FLUSH_FRAME) this.#release();
-    else this.#tickBytes += at + length;
-    if (!flushed) this.#needDrain = true;
-  }
-
   #control(opcode, data) {
     const payload = controlPayload(data);
     if (this.#state !== OPEN) return;
-    this.#frame(opcode, payload, payload.length, false);
+    this.#writer.frame(opcode, payload, payload.length, false);
   }
 
   // ------------------------------------------------------------- handler calls
@@ -583,4 +480,18 @@ class WebSocketConnection {
   }
 }
 
-module.exports = { WebSocketConnection };
+/** A publish's frame on Node: header and payload in one buffer, built once for every subscriber. */
+function encodeTopicFrame(payload, isBinary) {
+  return buildFrame(isBinary ? BINARY : TEXT, payload, typeof payload === 'string');
+}
+
+/** The fan-out of lib/app/topics.js's registry on Node. */
+const nodeFanOut = {
+  encode: encodeTopicFrame,
+  // The payload follows a header of 2, 4 or 10 bytes (RFC 6455 §5.2: 7-bit length, 126, 127).
+  bytes: (frame) => frame.subarray((frame[1] & 0x7f) < 126 ? 2 : (frame[1] & 0x7f) === 126 ? 4 : 10),
+  decode: encodeTopicFrame,
+  deliver: (topic, subscribers, except, frame) => WebSocketConnection.deliverFrame(subscribers, except, frame),
+};
+
+module.exports = { WebSocketConnection, nodeFanOut };

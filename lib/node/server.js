@@ -154,6 +154,10 @@ function serve(app, options) {
       return upgrades.connections;
     },
     handleUpgrade: (req, socket, head) => upgrades.handleUpgrade(req, socket, head),
+    /** Publishes to every subscriber of `topic` (and, with `pubsub`, in every process); see topics in the README. */
+    publish: (topic, data, options) => upgrades.publish(topic, data, options),
+    /** How many of this server's connections are subscribed to `topic`. */
+    subscriberCount: (topic) => upgrades.subscriberCount(topic),
     close,
   };
 }
@@ -201,6 +205,8 @@ function attach(app, server, options) {
       return upgrades.connections;
     },
     handleUpgrade: (req, socket, head) => upgrades.handleUpgrade(req, socket, head),
+    publish: (topic, data, options) => upgrades.publish(topic, data, options),
+    subscriberCount: (topic) => upgrades.subscriberCount(topic),
     /** Closes the WebSocket connections gracefully and removes the listener; the server stays yours. */
     close,
   };

@@ -7,9 +7,10 @@
 const { Buffer } = require('node:buffer');
 const { STATUS_CODES } = require('node:http');
 const { WS_CLOSE_CODE } = require('../primitives/constants.js');
-const { WebSocketConnection } = require('./connection.js');
+const { WebSocketConnection, nodeFanOut } = require('./connection.js');
 const { log, isLogger, silentLogger } = require('../app/logger.js');
-const { App } = require('../app/app.js');
+const { App, kTopicRegistries } = require('../app/app.js');
+const { TopicRegistry } = require('../app/topics.js');
 const { decideUpgrade } = require('../app/upgrade-decision.js');
 const { ConnectionSet } = require('../app/connection-set.js');
 const { DEFAULT_CLOSE_TIMEOUT_MS, timeoutOption, shutdownTimeouts } = require('../app/timeouts.js');
@@ -193,11 +194,13 @@ class UpgradeHandler {
   shutdownTimeout;
   /** Milliseconds each connection has to answer the 1001 of a shutdown (default grace of close()). */
   shutdownCloseTimeout;
+  /** The topics of this handler's connections (lib/app/topics.js). */
+  topics;
 
   /**
    * @param {App} app
    * @param {{ logger?: object, closeTimeout?: number, shutdownTimeout?: number, shutdownTimeoutMs?: number,
-   *   shutdownCloseTimeout?: number, rejectUnmatched?: boolean, maxHeaderCount?: number }} [options]
+   *   shutdownCloseTimeout?: number, rejectUnmatched?: boolean, maxHeaderCount?: number, pubsub?: object }} [options]
    */
   constructor(app, options = {}) {
     if (!(app instanceof App)) throw new TypeError('expected an App from daloy-ws-native');
@@ -211,6 +214,9 @@ class UpgradeHandler {
     this.#maxHeaderCount = maxHeaderCountOption(options.maxHeaderCount);
     this.closeTimeout = timeoutOption('closeTimeout', options.closeTimeout, DEFAULT_CLOSE_TIMEOUT_MS);
     ({ shutdownTimeout: this.shutdownTimeout, shutdownCloseTimeout: this.shutdownCloseTimeout } = shutdownTimeouts(options));
+    this.topics = new TopicRegistry(nodeFanOut, this);
+    if (options.pubsub !== undefined) this.topics.useBroker(options.pubsub);
+    app[kTopicRegistries].add(this.topics);
     const handler = this;
     const live = this.#live;
     this.#decisionHost = {
@@ -233,6 +239,16 @@ class UpgradeHandler {
   /** The open connections (live view). */
   get connections() {
     return this.#live.connections;
+  }
+
+  /** Publishes to every subscriber of `topic` here and, with a broker, elsewhere; see lib/app/topics.js. */
+  publish(topic, data, options) {
+    return this.topics.publish(topic, data, options, null, 'publish()');
+  }
+
+  /** How many of this handler's connections are subscribed to `topic`. */
+  subscriberCount(topic) {
+    return this.topics.subscriberCount(topic);
   }
 
   /** @internal called by a connection when its socket has closed */
@@ -363,7 +379,10 @@ class UpgradeHandler {
     this.#live.shuttingDown = true;
     for (const socket of this.#handshakes) socket.destroy();
     this.#handshakes.clear();
-    return this.#live.closeAll(code, reason, timeout, this.logger);
+    return this.#live.closeAll(code, reason, timeout, this.logger).then(() => {
+      this.#app[kTopicRegistries].delete(this.topics);
+      return this.topics.closeBroker();
+    });
   }
 }
 

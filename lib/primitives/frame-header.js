@@ -1,7 +1,7 @@
 'use strict';
 
 // RFC 6455 §5.2 frame headers written in JavaScript, by encodeFrame (frames.js) and by the Node
-// connection's sends (lib/node/connection.js): for a header of 2-10 bytes a call into the addon costs
+// writer (lib/node/frame-writer.js): for a header of 2-10 bytes a call into the addon costs
 // more than writing it. The mask key, when there is one, follows the header; its writer adds it.
 
 /** Size of the header for a payload of `length` bytes, without a mask key (minimal length encoding). */

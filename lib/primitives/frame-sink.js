@@ -99,6 +99,8 @@ function inflateOption(value) {
 class FrameSink {
   #events;
   #native;
+  // Text messages delivered as their (validated) UTF-8 bytes instead of strings: what `ws` gives.
+  #textAsBytes;
   #done = false;
   #buffered = 0;
   // A batch whose dispatch a callback interrupted by throwing: delivered first by the next push.
@@ -111,13 +113,15 @@ class FrameSink {
       if (typeof opts[name] !== 'function') throw new TypeError(`FrameSink: ${name} must be a function`);
     }
     this.#events = opts;
+    this.#textAsBytes = opts.textAsBytes === true;
     const maxPayloadLength = positiveLimit('maxPayloadLength', opts.maxPayloadLength, DEFAULT_WS_MAX_PAYLOAD_LENGTH);
     const maxFragments = positiveLimit('maxFragments', opts.maxFragments, DEFAULT_WS_MAX_FRAGMENTS);
     this.#native = new binding.NativeFrameSink(
       opts.requireMask === true,
       maxPayloadLength,
       Math.min(Math.floor(maxFragments), 0xffffffff),
-      NATIVE_UTF16,
+      NATIVE_UTF16 && !this.#textAsBytes,
+      opts.rejectMask === true,
       inflateOption(opts.inflate),
     );
     // sinkPush accepts only registered sinks (src/binding/sink.rs, LIVE_SINKS).
@@ -204,8 +208,11 @@ class FrameSink {
     switch (kind & 0xff) {
       case 0x1:
         this.#events.onMessage({
-          data:
-            (kind & STRING) !== 0
+          data: this.#textAsBytes
+            ? start === 0 && end === source.length
+              ? source
+              : source.subarray(start, end)
+            : (kind & STRING) !== 0
               ? source
               : (kind & ASCII) !== 0
                 ? decodeAscii(source, start, end)

@@ -12,7 +12,7 @@
 const { kOnRouteAdded } = require('../app/app.js');
 const { textResponse } = require('./upgrade.js');
 const { WebConnection } = require('./connection.js');
-const { serveOptions, ConnectionHost, requestHandler } = require('./server.js');
+const { serveOptions, ConnectionHost, requestHandler, topicMethods, webFanOut } = require('./server.js');
 const { closeOnce } = require('../app/signals.js');
 const { BunTransport } = require('./bun-transport.js');
 const { routeDeflate } = require('../app/deflate-option.js');
@@ -44,7 +44,48 @@ function bunDeflate(app) {
   return { compress: mode, decompress: mode };
 }
 
-function websocketConfig(app, host) {
+/**
+ * The fan-out on Bun: Bun's own publish, which builds the frame once and writes it in C++. Each
+ * subscription is mirrored on the ServerWebSocket; the registry (lib/app/topics.js) keeps the limits,
+ * `subscriptions`, the counts and the broker. Bun queues a publish to a subscriber over its limit
+ * (the server-wide limit is off, see BUN_BACKPRESSURE_LIMIT); the route's limit closes such a
+ * subscriber at its next own send.
+ * @param {() => { publish(topic: string, data: string | Uint8Array): number }} getServer Bun.serve's server
+ */
+function bunFanOut(getServer) {
+  const sockets = new WeakMap();
+  return {
+    encode: webFanOut.encode,
+    bytes: webFanOut.bytes,
+    decode: webFanOut.decode,
+    /** The connection `conn` runs on `ws`. */
+    register(conn, ws) {
+      sockets.set(conn, ws);
+    },
+    deliver(topic, subscribers, except, message) {
+      if (except !== null && subscribers.has(except)) {
+        const ws = sockets.get(except);
+        // Bun's ServerWebSocket.publish reaches every subscriber but the sender; a sender whose socket
+        // Bun has closed (a close handler publishing) is no longer among Bun's subscribers.
+        if (ws.readyState === 1) ws.publish(topic, message);
+        else getServer().publish(topic, message);
+        return subscribers.size - 1;
+      }
+      getServer().publish(topic, message);
+      return subscribers.size;
+    },
+    joined(conn, topic) {
+      sockets.get(conn).subscribe(topic);
+    },
+    left(conn, topic) {
+      const ws = sockets.get(conn);
+      // Bun drops a closed socket's subscriptions itself.
+      if (ws.readyState === 1) ws.unsubscribe(topic);
+    },
+  };
+}
+
+function websocketConfig(app, host, fanOut) {
   const merged = app.webSocketRoutes.runtimeOptions();
   const deflate = merged.perMessageDeflate ? bunDeflate(app) : false;
   return {
@@ -59,6 +100,7 @@ function websocketConfig(app, host) {
       const { route, ctx, protocol, extensions } = ws.data;
       const conn = new WebConnection(new BunTransport(ws), route, protocol, extensions, host);
       ws.data.conn = conn;
+      fanOut.register(conn, ws);
       host.track(conn);
       conn.opened(ctx);
     },
@@ -97,7 +139,9 @@ function websocketConfig(app, host) {
 function serve(app, options) {
   if (typeof Bun === 'undefined') throw new Error('daloy-ws-native/bun: serve() needs the Bun runtime');
   const opts = serveOptions(app, options);
-  const host = new ConnectionHost(app, opts);
+  let server;
+  const fanOut = bunFanOut(() => server);
+  const host = new ConnectionHost(app, opts, fanOut);
 
   const upgrade = (req, server, decision) => {
     if (decision instanceof Response) return decision;
@@ -111,14 +155,14 @@ function serve(app, options) {
 
   const fetch = requestHandler(host, opts, upgrade);
 
-  const server = Bun.serve({
+  server = Bun.serve({
     port: opts.port,
     hostname: opts.hostname,
     fetch,
-    websocket: websocketConfig(app, host),
+    websocket: websocketConfig(app, host, fanOut),
   });
   // Bun's limits are server-wide: a route added later may need a larger maxPayloadLength.
-  const unsubscribe = app[kOnRouteAdded](() => server.reload({ fetch, websocket: websocketConfig(app, host) }));
+  const unsubscribe = app[kOnRouteAdded](() => server.reload({ fetch, websocket: websocketConfig(app, host, fanOut) }));
 
   const close = closeOnce(() => {
     unsubscribe();
@@ -138,6 +182,7 @@ function serve(app, options) {
     get connections() {
       return host.connections;
     },
+    ...topicMethods(host),
     close,
   };
 }

@@ -14,6 +14,7 @@ const { bytesOf, controlPayload, toArrayBuffer } = require('../app/payload.js');
 const { callHandler, logHandlerFailure, reportError } = require('../app/handler-calls.js');
 const { idleRemaining, IDLE_CLOSE_REASON } = require('../app/idle-timeout.js');
 const { routeDeflate } = require('../app/deflate-option.js');
+const { TopicMember, kLeaveTopics, deliverEach } = require('../app/topics.js');
 
 const { OPEN, CLOSING, CLOSED } = WS_READY_STATE;
 
@@ -30,7 +31,7 @@ function byteLength(data) {
 }
 
 /** The server side of one WebSocket connection on Bun or Deno; handlers receive it as `conn`. */
-class WebConnection {
+class WebConnection extends TopicMember {
   /** Free slot for the application's per-connection state. */
   data = undefined;
 
@@ -59,9 +60,11 @@ class WebConnection {
    * @param {{ path: string, handler: object, options: any }} route
    * @param {string} protocol
    * @param {string} extensions
-   * @param {{ logger: object, closeTimeout: number, untrack(conn: WebConnection): void }} host
+   * @param {{ logger: object, closeTimeout: number, topics: import('../app/topics.js').TopicRegistry,
+   *   untrack(conn: WebConnection): void }} host
    */
   constructor(transport, route, protocol, extensions, host) {
+    super(host.topics, route.options.maxTopicsPerConnection);
     this.#transport = transport;
     this.#route = route;
     this.#handler = route.handler;
@@ -153,6 +156,33 @@ class WebConnection {
     this.#state = CLOSED;
     this.#transport.terminate();
     this.#fireClose(WS_CLOSE_CODE.ABNORMAL_CLOSURE, '');
+  }
+
+  // ------------------------------------------------------------- topics (lib/app/topics.js)
+
+  /**
+   * The fan-out of a publish in JavaScript (Deno): one send of the same data per subscriber. A
+   * subscriber over its backpressureLimit is closed (1009) when its route says
+   * closeOnBackpressureLimit, else skipped (deliverEach closes after the walk, as on Node).
+   * @param {Set<WebConnection>} subscribers
+   * @param {WebConnection | null} except
+   * @param {string | Uint8Array} data a string goes as TEXT, bytes as BINARY
+   */
+  static deliverMessage(subscribers, except, data) {
+    return deliverEach(subscribers, except, data, WebConnection.#queueMessage, WebConnection.#closeOverLimit);
+  }
+
+  // 1: queued; 0: not open, or skipped over the backpressure limit; -1: over the limit, to be closed.
+  static #queueMessage(conn, data) {
+    if (conn.#state !== OPEN) return 0;
+    const options = conn.#route.options;
+    if (conn.#transport.bufferedAmount() > options.backpressureLimit) return options.closeOnBackpressureLimit ? -1 : 0;
+    if (!conn.#transport.send(data, typeof data === 'string')) conn.#needDrain = true;
+    return 1;
+  }
+
+  static #closeOverLimit(conn) {
+    if (conn.#state === OPEN) conn.#closeWith(WS_CLOSE_CODE.MESSAGE_TOO_BIG, 'Backpressure limit exceeded');
   }
 
   // ------------------------------------------------------------- called by the adapters
@@ -269,6 +299,8 @@ class WebConnection {
     this.#needDrain = false;
     const close = this.#handler.close;
     if (close !== undefined) callHandler(close, this.#handler, this, 'close', this.#handlerFailed, code, reason);
+    // After the handler, which may still publish to the topics it is leaving.
+    this[kLeaveTopics]();
   }
 
   /** A handler threw or rejected: log it, report it to `error()` unless closed; after `open`, close with 1011. */

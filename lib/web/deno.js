@@ -8,7 +8,7 @@
 
 const { textResponse } = require('./upgrade.js');
 const { WebConnection } = require('./connection.js');
-const { serveOptions, ConnectionHost, requestHandler } = require('./server.js');
+const { serveOptions, ConnectionHost, requestHandler, topicMethods, webFanOut } = require('./server.js');
 const { closeOnce } = require('../app/signals.js');
 const { DenoTransport } = require('./deno-transport.js');
 const { log } = require('../app/logger.js');
@@ -62,7 +62,7 @@ function accept(host, req, decision) {
 function serve(app, options) {
   if (typeof Deno === 'undefined') throw new Error('daloy-ws-native/deno: serve() needs the Deno runtime');
   const opts = serveOptions(app, options);
-  const host = new ConnectionHost(app, opts);
+  const host = new ConnectionHost(app, opts, webFanOut);
 
   const handler = requestHandler(host, opts, (req, info, decision) => accept(host, req, decision));
 
@@ -98,6 +98,7 @@ function serve(app, options) {
     get connections() {
       return host.connections;
     },
+    ...topicMethods(host),
     close,
   };
 }

@@ -3,11 +3,14 @@
 // What the Bun and Deno adapters share around the runtime's own server: options, the set of open
 // connections and their graceful shutdown, with the Node wiring's defaults (lib/app/timeouts.js).
 
-const { App } = require('../app/app.js');
+const { App, kTopicRegistries } = require('../app/app.js');
+const { TopicRegistry } = require('../app/topics.js');
 const { WS_CLOSE_CODE } = require('../primitives/constants.js');
 const { log, isLogger } = require('../app/logger.js');
 const { ConnectionSet } = require('../app/connection-set.js');
+const { Buffer } = require('node:buffer');
 const { negotiate, isUpgradeRequest, textResponse } = require('./upgrade.js');
+const { WebConnection } = require('./connection.js');
 const { DEFAULT_CLOSE_TIMEOUT_MS, timeoutOption, shutdownTimeouts } = require('../app/timeouts.js');
 
 /**
@@ -32,6 +35,7 @@ function serveOptions(app, options) {
     hostname: options.hostname ?? '0.0.0.0',
     fetch: options.fetch,
     logger: options.logger,
+    pubsub: options.pubsub,
     handleSignals: options.handleSignals !== false,
     closeTimeout: timeoutOption('closeTimeout', options.closeTimeout, DEFAULT_CLOSE_TIMEOUT_MS),
     ...shutdownTimeouts(options),
@@ -45,12 +49,26 @@ class ConnectionHost {
   // just terminated are forgotten instead of waited for.
   #live = new ConnectionSet({ forgetTerminated: true });
 
-  constructor(app, options) {
+  /**
+   * @param {App} app
+   * @param {object} options serveOptions()'s
+   * @param {object} fanOut how a publish reaches the subscribers on this runtime (lib/app/topics.js)
+   */
+  constructor(app, options, fanOut) {
     this.app = app;
     this.#logger = options.logger;
     this.closeTimeout = options.closeTimeout;
     this.shutdownTimeout = options.shutdownTimeout;
     this.shutdownCloseTimeout = options.shutdownCloseTimeout;
+    /** The topics of this server's connections. */
+    this.topics = new TopicRegistry(fanOut, this);
+    if (options.pubsub !== undefined) this.topics.useBroker(options.pubsub);
+    app[kTopicRegistries].add(this.topics);
+  }
+
+  /** Publishes to every subscriber of `topic` here and, with a broker, elsewhere. */
+  publish(topic, data, options) {
+    return this.topics.publish(topic, data, options, null, 'publish()');
   }
 
   /** The logger in force: the option, else the App's (read each time, so `app.log = x` applies). */
@@ -82,7 +100,10 @@ class ConnectionHost {
    * Idempotent.
    */
   closeAll(timeout = this.shutdownCloseTimeout) {
-    return this.#live.closeAll(WS_CLOSE_CODE.GOING_AWAY, 'Server shutting down', timeout, this.logger);
+    return this.#live.closeAll(WS_CLOSE_CODE.GOING_AWAY, 'Server shutting down', timeout, this.logger).then(() => {
+      this.app[kTopicRegistries].delete(this.topics);
+      return this.topics.closeBroker();
+    });
   }
 }
 
@@ -121,4 +142,26 @@ function requestHandler(host, opts, accept) {
   };
 }
 
-module.exports = { serveOptions, ConnectionHost, requestHandler };
+/**
+ * What serve() returns on Bun and Deno beside the runtime's own fields: publish and subscriberCount.
+ * @param {ConnectionHost} host
+ */
+function topicMethods(host) {
+  return {
+    /** Publishes to every subscriber of `topic` (and, with `pubsub`, in every process). */
+    publish: (topic, data, options) => host.publish(topic, data, options),
+    /** How many of this server's connections are subscribed to `topic`. */
+    subscriberCount: (topic) => host.topics.subscriberCount(topic),
+  };
+}
+
+/** The fan-out of a publish in JavaScript: one send per subscriber (lib/web/connection.js). */
+const webFanOut = {
+  // A string published as binary is sent as its UTF-8 bytes.
+  encode: (payload, isBinary) => (isBinary && typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload),
+  bytes: (message) => (typeof message === 'string' ? Buffer.from(message, 'utf8') : message),
+  decode: (bytes, isBinary) => (isBinary ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8')),
+  deliver: (topic, subscribers, except, message) => WebConnection.deliverMessage(subscribers, except, message),
+};
+
+module.exports = { serveOptions, ConnectionHost, requestHandler, topicMethods, webFanOut };

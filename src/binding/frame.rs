@@ -26,6 +26,7 @@ pub fn parse_frame_into(
 ) -> i32 {
     let opts = header::DecodeOptions {
         require_mask,
+        reject_mask: false,
         max_payload: payload_limit(max_payload),
         allow_rsv1: false,
     };

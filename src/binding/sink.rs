@@ -134,16 +134,19 @@ impl NativeFrameSink {
     /// `inflate`: permessage-deflate was negotiated; compressed messages are inflated as they
     /// arrive, within `max_payload_length`.
     /// `utf16_text`: build non-ASCII text messages into strings here, where the engine decodes UTF-8
-    /// slowly (V8 before 13), instead of leaving the decoding to JavaScript.
+    /// slowly (V8 before 13), instead of leaving the decoding to JavaScript. `reject_mask`: fail on
+    /// masked frames, as a client must.
     pub fn new(
         require_mask: bool,
         max_payload_length: f64,
         max_fragments: u32,
         utf16_text: Option<bool>,
+        reject_mask: Option<bool>,
         inflate: Option<InflateOptions>,
     ) -> Self {
         let opts = SinkOptions {
             require_mask,
+            reject_mask: reject_mask.unwrap_or(false),
             max_payload_length: payload_limit(max_payload_length).unwrap_or(u64::MAX),
             max_fragments,
             deflate: inflate.map(|i| i.params()),

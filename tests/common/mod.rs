@@ -311,6 +311,7 @@ pub fn reference(opts: SinkOptions, stream: &[u8]) -> (Vec<Seen>, Option<Protoco
         };
         let decode = DecodeOptions {
             require_mask: opts.require_mask,
+            reject_mask: opts.reject_mask,
             max_payload: Some(limit.saturating_sub(so_far)),
             allow_rsv1: false,
         };
@@ -417,6 +418,7 @@ pub fn reference(opts: SinkOptions, stream: &[u8]) -> (Vec<Seen>, Option<Protoco
 pub fn random_options(rng: &mut XorShift) -> SinkOptions {
     SinkOptions {
         require_mask: rng.one_in(2),
+        reject_mask: rng.one_in(4),
         max_payload_length: match rng.below(5) {
             0 => u64::MAX,
             1 => rng.below(4),

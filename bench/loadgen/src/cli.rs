@@ -10,7 +10,9 @@ daloy-loadgen: WebSocket echo load against a server on this machine
 
 USAGE: daloy-loadgen --url ws://127.0.0.1:PORT/echo [flags]
 
-  --mode M             echo (default) | large | storm | idle
+  --mode M             echo (default) | large | storm | idle | fanout
+  --rooms N            fanout: connection i joins URL/<i mod N>; connections 0..N-1 publish (default 10);
+                       latency is from the publisher's send to each member's receipt (same thread)
   --connections N, -c  connections (echo 64, large 1, storm: concurrent connectors 32, idle 10000)
   --in-flight N, -p    messages in flight per connection (echo 16, large 1)
   --size N, -s         payload bytes; suffixes k/K (1000/1024), m/M, KiB, MiB (echo 16, large 1MiB)
@@ -36,6 +38,9 @@ pub enum Mode {
     Large,
     Storm,
     Idle,
+    /// Rooms: one publisher per room keeps P messages in flight (the server publishes each message to
+    /// every member of its room, the publisher included); every member checks and counts what it gets.
+    Fanout,
 }
 
 impl Mode {
@@ -45,6 +50,7 @@ impl Mode {
             Mode::Large => "large",
             Mode::Storm => "storm",
             Mode::Idle => "idle",
+            Mode::Fanout => "fanout",
         }
     }
 }
@@ -71,6 +77,8 @@ pub struct Config {
     pub json_only: bool,
     /// Text shaped like JSON records or prose (compressible as real traffic is), not a letter cycle.
     pub realistic: bool,
+    /// Fanout: how many rooms the connections are spread over.
+    pub rooms: usize,
 }
 
 /// Parses `--size` values: `16`, `1k` (1000), `1K`/`1KiB` (1024), `16M`/`16MiB`.
@@ -152,6 +160,7 @@ pub fn parse(args: &[String]) -> Result<Config, String> {
     let mut json_only = false;
     let mut deflate = false;
     let mut realistic = false;
+    let mut rooms = 10usize;
 
     let mut it = args.iter();
     while let Some(flag) = it.next() {
@@ -172,6 +181,7 @@ pub fn parse(args: &[String]) -> Result<Config, String> {
                     "large" => Mode::Large,
                     "storm" => Mode::Storm,
                     "idle" => Mode::Idle,
+                    "fanout" => Mode::Fanout,
                     m => return Err(format!("unknown mode: {m}")),
                 }
             }
@@ -196,6 +206,7 @@ pub fn parse(args: &[String]) -> Result<Config, String> {
                 realistic = true;
                 text = true;
             }
+            "--rooms" => rooms = int(value()?)?.max(1),
             "--help" | "-h" => return Err(String::new()),
             other => return Err(format!("unknown flag: {other}")),
         }
@@ -208,6 +219,7 @@ pub fn parse(args: &[String]) -> Result<Config, String> {
         Mode::Large => (1, 1, 1024 * 1024, 5.0),
         Mode::Storm => (32, 1, 0, 5.0),
         Mode::Idle => (10_000, 1, 16, 2.0),
+        Mode::Fanout => (1000, 4, 16, 5.0),
     };
     let connections = connections.unwrap_or(def_c).max(1);
     // Ceilings that keep every run bounded on a 24 GiB machine.
@@ -239,6 +251,7 @@ pub fn parse(args: &[String]) -> Result<Config, String> {
         label,
         json_only,
         realistic,
+        rooms: rooms.min(connections),
     })
 }
 

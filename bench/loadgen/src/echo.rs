@@ -1,4 +1,6 @@
-//! Echo and large-message modes: a closed loop per connection with P messages in flight.
+//! Echo and large-message modes: a closed loop per connection with P messages in flight. The fan-out mode
+//! runs the same loop on each room's publisher (its publishes come back to it like echoes) and makes the
+//! other connections members, which check each message of their room's publisher in sequence and count it.
 //!
 //! One task per connection drives both directions from a single `poll` (no split, no channel): it writes
 //! whatever is queued, reads whatever arrived, checks every echoed byte as it streams past, and for each
@@ -42,6 +44,9 @@ pub struct Shared {
     pub per_conn_cap: u64,
     pub timeout: Duration,
     pub read_buf: usize,
+    /// Fanout: when each room's publisher sent each of its messages (by sequence number), so that a
+    /// member on the same thread measures the delivery latency of what it receives.
+    pub room_sends: RefCell<Vec<Vec<Instant>>>,
 }
 
 #[derive(Debug)]
@@ -344,6 +349,10 @@ struct Conn {
     recv_seq: u64,
     digits: [u8; MAX_SEQ_DIGITS],
     sender: Sender,
+    /// A room member (fan-out): it sends nothing, and every message it receives counts as delivered.
+    member: bool,
+    /// Fanout: the room of this connection (a publisher's or a member's).
+    room: Option<usize>,
     sent_at: VecDeque<Instant>,
     /// Messages queued so far, against `Shared::per_conn_cap`.
     queued: u64,
@@ -354,6 +363,8 @@ struct Conn {
     batch: Vec<u64>,
     batch_bytes: u64,
     batch_mismatches: u64,
+    /// Messages a member received in this read, counted without a latency.
+    batch_delivered: u64,
     /// Successful read calls and echoes completed over the whole run, for the syscalls-per-message figures.
     reads: u64,
     echoes: u64,
@@ -363,7 +374,15 @@ struct Conn {
 }
 
 impl Conn {
-    fn new(stream: TcpStream, leftover: &[u8], agreed: Agreed, shared: &Shared, seed: u64) -> Self {
+    fn new(
+        stream: TcpStream,
+        leftover: &[u8],
+        agreed: Agreed,
+        shared: &Shared,
+        seed: u64,
+        member: bool,
+        room: Option<usize>,
+    ) -> Self {
         let mut rng = Rng::new(seed);
         let deflate = Deflate::new(agreed, &shared.payload);
         let sender = Sender::new(&shared.payload, &mut rng, deflate.is_some());
@@ -379,6 +398,8 @@ impl Conn {
             recv_seq: 0,
             digits: [0; MAX_SEQ_DIGITS],
             sender,
+            member,
+            room,
             sent_at: VecDeque::with_capacity(shared.in_flight),
             queued: 0,
             sending: true,
@@ -387,6 +408,7 @@ impl Conn {
             batch: Vec::with_capacity(shared.in_flight.max(16)),
             batch_bytes: 0,
             batch_mismatches: 0,
+            batch_delivered: 0,
             reads: 0,
             echoes: 0,
             deflate,
@@ -400,6 +422,11 @@ impl Conn {
             self.sender
                 .queue(&shared.payload, &mut self.rng, self.deflate.as_mut());
             self.sent_at.push_back(now);
+            if let Some(room) = self.room {
+                if let Some(sends) = shared.room_sends.borrow_mut().get_mut(room) {
+                    sends.push(now);
+                }
+            }
         }
     }
 
@@ -473,7 +500,7 @@ impl Conn {
                     if self.msg.is_some() {
                         return Err(ConnError::Protocol("new message before the last one ended"));
                     }
-                    if self.sent_at.is_empty() {
+                    if self.sent_at.is_empty() && !self.member {
                         return Err(ConnError::Protocol("message nobody asked for"));
                     }
                     payload.seq_digits(self.recv_seq, &mut self.digits);
@@ -514,10 +541,6 @@ impl Conn {
 
     fn complete(&mut self, shared: &Shared, now: Instant) {
         let m = self.msg.take().expect("a message in progress");
-        let sent = self
-            .sent_at
-            .pop_front()
-            .expect("checked when the message started");
         let wire = m.offset as u64;
         let (ok, len) = match (&mut self.deflate, m.compressed) {
             (Some(z), true) => {
@@ -529,6 +552,31 @@ impl Conn {
             }
             _ => (m.ok && m.offset == shared.payload.template.len(), m.offset),
         };
+        if self.member {
+            let seq = self.recv_seq as usize;
+            self.recv_seq += 1;
+            self.echoes += 1;
+            if !ok {
+                self.batch_mismatches += 1;
+            }
+            if now >= shared.window.warm_end && now < shared.window.end && !self.closing {
+                // The publisher's send time, when it runs on this thread: the delivery latency.
+                let sent = self
+                    .room
+                    .and_then(|room| shared.room_sends.borrow().get(room)?.get(seq).copied());
+                match sent {
+                    Some(sent) => self.batch.push(now.duration_since(sent).as_nanos() as u64),
+                    None => self.batch_delivered += 1,
+                }
+                self.batch_bytes += len as u64;
+                self.batch_wire += wire;
+            }
+            return;
+        }
+        let sent = self
+            .sent_at
+            .pop_front()
+            .expect("checked when the message started");
         self.recv_seq += 1;
         self.echoes += 1;
         if !ok {
@@ -546,11 +594,11 @@ impl Conn {
     }
 
     fn flush_batch(&mut self, shared: &Shared) {
-        if self.batch.is_empty() && self.batch_mismatches == 0 {
+        if self.batch.is_empty() && self.batch_mismatches == 0 && self.batch_delivered == 0 {
             return;
         }
         let mut st = shared.stats.borrow_mut();
-        st.msgs += self.batch.len() as u64;
+        st.msgs += self.batch.len() as u64 + self.batch_delivered;
         st.bytes += self.batch_bytes;
         st.wire_bytes += self.batch_wire;
         self.batch_wire = 0;
@@ -561,6 +609,7 @@ impl Conn {
         self.batch.clear();
         self.batch_bytes = 0;
         self.batch_mismatches = 0;
+        self.batch_delivered = 0;
     }
 
     /// Reads once into the free end of the buffer; the end of the stream is an error here.
@@ -643,11 +692,15 @@ pub async fn run_conn(
     agreed: Agreed,
     shared: Rc<Shared>,
     seed: u64,
+    member: bool,
+    room: Option<usize>,
 ) {
-    let mut c = Conn::new(stream, &leftover, agreed, &shared, seed);
+    let mut c = Conn::new(stream, &leftover, agreed, &shared, seed, member, room);
     let now = Instant::now();
-    for _ in 0..shared.in_flight {
-        c.send_next(&shared, now);
+    if !member {
+        for _ in 0..shared.in_flight {
+            c.send_next(&shared, now);
+        }
     }
     let run = poll_fn(|cx| c.poll_run(cx, &shared));
     let res = match tokio::time::timeout_at(shared.window.end.into(), run).await {
@@ -692,13 +745,15 @@ pub async fn run_conn(
     st.echoes += c.echoes;
 }
 
-/// Connects `n` connections from one thread, `concurrency` handshakes at a time.
+/// Connects `n` connections from one thread, `concurrency` handshakes at a time. With `rooms` as
+/// `(first, r)`, connection `i` (the `first + i`-th of the run) goes to the target's path + `/<(first + i) mod r>`.
 pub async fn connect_many(
     target: &Target,
     n: usize,
     concurrency: usize,
     seed: u64,
     timeout: Duration,
+    rooms: Option<(usize, usize)>,
 ) -> Vec<Result<(TcpStream, Vec<u8>, Agreed), String>> {
     let next = Rc::new(std::cell::Cell::new(0usize));
     type Connected = Result<(TcpStream, Vec<u8>, Agreed), String>;
@@ -718,9 +773,13 @@ pub async fn connect_many(
                 }
                 next.set(i + 1);
                 let mut buf = Vec::new();
+                let mut to = target.clone();
+                if let Some((first, r)) = rooms {
+                    to.path = format!("{}/{}", target.path.trim_end_matches('/'), (first + i) % r);
+                }
                 let r = match tokio::time::timeout(
                     timeout,
-                    handshake::connect_agreed(&target, &mut rng, &mut buf),
+                    handshake::connect_agreed(&to, &mut rng, &mut buf),
                 )
                 .await
                 {

@@ -3,7 +3,8 @@
 //!
 //! Modes: `echo` (closed loop, P messages of S bytes in flight on each of C connections), `large` (the same
 //! with one large message in flight), `storm` (handshakes per second, each with a clean close) and `idle`
-//! (hold N connections and report the server's RSS per connection).
+//! (hold N connections and report the server's RSS per connection), `fanout` (rooms: a publisher per room,
+//! every member of the room receiving and checking each message).
 
 mod cli;
 mod echo;
@@ -43,7 +44,7 @@ fn main() {
         }
     };
     let fd_limit = stats::raise_fd_limit();
-    if (cfg.mode == Mode::Idle || cfg.mode == Mode::Storm)
+    if (cfg.mode == Mode::Idle || cfg.mode == Mode::Storm || cfg.mode == Mode::Fanout)
         && (cfg.connections as u64 + 64) > fd_limit
     {
         eprintln!(
@@ -53,7 +54,7 @@ fn main() {
         std::process::exit(2);
     }
     let report = match cfg.mode {
-        Mode::Echo | Mode::Large => run_echo(&cfg),
+        Mode::Echo | Mode::Large | Mode::Fanout => run_echo(&cfg),
         Mode::Storm => run_storm(&cfg),
         Mode::Idle => run_idle(&cfg),
     };
@@ -80,17 +81,24 @@ fn run_echo(cfg: &Config) -> Report {
     });
     let threads = cfg.threads.min(cfg.connections);
     let gate = StartGate::new(threads);
-    let per_conn_cap = cfg.max_messages.div_ceil(cfg.connections as u64).max(1);
+    // Fanout: only the first `rooms` connections send; the others are members of the rooms.
+    let rooms = (cfg.mode == Mode::Fanout).then_some(cfg.rooms);
+    let senders = rooms.unwrap_or(cfg.connections);
+    let per_conn_cap = cfg.max_messages.div_ceil(senders as u64).max(1);
     let handles: Vec<_> = (0..threads)
         .map(|t| {
             let (cfg, payload, gate) = (cfg.clone(), payload.clone(), gate.clone());
             std::thread::spawn(move || {
                 let (rt, local) = local_runtime();
                 let n = share(cfg.connections, threads, t);
+                let first = (0..t)
+                    .map(|u| share(cfg.connections, threads, u))
+                    .sum::<usize>();
                 let seed = (t as u64) << 32;
+                let room_of = rooms.map(|r| (first, r));
                 let conns = local.block_on(
                     &rt,
-                    echo::connect_many(&cfg.target, n, 64, seed, cfg.timeout),
+                    echo::connect_many(&cfg.target, n, 64, seed, cfg.timeout, room_of),
                 );
                 let window = gate.wait();
                 local.block_on(&rt, async move {
@@ -102,6 +110,7 @@ fn run_echo(cfg: &Config) -> Report {
                         per_conn_cap,
                         timeout: cfg.timeout,
                         read_buf: echo::read_buf_size(&cfg),
+                        room_sends: RefCell::new(vec![Vec::new(); rooms.unwrap_or(0)]),
                     });
                     let mut tasks = Vec::new();
                     for (i, c) in conns.into_iter().enumerate() {
@@ -113,6 +122,8 @@ fn run_echo(cfg: &Config) -> Report {
                                     agreed,
                                     shared.clone(),
                                     seed | i as u64,
+                                    first + i >= senders,
+                                    rooms.map(|r| (first + i) % r),
                                 )))
                             }
                             Err(e) => shared.stats.borrow_mut().error(|| e),

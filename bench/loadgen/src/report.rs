@@ -138,10 +138,16 @@ impl Report {
                     let _ = write!(s, ", {n} without a TCP close from the server within 1 s");
                 }
             }
-            Mode::Echo | Mode::Large => {
+            Mode::Echo | Mode::Large | Mode::Fanout => {
+                // Fanout counts every member's receipt, and its latency runs from the publisher's send.
+                let what = if self.mode == Mode::Fanout {
+                    "delivered msg/s"
+                } else {
+                    "msg/s"
+                };
                 let _ = write!(
                     s,
-                    "{} c={} p={} {} B {}: {:.0} msg/s, {:.1} MB/s, p50 {:.0} us p99 {:.0} us max {:.0} us",
+                    "{} c={} p={} {} B {}: {:.0} {what}, {:.1} MB/s, p50 {:.0} us p99 {:.0} us max {:.0} us",
                     self.mode.name(),
                     self.connections,
                     self.in_flight,
