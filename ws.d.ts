@@ -7,7 +7,8 @@ import type { Duplex, DuplexOptions, Writable } from 'node:stream';
 import type { SecureContextOptions } from 'node:tls';
 import type { URL } from 'node:url';
 
-type BufferLike = string | Blob | Buffer | DataView | number | ArrayBufferView | Uint8Array | ArrayBuffer | SharedArrayBuffer | readonly number[];
+// As @types/ws declares it: an array goes through Buffer.from, so a received Buffer[] may be sent back.
+type BufferLike = string | Blob | Buffer | DataView | number | ArrayBufferView | Uint8Array | ArrayBuffer | SharedArrayBuffer | readonly any[];
 type RawData = Buffer | ArrayBuffer | Buffer[] | Blob;
 
 declare namespace WebSocket {

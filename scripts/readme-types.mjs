@@ -58,6 +58,8 @@ try {
           'daloy-ws-native/node': at('node.d.ts'),
           'daloy-ws-native/bun': at('bun.d.ts'),
           'daloy-ws-native/deno': at('deno.d.ts'),
+          'daloy-ws-native/redis': at('redis.d.ts'),
+          'daloy-ws-native/ws': at('ws.d.ts'),
         },
       },
       files: files.map((f) => f.file),
