@@ -269,8 +269,22 @@ function maxTopicsOption(value) {
   return value;
 }
 
+/**
+ * What a server handle (serve(), attach() on Node; serve() on Bun and Deno) offers of its topics.
+ * @param {{ publish(topic: string, data: unknown, options: unknown): number, topics: TopicRegistry }} host
+ */
+function topicMethods(host) {
+  return {
+    /** Publishes to every subscriber of `topic` (and, with `pubsub`, in every process). */
+    publish: (topic, data, options) => host.publish(topic, data, options),
+    /** How many of this server's connections are subscribed to `topic`. */
+    subscriberCount: (topic) => host.topics.subscriberCount(topic),
+  };
+}
+
 module.exports = {
   TopicRegistry,
+  topicMethods,
   TopicMember,
   kLeaveTopics,
   deliverEach,

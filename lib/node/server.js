@@ -8,6 +8,7 @@ const http = require('node:http');
 const { App, kOnRouteAdded } = require('../app/app.js');
 const { UpgradeHandler, reject, maxHeaderCountOption } = require('./upgrade.js');
 const { onSignals, closeOnce } = require('../app/signals.js');
+const { topicMethods } = require('../app/topics.js');
 
 function checkApp(app, fn) {
   if (!(app instanceof App)) throw new TypeError(`${fn}(): expected an App from daloy-ws-native`);
@@ -154,10 +155,7 @@ function serve(app, options) {
       return upgrades.connections;
     },
     handleUpgrade: (req, socket, head) => upgrades.handleUpgrade(req, socket, head),
-    /** Publishes to every subscriber of `topic` (and, with `pubsub`, in every process); see topics in the README. */
-    publish: (topic, data, options) => upgrades.publish(topic, data, options),
-    /** How many of this server's connections are subscribed to `topic`. */
-    subscriberCount: (topic) => upgrades.subscriberCount(topic),
+    ...topicMethods(upgrades),
     close,
   };
 }
@@ -205,8 +203,7 @@ function attach(app, server, options) {
       return upgrades.connections;
     },
     handleUpgrade: (req, socket, head) => upgrades.handleUpgrade(req, socket, head),
-    publish: (topic, data, options) => upgrades.publish(topic, data, options),
-    subscriberCount: (topic) => upgrades.subscriberCount(topic),
+    ...topicMethods(upgrades),
     /** Closes the WebSocket connections gracefully and removes the listener; the server stays yours. */
     close,
   };

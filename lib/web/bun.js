@@ -12,7 +12,8 @@
 const { kOnRouteAdded } = require('../app/app.js');
 const { textResponse } = require('./upgrade.js');
 const { WebConnection } = require('./connection.js');
-const { serveOptions, ConnectionHost, requestHandler, topicMethods, webFanOut } = require('./server.js');
+const { serveOptions, ConnectionHost, requestHandler, webFanOut } = require('./server.js');
+const { topicMethods } = require('../app/topics.js');
 const { closeOnce } = require('../app/signals.js');
 const { BunTransport } = require('./bun-transport.js');
 const { routeDeflate } = require('../app/deflate-option.js');

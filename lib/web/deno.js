@@ -8,7 +8,8 @@
 
 const { textResponse } = require('./upgrade.js');
 const { WebConnection } = require('./connection.js');
-const { serveOptions, ConnectionHost, requestHandler, topicMethods, webFanOut } = require('./server.js');
+const { serveOptions, ConnectionHost, requestHandler, webFanOut } = require('./server.js');
+const { topicMethods } = require('../app/topics.js');
 const { closeOnce } = require('../app/signals.js');
 const { DenoTransport } = require('./deno-transport.js');
 const { log } = require('../app/logger.js');

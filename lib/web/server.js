@@ -142,19 +142,6 @@ function requestHandler(host, opts, accept) {
   };
 }
 
-/**
- * What serve() returns on Bun and Deno beside the runtime's own fields: publish and subscriberCount.
- * @param {ConnectionHost} host
- */
-function topicMethods(host) {
-  return {
-    /** Publishes to every subscriber of `topic` (and, with `pubsub`, in every process). */
-    publish: (topic, data, options) => host.publish(topic, data, options),
-    /** How many of this server's connections are subscribed to `topic`. */
-    subscriberCount: (topic) => host.topics.subscriberCount(topic),
-  };
-}
-
 /** The fan-out of a publish in JavaScript: one send per subscriber (lib/web/connection.js). */
 const webFanOut = {
   // A string published as binary is sent as its UTF-8 bytes.
@@ -164,4 +151,4 @@ const webFanOut = {
   deliver: (topic, subscribers, except, message) => WebConnection.deliverMessage(subscribers, except, message),
 };
 
-module.exports = { serveOptions, ConnectionHost, requestHandler, topicMethods, webFanOut };
+module.exports = { serveOptions, ConnectionHost, requestHandler, webFanOut };
