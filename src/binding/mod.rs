@@ -12,3 +12,4 @@ mod errors;
 mod frame;
 mod handshake;
 mod sink;
+mod transport;
