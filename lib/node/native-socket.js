@@ -90,6 +90,10 @@ function callAll(callbacks, err) {
   for (const cb of callbacks) cb(err);
 }
 
+function emitError(socket, err) {
+  socket.emit('error', err);
+}
+
 function emitClose(socket, hadError) {
   socket.emit('close', hadError);
 }
@@ -354,14 +358,10 @@ class NativeSocket extends EventEmitter {
     const waiting = this.#waiting;
     this.#waiting = null;
     if (waiting !== null) process.nextTick(callAll, waiting, err ?? destroyedError());
-    if (err !== undefined && err !== null) {
-      process.nextTick(() => {
-        this.emit('error', err);
-        emitClose(this, true);
-      });
-    } else {
-      process.nextTick(emitClose, this, false);
-    }
+    const hadError = err !== undefined && err !== null;
+    if (hadError) process.nextTick(emitError, this, err);
+    // As net.Socket: 'close' once the descriptor is let go, after this loop iteration's I/O.
+    setImmediate(emitClose, this, hadError);
     return this;
   }
 
