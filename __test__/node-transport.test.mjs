@@ -13,6 +13,7 @@ import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import { createRequire } from 'node:module';
+import { execFile } from 'node:child_process';
 import { App } from '../index.js';
 import { attach } from '../node.js';
 import { cleanup, connect, nextMessage, closed, until, upgradeRequest } from './fixtures/node-helpers.mjs';
@@ -100,6 +101,14 @@ describe('transport after the 101', () => {
   test('a socket that is not a net.Socket: stream', () => {
     const { Duplex } = require('node:stream');
     assert.equal(transportFor(new Duplex({ read() {}, write(_c, _e, cb) { cb(); } })), 'stream');
+  });
+
+  test('an exception escaping a read callback reaches uncaughtException; the connection lives on', { ...T, skip: NATIVE_HERE ? false : 'native transport not in use' }, async () => {
+    const child = new URL('./fixtures/native-throw.mjs', import.meta.url);
+    const out = await new Promise((resolve, reject) => {
+      execFile(process.execPath, [child.pathname], { timeout: 20_000 }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout)));
+    });
+    assert.deepEqual(JSON.parse(out.trim().split('\n').pop()), { caught: ['thrown in a read callback'], reply: 'echoed' });
   });
 
   test('connections dropped abruptly: descriptors and memory back at baseline', T, async (t) => {
