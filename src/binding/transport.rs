@@ -13,8 +13,8 @@
 //! the handle. `close()` marks it closed first, so that nothing is written or read after it and no
 //! JavaScript is called; the descriptor number therefore cannot be reused while anything refers to it.
 
-use napi::bindgen_prelude::{Array, BufferSlice, Error, JsValue, Result, Status, Unknown};
-use napi::{sys, Env};
+use napi::bindgen_prelude::{Array, BufferSlice, Error, Result, Status, Unknown};
+use napi::Env;
 use napi_derive::napi;
 
 /// Event kinds passed to the JavaScript callback `(kind, value)`.
@@ -34,6 +34,8 @@ pub const TRANSPORT_DRAIN: u32 = 4;
 mod imp {
     use super::*;
     use crate::write_queue::WriteQueue;
+    use napi::bindgen_prelude::JsValue;
+    use napi::sys;
     use std::cell::Cell;
     use std::ffi::{c_int, c_void, CStr};
     use std::panic::{catch_unwind, AssertUnwindSafe};
