@@ -111,6 +111,10 @@ class NativeSocket extends EventEmitter {
   #eof = false;
   #paused = false;
   #held;
+  // Bytes the native queue holds, as of the last write or drain (the kernel may have taken some
+  // since; like a stream's writableLength, it falls when a write completes): read here rather than
+  // asked of the addon on every send.
+  #queued = 0;
   // The net.Server that counted the socket: it keeps counting the connection until it closes.
   #server = null;
   // Bytes given back with unshift(), delivered as 'data' before the next read.
@@ -200,10 +204,11 @@ class NativeSocket extends EventEmitter {
     this.#eof = true;
     this.readable = false;
     this.emit('end');
-    if (this.#ended && this.#handle !== null && this.#handle.queued === 0) this.destroy();
+    if (this.#ended && this.#queued === 0) this.destroy();
   }
 
   #onDrain() {
+    this.#queued = 0;
     const waiting = this.#waiting;
     this.#waiting = null;
     if (waiting !== null) callAll(waiting, null);
@@ -218,7 +223,7 @@ class NativeSocket extends EventEmitter {
 
   /** Bytes written and not yet taken by the kernel (corked ones included). */
   get writableLength() {
-    return this.destroyed ? 0 : this.#handle.queued + this.#corkedBytes;
+    return this.destroyed ? 0 : this.#queued + this.#corkedBytes;
   }
 
   get writableNeedDrain() {
@@ -250,7 +255,7 @@ class NativeSocket extends EventEmitter {
     const bytes = typeof data === 'string' ? Buffer.from(data, /** @type {BufferEncoding} */ (encoding === undefined ? 'utf8' : encoding)) : data;
     // As a stream: false once what is buffered, this write included, reaches the high-water mark;
     // 'drain' follows when everything is out.
-    const ok = this.#handle.queued + this.#corkedBytes + bytes.length < HIGH_WATER_MARK;
+    const ok = this.#queued + this.#corkedBytes + bytes.length < HIGH_WATER_MARK;
     if (!ok) this.#needDrain = true;
     if (cb !== undefined) this.#wait(cb);
     if (this.#corked > 0) {
@@ -269,9 +274,11 @@ class NativeSocket extends EventEmitter {
 
   #afterWrite(queued) {
     if (queued < 0) {
+      this.#queued = 0;
       this.destroy(systemError(-queued, 'write'));
       return;
     }
+    this.#queued = queued;
     if (queued === 0) {
       // Handed to the kernel: the callbacks (and a pending 'drain') run asynchronously, as a stream's do.
       const waiting = this.#waiting;
@@ -334,7 +341,7 @@ class NativeSocket extends EventEmitter {
   static #shutdown(socket) {
     if (socket.destroyed) return;
     socket.#handle.shutdown();
-    if (socket.#handle.queued === 0) {
+    if (socket.#queued === 0) {
       socket.emit('finish');
       if (socket.#eof) socket.destroy();
     }
