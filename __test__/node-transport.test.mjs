@@ -98,6 +98,13 @@ describe('transport after the 101', () => {
     await closed(ws);
   });
 
+  test('transportWrite refuses what is not a registered transport handle', () => {
+    const binding = require('../lib/primitives/addon.js');
+    assert.throws(() => binding.transportWrite({}, Buffer.alloc(1)), /NativeSocketHandle/);
+    assert.throws(() => binding.transportWrite(new binding.NativeFrameSink(true, 10, 10), Buffer.alloc(1)), /NativeSocketHandle/);
+    assert.throws(() => binding.transportWrite(), /transportWrite\(handle, chunk\)/);
+  });
+
   test('a socket that is not a net.Socket: stream', () => {
     const { Duplex } = require('node:stream');
     assert.equal(transportFor(new Duplex({ read() {}, write(_c, _e, cb) { cb(); } })), 'stream');

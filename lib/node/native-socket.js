@@ -20,6 +20,8 @@ const util = require('node:util');
 const binding = require('../primitives/addon.js');
 
 const { TRANSPORT_READ, TRANSPORT_END, TRANSPORT_ERROR, TRANSPORT_DRAIN } = binding;
+// Exported by the binding's module initialisation (src/binding/transport.rs), outside binding.d.ts.
+const transportWrite = /** @type {any} */ (binding).transportWrite;
 // Node's default highWaterMark for sockets: write() returns false from this many bytes queued.
 const HIGH_WATER_MARK = 16 * 1024;
 // Bytes one read may take; one buffer for the whole thread.
@@ -155,6 +157,7 @@ class NativeSocket extends EventEmitter {
     while ((chunk = socket.read()) !== null) held.push(chunk);
     this.#held = held;
     this.#handle = new binding.NativeSocketHandle(/** @type {any} */ (socket)._handle.fd, this, NativeSocket.#onEvent);
+    this.#handle.register();
     // The server keeps counting the connection (getConnections(), and close() waiting for it) as
     // it did the stream: destroying Node's socket must not uncount it; destroy() below does.
     const server = /** @type {any} */ (socket)._server;
@@ -262,7 +265,7 @@ class NativeSocket extends EventEmitter {
       this.#corkedChunks.push(bytes);
       this.#corkedBytes += bytes.length;
     } else {
-      this.#afterWrite(this.#handle.writeOne(bytes));
+      this.#afterWrite(transportWrite(this.#handle, bytes));
     }
     return ok;
   }
@@ -311,7 +314,7 @@ class NativeSocket extends EventEmitter {
     if (chunks.length === 0 || this.destroyed) return;
     this.#corkedChunks = [];
     this.#corkedBytes = 0;
-    const queued = chunks.length === 1 ? this.#handle.writeOne(chunks[0]) : this.#handle.write(chunks);
+    const queued = chunks.length === 1 ? transportWrite(this.#handle, chunks[0]) : this.#handle.write(chunks);
     this.#afterWrite(queued);
   }
 

@@ -402,7 +402,8 @@ fn utf16_string<'env>(env: &'env Env, bytes: &[u8], units: &mut Vec<u16>) -> Res
     unsafe { Unknown::from_napi_value(env.raw(), value) }
 }
 
-/// Exports `sinkPush(sink, chunk, arena, arenaOffset, table)`, the hot path, as a plain Node-API
+/// Exports `sinkPush(sink, chunk, arena, arenaOffset, table)` (and the transport's `transportWrite`),
+/// the hot path, as a plain Node-API
 /// function rather than a `#[napi]` method: the generated method wrapper checks the class identity
 /// and registers a native borrow (with an allocation) on every call, which measured 30% of a push of
 /// one small frame, more than the parsing.
@@ -428,7 +429,8 @@ pub fn init(mut exports: Object, env: Env) -> Result<()> {
         ));
     }
     // SAFETY: `func` is a function just created in this environment.
-    exports.set_named_property(NAME, unsafe { Unknown::from_napi_value(env.raw(), func)? })
+    exports.set_named_property(NAME, unsafe { Unknown::from_napi_value(env.raw(), func)? })?;
+    super::transport::export(&mut exports, &env)
 }
 
 /// The raw callback of `sinkPush`; throws on bad arguments.

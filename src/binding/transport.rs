@@ -13,9 +13,13 @@
 //! the handle. `close()` marks it closed first, so that nothing is written or read after it and no
 //! JavaScript is called; the descriptor number therefore cannot be reused while anything refers to it.
 
-use napi::bindgen_prelude::{Array, BufferSlice, Error, Result, Status, Unknown};
+use napi::bindgen_prelude::{
+    Array, BufferSlice, Error, FromNapiValue, JsObjectValue, Object, Result, Status, Unknown,
+};
 use napi::Env;
 use napi_derive::napi;
+use std::collections::HashSet;
+use std::sync::{Mutex, MutexGuard};
 
 /// Event kinds passed to the JavaScript callback `(kind, value)`.
 #[napi]
@@ -628,6 +632,157 @@ pub fn set_transport_read_buffer(env: Env, buffer: BufferSlice) -> Result<()> {
 #[napi]
 pub struct NativeSocketHandle {
     conn: *mut imp::Conn,
+    /// The address `register` recorded in LIVE_HANDLES (0 before).
+    registered: usize,
+}
+
+/// The addresses of the live handles, as LIVE_SINKS in sink.rs: `transportWrite` uses a wrapped
+/// pointer only if `register` (a `#[napi]` method, called only on an object of this class) recorded
+/// it and the handle has not been dropped since.
+static LIVE_HANDLES: Mutex<Option<HashSet<usize>>> = Mutex::new(None);
+
+fn live_handles() -> MutexGuard<'static, Option<HashSet<usize>>> {
+    LIVE_HANDLES
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl Drop for NativeSocketHandle {
+    fn drop(&mut self) {
+        if self.registered != 0 {
+            if let Some(live) = live_handles().as_mut() {
+                live.remove(&self.registered);
+            }
+        }
+    }
+}
+
+/// Exports `transportWrite(handle, chunk)`, the write of one chunk as a plain Node-API function: the
+/// generated method wrapper costs more than the write's own work (see `sinkPush` in sink.rs).
+pub(super) fn export(exports: &mut Object, env: &Env) -> Result<()> {
+    const NAME: &str = "transportWrite";
+    let mut func = std::ptr::null_mut();
+    // SAFETY: a plain N-API call on the live environment of module initialisation.
+    let status = unsafe {
+        napi::sys::napi_create_function(
+            env.raw(),
+            NAME.as_ptr().cast(),
+            NAME.len() as isize,
+            Some(transport_write),
+            std::ptr::null_mut(),
+            &mut func,
+        )
+    };
+    if status != napi::sys::Status::napi_ok {
+        return Err(Error::new(
+            Status::GenericFailure,
+            "could not create transportWrite",
+        ));
+    }
+    // SAFETY: `func` is a function just created in this environment.
+    exports.set_named_property(NAME, unsafe { Unknown::from_napi_value(env.raw(), func)? })
+}
+
+/// The raw callback of `transportWrite`: returns the bytes queued afterwards or a negative errno;
+/// throws on bad arguments.
+unsafe extern "C" fn transport_write(
+    raw_env: napi::sys::napi_env,
+    info: napi::sys::napi_callback_info,
+) -> napi::sys::napi_value {
+    let result = std::panic::catch_unwind(|| {
+        // SAFETY: called by the engine with a live environment and callback info.
+        unsafe { transport_write_args(raw_env, info) }
+    })
+    .unwrap_or_else(|_| Err(Error::from_reason("transportWrite failed")));
+    match result {
+        Ok(value) => value,
+        Err(err) => {
+            // SAFETY: as above; the exception is pending when the callback returns.
+            unsafe { napi::JsError::from(err).throw_into(raw_env) };
+            std::ptr::null_mut()
+        }
+    }
+}
+
+/// # Safety
+/// `raw` and `info` must be those of a live call of `transportWrite`.
+unsafe fn transport_write_args(
+    raw: napi::sys::napi_env,
+    info: napi::sys::napi_callback_info,
+) -> Result<napi::sys::napi_value> {
+    use napi::sys;
+    let mut argc = 2usize;
+    let mut argv = [std::ptr::null_mut(); 2];
+    // SAFETY: `argv` has room for `argc` values.
+    let status = unsafe {
+        sys::napi_get_cb_info(
+            raw,
+            info,
+            &mut argc,
+            argv.as_mut_ptr(),
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+        )
+    };
+    if status != sys::Status::napi_ok || argc < 2 {
+        return Err(Error::new(
+            Status::InvalidArg,
+            "transportWrite(handle, chunk)",
+        ));
+    }
+    let mut wrapped = std::ptr::null_mut();
+    // SAFETY: a plain N-API call with an out-pointer to a local; it fails unless the object was
+    // wrapped. The pointer is used only if it is a registered, live handle.
+    if unsafe { sys::napi_unwrap(raw, argv[0], &mut wrapped) } != sys::Status::napi_ok
+        || wrapped.is_null()
+        || !live_handles()
+            .as_ref()
+            .is_some_and(|live| live.contains(&(wrapped as usize)))
+    {
+        return Err(Error::new(
+            Status::InvalidArg,
+            "transportWrite expects a NativeSocketHandle",
+        ));
+    }
+    let (mut kind, mut len, mut data) = (0, 0usize, std::ptr::null_mut());
+    // SAFETY: out-pointers to locals; the engine checks that the value is a typed array.
+    let status = unsafe {
+        sys::napi_get_typedarray_info(
+            raw,
+            argv[1],
+            &mut kind,
+            &mut len,
+            &mut data,
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+        )
+    };
+    if status != sys::Status::napi_ok || kind != sys::TypedarrayType::uint8_array {
+        return Err(Error::new(
+            Status::InvalidArg,
+            "transportWrite expects a Uint8Array",
+        ));
+    }
+    // SAFETY: the pointer is a live, registered NativeSocketHandle; JavaScript is single-threaded
+    // and nothing else borrows it during this call.
+    let handle = unsafe { &mut *wrapped.cast::<NativeSocketHandle>() };
+    let chunk: &[u8] = if len == 0 || data.is_null() {
+        &[]
+    } else {
+        // SAFETY: the typed array's bytes, alive for this synchronous call; only read.
+        unsafe { std::slice::from_raw_parts(data.cast::<u8>(), len) }
+    };
+    let queued = match handle.conn() {
+        Some(conn) => match imp::write(conn, &[chunk]) {
+            Ok(queued) => queued as f64,
+            Err(e) => -f64::from(e),
+        },
+        None => -32.0,
+    };
+    let mut value = std::ptr::null_mut();
+    // SAFETY: out-pointer to a local.
+    unsafe { sys::napi_create_double(raw, queued, &mut value) };
+    Ok(value)
 }
 
 impl NativeSocketHandle {
@@ -645,7 +800,21 @@ impl NativeSocketHandle {
     pub fn new(env: Env, fd: i32, receiver: Unknown, callback: Unknown) -> Result<Self> {
         Ok(NativeSocketHandle {
             conn: imp::open(&env, fd, receiver, callback)?,
+            registered: 0,
         })
+    }
+
+    /// Makes this handle one `transportWrite` accepts; called once, right after construction.
+    #[napi]
+    pub fn register(&mut self) {
+        let address = self as *mut Self as usize;
+        let mut live = live_handles();
+        let live = live.get_or_insert_with(HashSet::new);
+        if self.registered != 0 {
+            live.remove(&self.registered);
+        }
+        live.insert(address);
+        self.registered = address;
     }
 
     /// Writes the chunks (Uint8Arrays, in order) behind what is queued. Returns the bytes queued
@@ -667,18 +836,6 @@ impl NativeSocketHandle {
             Ok(queued) => queued as f64,
             Err(e) => -f64::from(e),
         })
-    }
-
-    /// Writes one chunk; see `write`.
-    #[napi]
-    pub fn write_one(&mut self, chunk: BufferSlice) -> f64 {
-        let Some(conn) = self.conn() else {
-            return -32.0;
-        };
-        match imp::write(conn, &[&chunk[..]]) {
-            Ok(queued) => queued as f64,
-            Err(e) => -f64::from(e),
-        }
     }
 
     /// Bytes the kernel has not taken yet.
