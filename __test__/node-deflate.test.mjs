@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import zlib from 'node:zlib';
 import { once } from 'node:events';
 import { App } from '../index.js';
+import deflatePrimitives from '../lib/primitives/deflate.js';
 import { startServer, connect, nextMessage, cleanup, messageQueue, RawClient, clientFrame, decodeClose } from './fixtures/node-helpers.mjs';
 
 const T = { timeout: 30_000 };
@@ -115,8 +116,34 @@ describe('perMessageDeflate route option', () => {
     assert.equal(frame.payload.toString(), 'x'.repeat(1000));
   });
 
+  test('dedicated mode asks for client_no_context_takeover unless its decompressor is dedicated', T, async (t) => {
+    const shared = await rawDeflate(t, echoApp({ mode: 'dedicated', threshold: 0 }));
+    assert.equal(shared.res.headers['sec-websocket-extensions'], 'permessage-deflate; client_no_context_takeover');
+    const own = await rawDeflate(t, echoApp({ mode: 'dedicated', decompressor: 'dedicated', threshold: 0 }));
+    assert.equal(own.res.headers['sec-websocket-extensions'], 'permessage-deflate');
+  });
+
+  test('a released dedicated deflater continues its stream: the next message still refers back', () => {
+    const { MessageDeflater } = deflatePrimitives;
+    const config = { mode: 'dedicated', level: 6, threshold: 0 };
+    const deflater = new MessageDeflater(config, { serverNoContextTakeover: false, serverMaxWindowBits: 15 });
+    const text = JSON.stringify({ items: Array.from({ length: 30 }, (_, i) => ({ id: i, name: `item ${i}` })) });
+    const first = deflater.deflate(text);
+    const sync = { finishFlush: zlib.constants.Z_SYNC_FLUSH };
+    const inflated = [zlib.inflateRawSync(Buffer.concat([first, Buffer.from([0, 0, 0xff, 0xff])]), sync)];
+    deflater.release();
+    const second = deflater.deflate(text);
+    assert.ok(second.length * 5 < first.length, `${second.length} vs ${first.length}`);
+    // One stream: the second message only inflates after the first one.
+    assert.throws(() => zlib.inflateRawSync(Buffer.concat([second, Buffer.from([0, 0, 0xff, 0xff])]), sync), /distance too far back/);
+    const both = zlib.inflateRawSync(Buffer.concat([first, Buffer.from([0, 0, 0xff, 0xff]), second, Buffer.from([0, 0, 0xff, 0xff])]), sync);
+    inflated.push(both.subarray(inflated[0].length));
+    assert.deepEqual(inflated.map(String), [text, text]);
+    deflater.release();
+  });
+
   test('dedicated mode keeps its window: a repeated message shrinks; windowBits is answered', T, async (t) => {
-    const app = echoApp({ mode: 'dedicated', windowBits: 10, threshold: 0 });
+    const app = echoApp({ mode: 'dedicated', decompressor: 'dedicated', windowBits: 10, threshold: 0 });
     const { client, res } = await rawDeflate(t, app);
     const header = res.headers['sec-websocket-extensions'];
     assert.match(header, /server_max_window_bits=10/);
@@ -235,6 +262,8 @@ describe('perMessageDeflate route option', () => {
     assert.throws(() => add({ windowBits: 12 }), TypeError, 'windowBits is for the dedicated mode');
     assert.throws(() => add({ mode: 'dedicated', windowBits: 16 }), RangeError);
     assert.throws(() => add({ mode: 'dedicated', windowBits: 7 }), RangeError);
+    assert.throws(() => add({ decompressor: 'dedicated' }), TypeError, 'a dedicated decompressor is for the dedicated mode');
+    assert.throws(() => add({ mode: 'dedicated', decompressor: 'own' }), TypeError);
     assert.throws(() => add({ level: 10 }), RangeError);
     assert.throws(() => add({ level: '6' }), TypeError);
     assert.throws(() => add({ threshold: -1 }), RangeError);

@@ -43,7 +43,11 @@ impl std::error::Error for DeflateError {}
 /// [`Deflater::deflate`] appended.
 #[derive(Debug)]
 pub struct Deflater {
-    compress: RawDeflate,
+    /// `None` while released ([`Deflater::release`]): `window` then holds what it had.
+    compress: Option<RawDeflate>,
+    /// The stream's last bytes (at most its window) while released; empty otherwise.
+    window: Vec<u8>,
+    level: u32,
     params: StreamParams,
 }
 
@@ -53,14 +57,33 @@ impl Deflater {
     /// `params.window_bits` clamped into 9 to 15; 9 bits never match further back than an 8-bit
     /// window holds (see [`super::MIN_WINDOW_BITS`]).
     pub fn new(params: StreamParams, level: u32) -> Self {
+        let level = level.min(9);
         Deflater {
-            compress: RawDeflate::new(
-                level.min(9) as i32,
-                params.codec_window_bits(),
-                (level == 6).then_some(LEVEL_6_TUNE),
-            ),
+            compress: Some(raw(params, level)),
+            window: Vec::new(),
+            level,
             params,
         }
+    }
+
+    /// Lets go of the compressor's memory (about 370 KiB at window 15, most of it touched), keeping
+    /// only the stream's last bytes, at most its window (32 KiB at 15): what an idle connection with
+    /// context takeover needs. The next [`Deflater::deflate`] builds a compressor again and primes
+    /// it with those bytes, so the peer sees one unbroken stream. Returns the bytes kept.
+    pub fn release(&mut self) -> usize {
+        if let Some(compress) = self.compress.take() {
+            self.window = if self.params.no_context_takeover {
+                Vec::new()
+            } else {
+                compress.dictionary()
+            };
+        }
+        self.window.len()
+    }
+
+    /// Whether the compressor's memory is released (see [`Deflater::release`]).
+    pub fn is_released(&self) -> bool {
+        self.compress.is_none()
     }
 
     /// The parameters this deflater follows.
@@ -74,9 +97,20 @@ impl Deflater {
     /// before. Without context takeover the next message starts a new stream.
     pub fn deflate(&mut self, payload: &[u8], out: &mut Vec<u8>) -> Result<usize, DeflateError> {
         let start = out.len();
-        if self.compress.compress_sync(payload, out).is_err() {
+        let compress = match &mut self.compress {
+            Some(compress) => compress,
+            None => {
+                let mut compress = raw(self.params, self.level);
+                if compress.set_dictionary(&self.window).is_err() {
+                    return Err(DeflateError);
+                }
+                self.window = Vec::new();
+                self.compress.insert(compress)
+            }
+        };
+        if compress.compress_sync(payload, out).is_err() {
             out.truncate(start);
-            self.compress.reset();
+            compress.reset();
             return Err(DeflateError);
         }
         if out.get(start..).is_some_and(|tail| tail.ends_with(&TAIL)) {
@@ -88,8 +122,17 @@ impl Deflater {
             out.push(0x00);
         }
         if self.params.no_context_takeover {
-            self.compress.reset();
+            compress.reset();
         }
         Ok(out.len() - start)
     }
+}
+
+/// A compressor following `params` at `level`.
+fn raw(params: StreamParams, level: u32) -> RawDeflate {
+    RawDeflate::new(
+        level as i32,
+        params.codec_window_bits(),
+        (level == 6).then_some(LEVEL_6_TUNE),
+    )
 }

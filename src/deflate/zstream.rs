@@ -93,6 +93,40 @@ impl RawDeflate {
         self.apply_tune();
     }
 
+    /// The last bytes this stream compressed that a later match may refer to (at most the
+    /// window), empty when it compressed nothing since its last reset.
+    pub(super) fn dictionary(&self) -> Vec<u8> {
+        let Some(stream) = self.stream.as_deref() else {
+            return Vec::new();
+        };
+        let mut len: u32 = 0;
+        // SAFETY: initialised and not ended; a null buffer asks for the length only.
+        unsafe { z::deflateGetDictionary(stream, std::ptr::null_mut(), &mut len) };
+        let mut dictionary = vec![0u8; len as usize];
+        // SAFETY: `dictionary` has room for the `len` bytes the call copies.
+        unsafe { z::deflateGetDictionary(stream, dictionary.as_mut_ptr(), &mut len) };
+        dictionary.truncate(len as usize);
+        dictionary
+    }
+
+    /// Primes a stream that has compressed nothing yet with `dictionary`: what it compresses next
+    /// may refer back into it. `Err(())` when the library refuses.
+    pub(super) fn set_dictionary(&mut self, dictionary: &[u8]) -> Result<(), ()> {
+        let stream = self.stream.as_deref_mut().ok_or(())?;
+        if dictionary.is_empty() {
+            return Ok(());
+        }
+        // SAFETY: initialised; zlib reads `dictionary.len()` bytes of `dictionary` during the call.
+        let rc = unsafe {
+            z::deflateSetDictionary(stream, dictionary.as_ptr(), dictionary.len() as u32)
+        };
+        if rc == z::Z_OK {
+            Ok(())
+        } else {
+            Err(())
+        }
+    }
+
     /// Compresses all of `input` with a sync flush, appending to `out`. `Err(())` on a library
     /// failure (then `out` may hold part of the output; the caller truncates and resets).
     pub(super) fn compress_sync(&mut self, mut input: &[u8], out: &mut Vec<u8>) -> Result<(), ()> {
