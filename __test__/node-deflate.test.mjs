@@ -313,3 +313,73 @@ describe('clients with deflate offered', () => {
     await closing;
   });
 });
+
+describe('publish to permessage-deflate subscribers', () => {
+  const OFFER = { headers: { 'Sec-WebSocket-Extensions': 'permessage-deflate; client_max_window_bits' } };
+  const NEWS = JSON.stringify({ items: Array.from({ length: 60 }, (_, i) => ({ id: i, title: `headline ${i}` })) });
+
+  // Routes whose connections subscribe to "news" on open; "publish" from any of them publishes NEWS.
+  function newsApp(routes) {
+    const app = new App();
+    for (const [path, perMessageDeflate] of Object.entries(routes)) {
+      app.ws(path, {
+        perMessageDeflate,
+        open(conn) {
+          conn.subscribe('news');
+        },
+        message(conn, data) {
+          if (data === 'publish') conn.publish('news', NEWS);
+        },
+      });
+    }
+    return app;
+  }
+
+  test('shared-mode subscribers: compressed once per publish, the same frame to each', T, async (t) => {
+    const { deflateCounters: counters } = deflatePrimitives;
+    const server = await startServer(t, newsApp({ '/a': true, '/b': { mode: 'shared', threshold: 0 }, '/plain': false }));
+    const shared = [];
+    for (let i = 0; i < 3; i++) shared.push(await RawClient.upgrade(t, server.port, '/a', OFFER));
+    shared.push(await RawClient.upgrade(t, server.port, '/b', OFFER));
+    const noOffer = await RawClient.upgrade(t, server.port, '/a');
+    const publisher = await RawClient.upgrade(t, server.port, '/plain');
+    const before = counters.messages;
+    publisher.send(clientFrame(TEXT, Buffer.from('publish')));
+    const frames = await Promise.all(shared.map((c) => c.frame()));
+    const plain = await noOffer.frame();
+    assert.equal(counters.messages - before, 1, 'one compression for four subscribers with the same agreement');
+    for (const frame of frames) {
+      assert.equal(frame.rsv, 4);
+      assert.deepEqual(frame.payload, frames[0].payload);
+      assert.equal(inflate(frame.payload).toString(), NEWS);
+      assert.ok(frame.payload.length < NEWS.length / 2);
+    }
+    assert.equal(plain.rsv, 0);
+    assert.equal(plain.payload.toString(), NEWS);
+  });
+
+  test('dedicated-mode subscribers compress for themselves; another level is another compression', T, async (t) => {
+    const { deflateCounters: counters } = deflatePrimitives;
+    const server = await startServer(
+      t,
+      newsApp({ '/dedicated': { mode: 'dedicated', decompressor: 'dedicated' }, '/shared': true, '/fast': { level: 1 }, '/plain': false }),
+    );
+    const dedicated = [await RawClient.upgrade(t, server.port, '/dedicated', OFFER), await RawClient.upgrade(t, server.port, '/dedicated', OFFER)];
+    const shared = [await RawClient.upgrade(t, server.port, '/shared', OFFER), await RawClient.upgrade(t, server.port, '/shared', OFFER)];
+    const fast = await RawClient.upgrade(t, server.port, '/fast', OFFER);
+    const publisher = await RawClient.upgrade(t, server.port, '/plain');
+    const before = counters.messages;
+    publisher.send(clientFrame(TEXT, Buffer.from('publish')));
+    const frames = await Promise.all([...dedicated, ...shared, fast].map((c) => c.frame()));
+    assert.equal(counters.messages - before, 2 + 1 + 1, 'one per dedicated subscriber, one per shared agreement');
+    for (const frame of frames) {
+      assert.equal(frame.rsv, 4);
+      assert.equal(inflate(frame.payload).toString(), NEWS);
+    }
+    // The dedicated subscribers' windows now hold the message: a second publish refers back to it.
+    publisher.send(clientFrame(TEXT, Buffer.from('publish')));
+    const again = await dedicated[0].frame();
+    assert.ok(again.payload.length * 5 < frames[0].payload.length, `${again.payload.length} vs ${frames[0].payload.length}`);
+    for (const c of [dedicated[1], ...shared, fast]) await c.frame();
+  });
+});

@@ -126,6 +126,9 @@ function hold(deflater) {
   }
 }
 
+/** Messages compressed by this process (one per compression, whoever it serves); read by tests. */
+const deflateCounters = { messages: 0 };
+
 /**
  * Compresses one connection's outgoing messages as its agreement says.
  */
@@ -154,10 +157,21 @@ class MessageDeflater {
    */
   deflate(data) {
     const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    deflateCounters.messages++;
     if (this.#shared) return binding.deflateShared(bytes, this.#bits, this.#level);
     if (this.#own === null) this.#own = new binding.NativeDeflater(this.#bits, false, this.#level);
     hold(this);
     return this.#own.deflate(bytes);
+  }
+
+  /**
+   * For a compressor without context takeover, a key naming the bytes it makes of a message: every
+   * such connection with the same key sends the same compressed message (a publish compresses once
+   * per key). `null` for a compressor that keeps its window: its bytes are its own.
+   * @returns {string | null}
+   */
+  get sharedKey() {
+    return this.#shared ? `${this.#bits}:${this.#level}` : null;
   }
 
   /**
@@ -182,4 +196,5 @@ module.exports = {
   inflateOptions,
   MessageDeflater,
   IDLE_RELEASE_MS,
+  deflateCounters,
 };
