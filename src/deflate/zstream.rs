@@ -2,6 +2,12 @@
 //! (`libz-rs-sys`), which, unlike `flate2` and zlib-rs's own safe API, exposes `deflateTune` and
 //! `memLevel`. This file is the core's one use of `unsafe`: each call hands zlib-rs a
 //! `z_stream` that this type alone owns, and buffers that outlive the call.
+//!
+//! On Unix the compressor's memory (one block of about 370 KiB at window 15) is mapped on its own
+//! (`mmap`), not taken from malloc: glibc serves a block of that size from its heap once a block of
+//! that size has been freed (its mmap threshold rises), and memory freed inside the heap stays in the
+//! process. Mapped, a released or dropped compressor gives its pages back to the system at once,
+//! which is what releasing an idle connection's compressor is for.
 
 #![allow(unsafe_code)]
 
@@ -47,6 +53,11 @@ impl RawDeflate {
         // SAFETY: an all-zero z_stream is what zlib expects before init (no allocator set: the
         // library picks its own, here Rust's global allocator).
         let mut stream: Box<z::z_stream> = Box::new(unsafe { MaybeUninit::zeroed().assume_init() });
+        #[cfg(unix)]
+        {
+            stream.zalloc = Some(mapped::zalloc);
+            stream.zfree = Some(mapped::zfree);
+        }
         // SAFETY: `stream` is a valid, zeroed z_stream; the version string and size are the
         // library's own.
         let rc = unsafe {
@@ -172,6 +183,61 @@ impl Drop for RawDeflate {
         if let Some(stream) = self.stream.as_deref_mut() {
             // SAFETY: initialised and not yet ended; ended once, here.
             unsafe { z::deflateEnd(stream) };
+        }
+    }
+}
+
+/// zlib allocation functions that map every block on its own (see the module's documentation).
+#[cfg(unix)]
+mod mapped {
+    use std::ffi::c_void;
+    use std::ptr;
+
+    /// Bytes before the block handed to zlib: the mapping's length, kept for `munmap`.
+    const HEADER: usize = 16;
+
+    pub(super) unsafe extern "C" fn zalloc(
+        _opaque: *mut c_void,
+        items: u32,
+        size: u32,
+    ) -> *mut c_void {
+        let Some(len) = (items as usize)
+            .checked_mul(size as usize)
+            .and_then(|n| n.checked_add(HEADER))
+        else {
+            return ptr::null_mut();
+        };
+        // SAFETY: a fresh private anonymous mapping; no existing memory is touched.
+        let base = unsafe {
+            libc::mmap(
+                ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        };
+        if base == libc::MAP_FAILED {
+            return ptr::null_mut();
+        }
+        // SAFETY: the mapping is at least HEADER bytes long and page-aligned.
+        unsafe {
+            base.cast::<usize>().write(len);
+            base.cast::<u8>().add(HEADER).cast()
+        }
+    }
+
+    pub(super) unsafe extern "C" fn zfree(_opaque: *mut c_void, block: *mut c_void) {
+        if block.is_null() {
+            return;
+        }
+        // SAFETY: `block` came from `zalloc`, HEADER bytes into a mapping whose length is stored
+        // at its start; zlib frees each block once.
+        unsafe {
+            let base = block.cast::<u8>().sub(HEADER).cast::<c_void>();
+            let len = base.cast::<usize>().read();
+            libc::munmap(base, len);
         }
     }
 }
