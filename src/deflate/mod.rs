@@ -18,7 +18,7 @@ mod deflater;
 mod inflater;
 pub mod negotiation;
 mod pool;
-mod zstream;
+pub(crate) mod zstream;
 
 pub use deflater::{DeflateError, Deflater};
 pub use inflater::{Inflater, INFLATE_STEP};
@@ -27,6 +27,7 @@ pub use negotiation::{
     DeflateOptions, DeflateParams, Negotiated, NegotiationError,
 };
 pub use pool::{acquire_inflater, release_inflater, IDLE_INFLATERS};
+pub use zstream::mapped_bytes;
 
 /// The extension's token in `Sec-WebSocket-Extensions` (RFC 7692 §7).
 pub const EXTENSION_NAME: &str = "permessage-deflate";
