@@ -89,7 +89,10 @@ fn a_gigabyte_bomb_costs_the_limit_plus_a_fixed_bound_and_states_stay_bounded() 
         inflater_holds <= INFLATER_STATE_MAX,
         "inflater holds {inflater_holds}"
     );
-    assert!(inflater_holds > 0 && deflater_holds > 300 * 1024, "deflater holds {deflater_holds}");
+    assert!(
+        inflater_holds > 0 && deflater_holds > 300 * 1024,
+        "deflater holds {deflater_holds}"
+    );
 
     // Released, the deflater keeps only the stream's last bytes (here the whole message).
     let before = holds() - deflater_holds;
