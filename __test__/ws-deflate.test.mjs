@@ -1,0 +1,174 @@
+// permessage-deflate on `daloy-ws-native/ws` beyond the differential suite: inflation bombs
+// against the server (closed with 1009, memory bounded), the checks of the option, and real
+// clients with deflate offered (`ws` both ways is in the differential suite; here Node's built-in
+// WebSocket, Node 22+).
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import zlib from 'node:zlib';
+import { once } from 'node:events';
+import { createRequire } from 'node:module';
+import { RawClient, cleanup, clientFrame, decodeClose, messageQueue, upgradeRequest } from './fixtures/node-helpers.mjs';
+
+const require = createRequire(import.meta.url);
+const { WebSocketServer, WebSocket } = require('../ws.js');
+
+const T = { timeout: 60_000 };
+const BINARY = 2;
+const CLOSE = 8;
+const MiB = 1024 * 1024;
+
+/** Raw deflate with a sync flush and the 4-byte tail stripped (RFC 7692 §7.2.1). */
+function compress(bytes) {
+  const out = zlib.deflateRawSync(bytes, { finishFlush: zlib.constants.Z_SYNC_FLUSH });
+  return out.subarray(0, out.length - 4);
+}
+
+/** An echo server of this module on 127.0.0.1, port 0, closed when the test ends. */
+async function echoServer(t, options) {
+  const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', ...options });
+  cleanup(t, () => {
+    for (const ws of wss.clients) ws.terminate();
+    return new Promise((resolve) => wss.close(() => resolve()));
+  });
+  wss.on('connection', (ws) => {
+    ws.on('error', () => {});
+    ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
+  });
+  await once(wss, 'listening');
+  return wss.address().port;
+}
+
+/** A raw connection offering permessage-deflate; throws unless the server agreed it. */
+async function deflateClient(t, port) {
+  const client = await RawClient.open(t, port);
+  client.send(upgradeRequest('/', { headers: { 'Sec-WebSocket-Extensions': 'permessage-deflate' } }));
+  const res = await client.response();
+  assert.equal(res.status, 101);
+  assert.match(res.headers['sec-websocket-extensions'], /^permessage-deflate/);
+  return client;
+}
+
+describe('inflation bombs against the ws server', () => {
+  test('a 1 KiB frame that inflates to 1 MiB is closed with 1009, 200 times, and memory stays bounded', T, async (t) => {
+    const bomb = compress(Buffer.alloc(MiB));
+    assert.ok(bomb.length <= 1100, `${bomb.length} bytes`);
+    const port = await echoServer(t, { perMessageDeflate: true, maxPayload: 64 * 1024 });
+    const one = async () => {
+      const client = await deflateClient(t, port);
+      client.send(clientFrame(BINARY, bomb, { rsv: 4 }));
+      const frame = await client.frame();
+      assert.equal(frame.opcode, CLOSE);
+      assert.equal(decodeClose(frame.payload).code, 1009);
+      client.socket.destroy();
+    };
+    for (let i = 0; i < 10; i++) await one();
+    globalThis.gc?.();
+    const before = process.memoryUsage().rss;
+    // 200 bombs: 200 MiB inflated if nothing stopped them.
+    for (let i = 0; i < 200; i += 10) await Promise.all(Array.from({ length: 10 }, one));
+    const grown = process.memoryUsage().rss - before;
+    t.diagnostic(`RSS after 200 bombs: ${(grown / MiB).toFixed(1)} MiB above the level after 10`);
+    assert.ok(grown < 32 * MiB, `RSS grew by ${(grown / MiB).toFixed(1)} MiB`);
+  });
+
+  test('a 1 MB frame that would inflate to 1 GiB is closed with 1009 within maxPayload (1 MiB)', T, async (t) => {
+    // 1 GiB of zeros, compressed as a stream (never held whole): about 1 MB, DEFLATE's best ratio.
+    const deflate = zlib.createDeflateRaw({ level: 9 });
+    const parts = [];
+    deflate.on('data', (chunk) => parts.push(chunk));
+    const zeros = Buffer.alloc(MiB);
+    for (let i = 0; i < 1024; i++) if (!deflate.write(zeros)) await once(deflate, 'drain');
+    await new Promise((resolve) => deflate.flush(zlib.constants.Z_SYNC_FLUSH, resolve));
+    deflate.destroy();
+    const flushed = Buffer.concat(parts);
+    const bomb = flushed.subarray(0, flushed.length - 4);
+    assert.ok(bomb.length < MiB, `${bomb.length} bytes`);
+    const port = await echoServer(t, { perMessageDeflate: true, maxPayload: MiB });
+    const client = await deflateClient(t, port);
+    globalThis.gc?.();
+    const before = process.memoryUsage().rss;
+    client.send(clientFrame(BINARY, bomb, { rsv: 4 }));
+    const frame = await client.frame();
+    assert.equal(frame.opcode, CLOSE);
+    assert.equal(decodeClose(frame.payload).code, 1009);
+    const grown = process.memoryUsage().rss - before;
+    t.diagnostic(`${bomb.length}-byte frame (1 GiB inflated): RSS grew by ${(grown / MiB).toFixed(1)} MiB`);
+    // The frame itself arrives (1 MB) and the message may reach the limit (1 MiB).
+    assert.ok(grown < 8 * MiB, `RSS grew by ${(grown / MiB).toFixed(1)} MiB`);
+  });
+});
+
+describe('the perMessageDeflate option', () => {
+  test('bad values are refused with a TypeError or RangeError naming the field; nothing is left listening', () => {
+    const make = (perMessageDeflate) => new WebSocketServer({ noServer: true, perMessageDeflate });
+    assert.throws(() => make('yes'), { name: 'TypeError', message: /^perMessageDeflate must be a boolean or an options object/ });
+    assert.throws(() => make({ serverMaxWindowBits: 16 }), { name: 'RangeError', message: /^perMessageDeflate\.serverMaxWindowBits/ });
+    assert.throws(() => make({ clientMaxWindowBits: 7 }), { name: 'RangeError', message: /^perMessageDeflate\.clientMaxWindowBits/ });
+    assert.throws(() => make({ serverNoContextTakeover: 'yes' }), { name: 'TypeError', message: /serverNoContextTakeover/ });
+    assert.throws(() => make({ threshold: -1 }), { name: 'RangeError', message: /threshold/ });
+    assert.throws(() => make({ zlibDeflateOptions: { level: 10 } }), { name: 'RangeError', message: /zlibDeflateOptions\.level/ });
+    assert.throws(() => make({ zlibDeflateOptions: 'fast' }), { name: 'TypeError', message: /zlibDeflateOptions/ });
+    assert.throws(() => make({ concurrencyLimit: 0 }), { name: 'RangeError', message: /concurrencyLimit/ });
+    assert.throws(() => new WebSocketServer({ port: 0, perMessageDeflate: { serverMaxWindowBits: 99 } }), RangeError);
+    // What `ws` accepts: booleans for the window options, zlib's -1 level, zlib options that do not apply here.
+    make(true);
+    make(false);
+    make({ serverMaxWindowBits: false, clientMaxWindowBits: true, zlibDeflateOptions: { level: -1, memLevel: 9, chunkSize: 1024 }, zlibInflateOptions: { chunkSize: 1024 }, concurrencyLimit: 10 });
+    assert.throws(() => new WebSocket('ws://127.0.0.1:1', { perMessageDeflate: { clientMaxWindowBits: 20 } }), RangeError);
+  });
+
+  test('zlibDeflateOptions.level is the compression level: 0 stores, 9 compresses', T, async (t) => {
+    const sizes = {};
+    for (const level of [0, 9]) {
+      const port = await echoServer(t, { perMessageDeflate: { zlibDeflateOptions: { level } } });
+      const client = await deflateClient(t, port);
+      const text = 'level test '.repeat(400);
+      client.send(clientFrame(1, compress(Buffer.from(text)), { rsv: 4 }));
+      const frame = await client.frame();
+      assert.equal(frame.rsv, 4);
+      sizes[level] = frame.payload.length;
+      assert.equal(zlib.inflateRawSync(Buffer.concat([frame.payload, Buffer.from([0, 0, 0xff, 0xff])]), { finishFlush: zlib.constants.Z_SYNC_FLUSH }).toString(), text);
+      client.socket.destroy();
+    }
+    assert.ok(sizes[0] > 4000 && sizes[9] < 200, JSON.stringify(sizes));
+  });
+});
+
+describe('clients with deflate offered', () => {
+  const skip = typeof globalThis.WebSocket === 'function' ? false : `Node ${process.version} has no global WebSocket (Node 22+)`;
+  test("Node's built-in WebSocket exchanges compressed messages with the ws server", { ...T, skip }, async (t) => {
+    const port = await echoServer(t, { perMessageDeflate: true });
+    const ws = new globalThis.WebSocket(`ws://127.0.0.1:${port}/`);
+    cleanup(t, () => ws.readyState === ws.OPEN && ws.close());
+    const next = messageQueue(ws);
+    await once(ws, 'open');
+    assert.match(ws.extensions, /^permessage-deflate/);
+    for (const message of ['Hello', 'ü'.repeat(50_000), 'a'.repeat(300_000)]) {
+      ws.send(message);
+      assert.equal(await next(), message);
+    }
+    const closing = once(ws, 'close');
+    ws.close(1000);
+    await closing;
+  });
+
+  test('the client inflates within maxPayload: a larger message from the server fails the connection', T, async (t) => {
+    const port = await echoServer(t, { perMessageDeflate: true });
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/`, { maxPayload: 1000 });
+    cleanup(t, () => ws.terminate());
+    await once(ws, 'open');
+    assert.equal(ws.extensions, 'permessage-deflate');
+    const errors = [];
+    ws.on('error', (err) => errors.push(err.code));
+    const closed = new Promise((resolve) => ws.once('close', resolve));
+    // 900 bytes out, 1001 back: the echo is larger than the client's limit only once inflated.
+    ws.send('a'.repeat(900));
+    const [echo] = await once(ws, 'message');
+    assert.equal(echo.length, 900);
+    ws.send('a'.repeat(1001));
+    const code = await closed;
+    // As with `ws`: the client fails the connection (its CLOSE says 1009) and reports 1006.
+    assert.equal(code, 1006);
+    assert.deepEqual(errors, ['WS_ERR_UNSUPPORTED_MESSAGE_LENGTH']);
+  });
+});
