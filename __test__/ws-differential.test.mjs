@@ -42,6 +42,16 @@ const DIFFERENCES = {
   "deflate: the server's answers to a table of offers, perMessageDeflate serverNoContextTakeover and serverMaxWindowBits 12": declinedNotRefused({
     'permessage-deflate; server_max_window_bits=10; client_max_window_bits': 'permessage-deflate; server_no_context_takeover; server_max_window_bits=10',
   }),
+  // `ws`'s client accepts these answers; RFC 7692 says the client fails the connection, and this
+  // module's does, with `ws`'s messages for a bad answer.
+  'deflate: answers that leave out what the offer asked for, or name the extension twice': (records) => {
+    const out = [];
+    for (const [response] of records.filter((record) => record[1] === 'open')) {
+      const message = response.includes(',') ? 'Server indicated an extension that was not requested' : 'Invalid Sec-WebSocket-Extensions header';
+      out.push([response, 'error', { error: 'Error', message }], [response, 'close', 1006]);
+    }
+    return out;
+  },
   'deflate: offers the server declines (invalid, or asking for less than serverMaxWindowBits 10)': (records) => {
     const answers = {
       'permessage-deflate; server_max_window_bits=9': 'permessage-deflate; server_max_window_bits=9',

@@ -450,3 +450,28 @@ scenarios['deflate: the client against a ws server, messages both ways'] = async
     await next(ws, 'close');
   }
 };
+
+// Answers RFC 7692 says a client must fail the connection on (§7.1.1.1, §7.1.2.1; RFC 6455 §9.1
+// for an extension named twice), each to the offer of the options beside it.
+const ANSWERS_TO_FAIL = [
+  ['permessage-deflate, permessage-deflate', true],
+  ['permessage-deflate', { serverNoContextTakeover: true }],
+  ['permessage-deflate', { serverMaxWindowBits: 10 }],
+  ['permessage-deflate; server_max_window_bits=12', { serverMaxWindowBits: 10 }],
+];
+
+scenarios['deflate: answers that leave out what the offer asked for, or name the extension twice'] = async ({ impl, rec, track }) => {
+  for (const [response, perMessageDeflate] of ANSWERS_TO_FAIL) {
+    const { port } = await answeringServer(() => {}, track, response);
+    const ws = new impl.WebSocket(`ws://127.0.0.1:${port}`, { perMessageDeflate });
+    track.push(() => ws.terminate());
+    const closed = next(ws, 'close');
+    ws.on('open', () => {
+      rec(response, 'open', ws.extensions);
+      ws.terminate();
+    });
+    ws.on('error', (err) => rec(response, 'error', show(err)));
+    ws.on('close', (code) => rec(response, 'close', code));
+    await closed;
+  }
+};
