@@ -7,7 +7,7 @@ import { Buffer } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import net from 'node:net';
 import zlib from 'node:zlib';
-import { clientFrame, delay, httpServer, listen, next, rawExchange, show, until, upgradeRequest, Peer } from './harness.mjs';
+import { clientFrame, httpServer, listen, next, rawExchange, show, until, upgradeRequest, Peer } from './harness.mjs';
 
 const TAIL = Buffer.from([0x00, 0x00, 0xff, 0xff]);
 const TEXT = 0x1;

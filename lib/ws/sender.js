@@ -45,7 +45,10 @@ class Sender {
     this._deflate = (extensions !== undefined && extensions[EXTENSION_NAME]) || null;
     /** Whether the message being sent in fragments is compressed. */
     this._compress = false;
-    /** Called with the error when compression fails (a fault of the library): the connection must close. */
+    /**
+     * Called with the error when compression fails (a fault of the library): the connection must close.
+     * @type {(err: Error) => void}
+     */
     this.onerror = noop;
   }
 
