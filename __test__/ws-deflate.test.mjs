@@ -134,6 +134,29 @@ describe('the perMessageDeflate option', () => {
   });
 });
 
+describe('Receiver', () => {
+  test("inflates compressed messages with a connection's extensions, as ws's Receiver takes them", T, async (t) => {
+    const { Receiver } = require('../ws.js');
+    const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', perMessageDeflate: true });
+    cleanup(t, () => new Promise((resolve) => wss.close(() => resolve())));
+    await once(wss, 'listening');
+    const client = new WebSocket(`ws://127.0.0.1:${wss.address().port}/`);
+    cleanup(t, () => client.terminate());
+    const [ws] = await once(wss, 'connection');
+    assert.equal(ws.extensions, 'permessage-deflate');
+    const receiver = new Receiver({ isServer: true, extensions: ws._extensions });
+    const received = [];
+    receiver.on('message', (data, isBinary) => received.push([data.toString(), isBinary]));
+    receiver.write(clientFrame(1, compress(Buffer.from('Hello')), { rsv: 4 }));
+    receiver.write(clientFrame(1, 'plain'));
+    assert.deepEqual(received, [
+      ['Hello', false],
+      ['plain', false],
+    ]);
+    ws.terminate();
+  });
+});
+
 describe('clients with deflate offered', () => {
   const skip = typeof globalThis.WebSocket === 'function' ? false : `Node ${process.version} has no global WebSocket (Node 22+)`;
   test("Node's built-in WebSocket exchanges compressed messages with the ws server", { ...T, skip }, async (t) => {
