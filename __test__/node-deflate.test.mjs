@@ -8,24 +8,13 @@ import zlib from 'node:zlib';
 import { once } from 'node:events';
 import { App } from '../index.js';
 import { startServer, connect, nextMessage, cleanup, messageQueue, RawClient, clientFrame, decodeClose } from './fixtures/node-helpers.mjs';
+import { bombRepeatedly, compress, gibibyteBomb, inflate } from './fixtures/deflate-bombs.mjs';
 
 const T = { timeout: 30_000 };
 const TEXT = 1;
 const BINARY = 2;
 const CLOSE = 8;
 
-/** Raw deflate with a sync flush and the 4-byte tail stripped (RFC 7692 §7.2.1). */
-function compress(bytes) {
-  const out = zlib.deflateRawSync(bytes, { finishFlush: zlib.constants.Z_SYNC_FLUSH });
-  return out.subarray(0, out.length - 4);
-}
-
-/** The inverse: the tail appended back (§7.2.2). */
-function inflate(payload) {
-  return zlib.inflateRawSync(Buffer.concat([payload, Buffer.from([0, 0, 0xff, 0xff])]), {
-    finishFlush: zlib.constants.Z_SYNC_FLUSH,
-  });
-}
 
 function echoApp(perMessageDeflate, extra = {}) {
   return new App().ws('/echo', {
@@ -182,28 +171,13 @@ describe('perMessageDeflate route option', () => {
       assert.equal(decodeClose(frame.payload).code, 1009);
       client.socket.destroy();
     };
-    for (let i = 0; i < 10; i++) await one();
-    globalThis.gc?.();
-    const before = process.memoryUsage().rss;
-    // 200 bombs, 1 GiB inflated if nothing stopped them.
-    for (let i = 0; i < 200; i += 10) await Promise.all(Array.from({ length: 10 }, one));
-    const grown = process.memoryUsage().rss - before;
+    const grown = await bombRepeatedly(one);
     t.diagnostic(`RSS after 200 bombs: ${(grown / 1048576).toFixed(1)} MiB above the level after 10`);
     assert.ok(grown < 32 * 1024 * 1024, `RSS grew by ${(grown / 1048576).toFixed(1)} MiB`);
   });
 
   test('a 1 MB frame that would inflate to 1 GiB is refused with 1009 within the default 1 MiB limit', T, async (t) => {
-    // 1 GiB of zeros, compressed as a stream (never held whole): DEFLATE's best ratio is about
-    // 1032:1, so this is the smallest frame that inflates to 1 GiB.
-    const deflate = zlib.createDeflateRaw({ level: 9 });
-    const parts = [];
-    deflate.on('data', (chunk) => parts.push(chunk));
-    const zeros = Buffer.alloc(1 << 20);
-    for (let i = 0; i < 1024; i++) if (!deflate.write(zeros)) await once(deflate, 'drain');
-    await new Promise((resolve) => deflate.flush(zlib.constants.Z_SYNC_FLUSH, resolve));
-    deflate.destroy();
-    const flushed = Buffer.concat(parts);
-    const bomb = flushed.subarray(0, flushed.length - 4);
+    const bomb = await gibibyteBomb();
     assert.ok(bomb.length < 1 << 20, `${bomb.length} bytes`);
     const { client } = await rawDeflate(t, echoApp(true), 'permessage-deflate');
     globalThis.gc?.();

@@ -4,10 +4,10 @@
 // WebSocket, Node 22+).
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import zlib from 'node:zlib';
 import { once } from 'node:events';
 import { createRequire } from 'node:module';
 import { RawClient, cleanup, clientFrame, decodeClose, messageQueue, upgradeRequest } from './fixtures/node-helpers.mjs';
+import { bombRepeatedly, compress, gibibyteBomb, inflate } from './fixtures/deflate-bombs.mjs';
 
 const require = createRequire(import.meta.url);
 const { WebSocketServer, WebSocket } = require('../ws.js');
@@ -17,11 +17,6 @@ const BINARY = 2;
 const CLOSE = 8;
 const MiB = 1024 * 1024;
 
-/** Raw deflate with a sync flush and the 4-byte tail stripped (RFC 7692 §7.2.1). */
-function compress(bytes) {
-  const out = zlib.deflateRawSync(bytes, { finishFlush: zlib.constants.Z_SYNC_FLUSH });
-  return out.subarray(0, out.length - 4);
-}
 
 /** An echo server of this module on 127.0.0.1, port 0, closed when the test ends. */
 async function echoServer(t, options) {
@@ -61,27 +56,13 @@ describe('inflation bombs against the ws server', () => {
       assert.equal(decodeClose(frame.payload).code, 1009);
       client.socket.destroy();
     };
-    for (let i = 0; i < 10; i++) await one();
-    globalThis.gc?.();
-    const before = process.memoryUsage().rss;
-    // 200 bombs: 200 MiB inflated if nothing stopped them.
-    for (let i = 0; i < 200; i += 10) await Promise.all(Array.from({ length: 10 }, one));
-    const grown = process.memoryUsage().rss - before;
+    const grown = await bombRepeatedly(one);
     t.diagnostic(`RSS after 200 bombs: ${(grown / MiB).toFixed(1)} MiB above the level after 10`);
     assert.ok(grown < 32 * MiB, `RSS grew by ${(grown / MiB).toFixed(1)} MiB`);
   });
 
   test('a 1 MB frame that would inflate to 1 GiB is closed with 1009 within maxPayload (1 MiB)', T, async (t) => {
-    // 1 GiB of zeros, compressed as a stream (never held whole): about 1 MB, DEFLATE's best ratio.
-    const deflate = zlib.createDeflateRaw({ level: 9 });
-    const parts = [];
-    deflate.on('data', (chunk) => parts.push(chunk));
-    const zeros = Buffer.alloc(MiB);
-    for (let i = 0; i < 1024; i++) if (!deflate.write(zeros)) await once(deflate, 'drain');
-    await new Promise((resolve) => deflate.flush(zlib.constants.Z_SYNC_FLUSH, resolve));
-    deflate.destroy();
-    const flushed = Buffer.concat(parts);
-    const bomb = flushed.subarray(0, flushed.length - 4);
+    const bomb = await gibibyteBomb();
     assert.ok(bomb.length < MiB, `${bomb.length} bytes`);
     const port = await echoServer(t, { perMessageDeflate: true, maxPayload: MiB });
     const client = await deflateClient(t, port);
@@ -127,7 +108,7 @@ describe('the perMessageDeflate option', () => {
       const frame = await client.frame();
       assert.equal(frame.rsv, 4);
       sizes[level] = frame.payload.length;
-      assert.equal(zlib.inflateRawSync(Buffer.concat([frame.payload, Buffer.from([0, 0, 0xff, 0xff])]), { finishFlush: zlib.constants.Z_SYNC_FLUSH }).toString(), text);
+      assert.equal(inflate(frame.payload).toString(), text);
       client.socket.destroy();
     }
     assert.ok(sizes[0] > 4000 && sizes[9] < 200, JSON.stringify(sizes));

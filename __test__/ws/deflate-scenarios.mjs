@@ -370,6 +370,21 @@ scenarios['deflate: the client offers permessage-deflate by default; its options
   }
 };
 
+/** A client of `impl` (with `options`) whose handshake gets `response`: what it reports, until it closes. */
+async function answeredWith(impl, rec, track, response, options) {
+  const { port } = await answeringServer(() => {}, track, response);
+  const ws = new impl.WebSocket(`ws://127.0.0.1:${port}`, options);
+  track.push(() => ws.terminate());
+  const closed = next(ws, 'close');
+  ws.on('open', () => {
+    rec(response, 'open', ws.extensions);
+    ws.terminate();
+  });
+  ws.on('error', (err) => rec(response, 'error', show(err)));
+  ws.on('close', (code) => rec(response, 'close', code));
+  await closed;
+}
+
 const RESPONSES = [
   'permessage-deflate',
   'permessage-deflate; server_no_context_takeover; client_max_window_bits=10',
@@ -386,17 +401,7 @@ const RESPONSES = [
 
 scenarios["deflate: the client checks the server's answer; a bad one fails the handshake"] = async ({ impl, rec, track }) => {
   for (const response of RESPONSES) {
-    const { port } = await answeringServer(() => {}, track, response);
-    const ws = new impl.WebSocket(`ws://127.0.0.1:${port}`);
-    track.push(() => ws.terminate());
-    const closed = next(ws, 'close');
-    ws.on('open', () => {
-      rec(response, 'open', ws.extensions);
-      ws.terminate();
-    });
-    ws.on('error', (err) => rec(response, 'error', show(err)));
-    ws.on('close', (code) => rec(response, 'close', code));
-    await closed;
+    await answeredWith(impl, rec, track, response, {});
   }
   const { port } = await answeringServer(() => {}, track, 'permessage-deflate');
   const off = new impl.WebSocket(`ws://127.0.0.1:${port}`, { perMessageDeflate: false });
@@ -462,16 +467,6 @@ const ANSWERS_TO_FAIL = [
 
 scenarios['deflate: answers that leave out what the offer asked for, or name the extension twice'] = async ({ impl, rec, track }) => {
   for (const [response, perMessageDeflate] of ANSWERS_TO_FAIL) {
-    const { port } = await answeringServer(() => {}, track, response);
-    const ws = new impl.WebSocket(`ws://127.0.0.1:${port}`, { perMessageDeflate });
-    track.push(() => ws.terminate());
-    const closed = next(ws, 'close');
-    ws.on('open', () => {
-      rec(response, 'open', ws.extensions);
-      ws.terminate();
-    });
-    ws.on('error', (err) => rec(response, 'error', show(err)));
-    ws.on('close', (code) => rec(response, 'close', code));
-    await closed;
+    await answeredWith(impl, rec, track, response, { perMessageDeflate });
   }
 };
