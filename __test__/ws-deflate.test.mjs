@@ -6,15 +6,13 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createRequire } from 'node:module';
-import { RawClient, cleanup, clientFrame, decodeClose, messageQueue, upgradeRequest } from './fixtures/node-helpers.mjs';
-import { bombRepeatedly, compress, gibibyteBomb, inflate } from './fixtures/deflate-bombs.mjs';
+import { RawClient, cleanup, clientFrame, upgradeRequest } from './fixtures/node-helpers.mjs';
+import { bombRepeatedly, builtinWebSocketEcho, compress, gibibyteBomb, inflate, noBuiltinWebSocket, sendBomb } from './fixtures/deflate.mjs';
 
 const require = createRequire(import.meta.url);
 const { WebSocketServer, WebSocket } = require('../ws.js');
 
 const T = { timeout: 60_000 };
-const BINARY = 2;
-const CLOSE = 8;
 const MiB = 1024 * 1024;
 
 
@@ -50,10 +48,7 @@ describe('inflation bombs against the ws server', () => {
     const port = await echoServer(t, { perMessageDeflate: true, maxPayload: 64 * 1024 });
     const one = async () => {
       const client = await deflateClient(t, port);
-      client.send(clientFrame(BINARY, bomb, { rsv: 4 }));
-      const frame = await client.frame();
-      assert.equal(frame.opcode, CLOSE);
-      assert.equal(decodeClose(frame.payload).code, 1009);
+      await sendBomb(client, bomb);
       client.socket.destroy();
     };
     const grown = await bombRepeatedly(one);
@@ -68,10 +63,7 @@ describe('inflation bombs against the ws server', () => {
     const client = await deflateClient(t, port);
     globalThis.gc?.();
     const before = process.memoryUsage().rss;
-    client.send(clientFrame(BINARY, bomb, { rsv: 4 }));
-    const frame = await client.frame();
-    assert.equal(frame.opcode, CLOSE);
-    assert.equal(decodeClose(frame.payload).code, 1009);
+    await sendBomb(client, bomb);
     const grown = process.memoryUsage().rss - before;
     t.diagnostic(`${bomb.length}-byte frame (1 GiB inflated): RSS grew by ${(grown / MiB).toFixed(1)} MiB`);
     // The frame itself arrives (1 MB) and the message may reach the limit (1 MiB).
@@ -139,21 +131,9 @@ describe('Receiver', () => {
 });
 
 describe('clients with deflate offered', () => {
-  const skip = typeof globalThis.WebSocket === 'function' ? false : `Node ${process.version} has no global WebSocket (Node 22+)`;
-  test("Node's built-in WebSocket exchanges compressed messages with the ws server", { ...T, skip }, async (t) => {
+  test("Node's built-in WebSocket exchanges compressed messages with the ws server", { ...T, skip: noBuiltinWebSocket }, async (t) => {
     const port = await echoServer(t, { perMessageDeflate: true });
-    const ws = new globalThis.WebSocket(`ws://127.0.0.1:${port}/`);
-    cleanup(t, () => ws.readyState === ws.OPEN && ws.close());
-    const next = messageQueue(ws);
-    await once(ws, 'open');
-    assert.match(ws.extensions, /^permessage-deflate/);
-    for (const message of ['Hello', 'ü'.repeat(50_000), 'a'.repeat(300_000)]) {
-      ws.send(message);
-      assert.equal(await next(), message);
-    }
-    const closing = once(ws, 'close');
-    ws.close(1000);
-    await closing;
+    await builtinWebSocketEcho(t, `ws://127.0.0.1:${port}/`);
   });
 
   test('the client inflates within maxPayload: a larger message from the server fails the connection', T, async (t) => {
