@@ -120,6 +120,7 @@ function paramsOf(agreement) {
 /** One connection's permessage-deflate, as agreed: what `ws._extensions['permessage-deflate']` holds. */
 class PerMessageDeflate {
   #agreement;
+  /** @type {MessageDeflater | null} */
   #deflater;
   #isServer;
   // `ws`'s rule: the threshold applies only when this side resets its window after each message.
@@ -191,12 +192,21 @@ class PerMessageDeflate {
   }
 
   /**
+   * Lets go of the compressor once the connection has closed (as `ws` closes its zlib streams), so
+   * that a WebSocket kept by the application does not keep a dedicated window alive.
+   */
+  cleanup() {
+    this.#deflater = null;
+  }
+
+  /**
    * The compressed payload of one fragment of a compressed message (`fin`: the last); a string
    * is encoded as UTF-8. Throws only on a fault of the compression library.
    * @param {string | Uint8Array} data
    * @param {boolean} fin
    */
   compress(data, fin) {
+    if (this.#deflater === null) throw new Error('The connection has closed: nothing more is compressed');
     const out = this.#deflater.deflate(data);
     return fin ? out : Buffer.concat([out, TAIL]);
   }

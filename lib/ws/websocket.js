@@ -330,6 +330,8 @@ class WebSocket extends EventEmitter {
   /** @internal emits `close` with the received code and reason (1006 and empty without a CLOSE). */
   emitClose() {
     if (this.#queue !== null) this.#drain(true);
+    const deflate = this._extensions[EXTENSION_NAME];
+    if (deflate !== undefined) deflate.cleanup();
     this.#readyState = CLOSED;
     this.#emit('close', this.#closeCode, this.#closeMessage);
   }
