@@ -5,28 +5,15 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import zlib from 'node:zlib';
-import { once } from 'node:events';
 import { App } from '../index.js';
 import deflatePrimitives from '../lib/primitives/deflate.js';
-import { startServer, connect, nextMessage, cleanup, messageQueue, RawClient, clientFrame, decodeClose } from './fixtures/node-helpers.mjs';
+import { startServer, connect, nextMessage, cleanup, RawClient, clientFrame, decodeClose } from './fixtures/node-helpers.mjs';
+import { bombRepeatedly, builtinWebSocketEcho, compress, gibibyteBomb, inflate, noBuiltinWebSocket, sendBomb } from './fixtures/deflate.mjs';
 
 const T = { timeout: 30_000 };
 const TEXT = 1;
-const BINARY = 2;
 const CLOSE = 8;
 
-/** Raw deflate with a sync flush and the 4-byte tail stripped (RFC 7692 §7.2.1). */
-function compress(bytes) {
-  const out = zlib.deflateRawSync(bytes, { finishFlush: zlib.constants.Z_SYNC_FLUSH });
-  return out.subarray(0, out.length - 4);
-}
-
-/** The inverse: the tail appended back (§7.2.2). */
-function inflate(payload) {
-  return zlib.inflateRawSync(Buffer.concat([payload, Buffer.from([0, 0, 0xff, 0xff])]), {
-    finishFlush: zlib.constants.Z_SYNC_FLUSH,
-  });
-}
 
 function echoApp(perMessageDeflate, extra = {}) {
   return new App().ws('/echo', {
@@ -203,42 +190,21 @@ describe('perMessageDeflate route option', () => {
       const client = await RawClient.open(t, server.port);
       client.send(upgradeRequest('/echo', offer));
       assert.equal((await client.response()).status, 101);
-      client.send(clientFrame(BINARY, bomb, { rsv: 4 }));
-      const frame = await client.frame();
-      assert.equal(frame.opcode, CLOSE);
-      assert.equal(decodeClose(frame.payload).code, 1009);
+      await sendBomb(client, bomb);
       client.socket.destroy();
     };
-    for (let i = 0; i < 10; i++) await one();
-    globalThis.gc?.();
-    const before = process.memoryUsage().rss;
-    // 200 bombs, 1 GiB inflated if nothing stopped them.
-    for (let i = 0; i < 200; i += 10) await Promise.all(Array.from({ length: 10 }, one));
-    const grown = process.memoryUsage().rss - before;
+    const grown = await bombRepeatedly(one);
     t.diagnostic(`RSS after 200 bombs: ${(grown / 1048576).toFixed(1)} MiB above the level after 10`);
     assert.ok(grown < 32 * 1024 * 1024, `RSS grew by ${(grown / 1048576).toFixed(1)} MiB`);
   });
 
   test('a 1 MB frame that would inflate to 1 GiB is refused with 1009 within the default 1 MiB limit', T, async (t) => {
-    // 1 GiB of zeros, compressed as a stream (never held whole): DEFLATE's best ratio is about
-    // 1032:1, so this is the smallest frame that inflates to 1 GiB.
-    const deflate = zlib.createDeflateRaw({ level: 9 });
-    const parts = [];
-    deflate.on('data', (chunk) => parts.push(chunk));
-    const zeros = Buffer.alloc(1 << 20);
-    for (let i = 0; i < 1024; i++) if (!deflate.write(zeros)) await once(deflate, 'drain');
-    await new Promise((resolve) => deflate.flush(zlib.constants.Z_SYNC_FLUSH, resolve));
-    deflate.destroy();
-    const flushed = Buffer.concat(parts);
-    const bomb = flushed.subarray(0, flushed.length - 4);
+    const bomb = await gibibyteBomb();
     assert.ok(bomb.length < 1 << 20, `${bomb.length} bytes`);
     const { client } = await rawDeflate(t, echoApp(true), 'permessage-deflate');
     globalThis.gc?.();
     const before = process.memoryUsage().rss;
-    client.send(clientFrame(BINARY, bomb, { rsv: 4 }));
-    const frame = await client.frame();
-    assert.equal(frame.opcode, CLOSE);
-    assert.equal(decodeClose(frame.payload).code, 1009);
+    await sendBomb(client, bomb);
     const grown = process.memoryUsage().rss - before;
     t.diagnostic(`${bomb.length}-byte frame (1 GiB inflated): RSS grew by ${(grown / 1048576).toFixed(1)} MiB`);
     // The frame itself arrives (1 MB) and the message buffer may reach the limit (1 MiB).
@@ -296,21 +262,9 @@ describe('clients with deflate offered', () => {
     });
   }
 
-  const skip = typeof globalThis.WebSocket === 'function' ? false : `Node ${process.version} has no global WebSocket (Node 22+)`;
-  test("Node's built-in WebSocket exchanges compressed messages", { ...T, skip }, async (t) => {
+  test("Node's built-in WebSocket exchanges compressed messages", { ...T, skip: noBuiltinWebSocket }, async (t) => {
     const server = await startServer(t, echoApp({ threshold: 0 }));
-    const ws = new globalThis.WebSocket(`ws://127.0.0.1:${server.port}/echo`);
-    cleanup(t, () => ws.readyState === ws.OPEN && ws.close());
-    const next = messageQueue(ws);
-    await once(ws, 'open');
-    assert.match(ws.extensions, /^permessage-deflate/);
-    for (const message of ['Hello', 'ü'.repeat(50_000), 'a'.repeat(300_000)]) {
-      ws.send(message);
-      assert.equal(await next(), message);
-    }
-    const closing = once(ws, 'close');
-    ws.close(1000);
-    await closing;
+    await builtinWebSocketEcho(t, `ws://127.0.0.1:${server.port}/echo`);
   });
 });
 

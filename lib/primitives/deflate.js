@@ -90,8 +90,14 @@ function negotiateDeflate(config, offer) {
   return binding.deflateNegotiate(config, offer);
 }
 
-/** The inflate option of a FrameSink for an agreement: how the client compresses. */
-function inflateOptions(agreement) {
+/**
+ * The inflate option of a FrameSink for an agreement: how the peer compresses (the client, for a
+ * server's sink; the server, for a client's sink).
+ * @param {DeflateAgreement} agreement
+ * @param {boolean} [isClient] the sink reads a client's connection (server messages)
+ */
+function inflateOptions(agreement, isClient = false) {
+  if (isClient) return { noContextTakeover: agreement.serverNoContextTakeover, windowBits: agreement.serverMaxWindowBits };
   return { noContextTakeover: agreement.clientNoContextTakeover, windowBits: agreement.clientMaxWindowBits };
 }
 
@@ -140,14 +146,16 @@ class MessageDeflater {
   #shared;
 
   /**
-   * @param {DeflateConfig} config
+   * @param {Pick<DeflateConfig, 'mode' | 'level'>} config
    * @param {DeflateAgreement} agreement
+   * @param {boolean} [isClient] compress a client's messages (the agreement's client direction)
    */
-  constructor(config, agreement) {
-    this.#bits = agreement.serverMaxWindowBits;
+  constructor(config, agreement, isClient = false) {
+    this.#bits = isClient ? agreement.clientMaxWindowBits : agreement.serverMaxWindowBits;
     this.#level = config.level;
     // Without context takeover every message starts afresh: the thread's compressor serves.
-    this.#shared = config.mode === 'shared' || agreement.serverNoContextTakeover;
+    const noContextTakeover = isClient ? agreement.clientNoContextTakeover : agreement.serverNoContextTakeover;
+    this.#shared = config.mode === 'shared' || noContextTakeover;
   }
 
   /**
