@@ -6,6 +6,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import zlib from 'node:zlib';
 import { App } from '../index.js';
+import deflatePrimitives from '../lib/primitives/deflate.js';
 import { startServer, connect, nextMessage, cleanup, RawClient, clientFrame, decodeClose } from './fixtures/node-helpers.mjs';
 import { bombRepeatedly, builtinWebSocketEcho, compress, gibibyteBomb, inflate, noBuiltinWebSocket, sendBomb } from './fixtures/deflate.mjs';
 
@@ -102,8 +103,34 @@ describe('perMessageDeflate route option', () => {
     assert.equal(frame.payload.toString(), 'x'.repeat(1000));
   });
 
+  test('dedicated mode asks for client_no_context_takeover unless its decompressor is dedicated', T, async (t) => {
+    const shared = await rawDeflate(t, echoApp({ mode: 'dedicated', threshold: 0 }));
+    assert.equal(shared.res.headers['sec-websocket-extensions'], 'permessage-deflate; client_no_context_takeover');
+    const own = await rawDeflate(t, echoApp({ mode: 'dedicated', decompressor: 'dedicated', threshold: 0 }));
+    assert.equal(own.res.headers['sec-websocket-extensions'], 'permessage-deflate');
+  });
+
+  test('a released dedicated deflater continues its stream: the next message still refers back', () => {
+    const { MessageDeflater } = deflatePrimitives;
+    const config = { mode: 'dedicated', level: 6, threshold: 0 };
+    const deflater = new MessageDeflater(config, { serverNoContextTakeover: false, serverMaxWindowBits: 15 });
+    const text = JSON.stringify({ items: Array.from({ length: 30 }, (_, i) => ({ id: i, name: `item ${i}` })) });
+    const first = deflater.deflate(text);
+    const sync = { finishFlush: zlib.constants.Z_SYNC_FLUSH };
+    const inflated = [zlib.inflateRawSync(Buffer.concat([first, Buffer.from([0, 0, 0xff, 0xff])]), sync)];
+    deflater.release();
+    const second = deflater.deflate(text);
+    assert.ok(second.length * 5 < first.length, `${second.length} vs ${first.length}`);
+    // One stream: the second message only inflates after the first one.
+    assert.throws(() => zlib.inflateRawSync(Buffer.concat([second, Buffer.from([0, 0, 0xff, 0xff])]), sync), /distance too far back/);
+    const both = zlib.inflateRawSync(Buffer.concat([first, Buffer.from([0, 0, 0xff, 0xff]), second, Buffer.from([0, 0, 0xff, 0xff])]), sync);
+    inflated.push(both.subarray(inflated[0].length));
+    assert.deepEqual(inflated.map(String), [text, text]);
+    deflater.release();
+  });
+
   test('dedicated mode keeps its window: a repeated message shrinks; windowBits is answered', T, async (t) => {
-    const app = echoApp({ mode: 'dedicated', windowBits: 10, threshold: 0 });
+    const app = echoApp({ mode: 'dedicated', decompressor: 'dedicated', windowBits: 10, threshold: 0 });
     const { client, res } = await rawDeflate(t, app);
     const header = res.headers['sec-websocket-extensions'];
     assert.match(header, /server_max_window_bits=10/);
@@ -201,6 +228,8 @@ describe('perMessageDeflate route option', () => {
     assert.throws(() => add({ windowBits: 12 }), TypeError, 'windowBits is for the dedicated mode');
     assert.throws(() => add({ mode: 'dedicated', windowBits: 16 }), RangeError);
     assert.throws(() => add({ mode: 'dedicated', windowBits: 7 }), RangeError);
+    assert.throws(() => add({ decompressor: 'dedicated' }), TypeError, 'a dedicated decompressor is for the dedicated mode');
+    assert.throws(() => add({ mode: 'dedicated', decompressor: 'own' }), TypeError);
     assert.throws(() => add({ level: 10 }), RangeError);
     assert.throws(() => add({ level: '6' }), TypeError);
     assert.throws(() => add({ threshold: -1 }), RangeError);
@@ -236,5 +265,75 @@ describe('clients with deflate offered', () => {
   test("Node's built-in WebSocket exchanges compressed messages", { ...T, skip: noBuiltinWebSocket }, async (t) => {
     const server = await startServer(t, echoApp({ threshold: 0 }));
     await builtinWebSocketEcho(t, `ws://127.0.0.1:${server.port}/echo`);
+  });
+});
+
+describe('publish to permessage-deflate subscribers', () => {
+  const OFFER = { headers: { 'Sec-WebSocket-Extensions': 'permessage-deflate; client_max_window_bits' } };
+  const NEWS = JSON.stringify({ items: Array.from({ length: 60 }, (_, i) => ({ id: i, title: `headline ${i}` })) });
+
+  // Routes whose connections subscribe to "news" on open; "publish" from any of them publishes NEWS.
+  function newsApp(routes) {
+    const app = new App();
+    for (const [path, perMessageDeflate] of Object.entries(routes)) {
+      app.ws(path, {
+        perMessageDeflate,
+        open(conn) {
+          conn.subscribe('news');
+        },
+        message(conn, data) {
+          if (data === 'publish') conn.publish('news', NEWS);
+        },
+      });
+    }
+    return app;
+  }
+
+  test('shared-mode subscribers: compressed once per publish, the same frame to each', T, async (t) => {
+    const { deflateCounters: counters } = deflatePrimitives;
+    const server = await startServer(t, newsApp({ '/a': true, '/b': { mode: 'shared', threshold: 0 }, '/plain': false }));
+    const shared = [];
+    for (let i = 0; i < 3; i++) shared.push(await RawClient.upgrade(t, server.port, '/a', OFFER));
+    shared.push(await RawClient.upgrade(t, server.port, '/b', OFFER));
+    const noOffer = await RawClient.upgrade(t, server.port, '/a');
+    const publisher = await RawClient.upgrade(t, server.port, '/plain');
+    const before = counters.messages;
+    publisher.send(clientFrame(TEXT, Buffer.from('publish')));
+    const frames = await Promise.all(shared.map((c) => c.frame()));
+    const plain = await noOffer.frame();
+    assert.equal(counters.messages - before, 1, 'one compression for four subscribers with the same agreement');
+    for (const frame of frames) {
+      assert.equal(frame.rsv, 4);
+      assert.deepEqual(frame.payload, frames[0].payload);
+      assert.equal(inflate(frame.payload).toString(), NEWS);
+      assert.ok(frame.payload.length < NEWS.length / 2);
+    }
+    assert.equal(plain.rsv, 0);
+    assert.equal(plain.payload.toString(), NEWS);
+  });
+
+  test('dedicated-mode subscribers compress for themselves; another level is another compression', T, async (t) => {
+    const { deflateCounters: counters } = deflatePrimitives;
+    const server = await startServer(
+      t,
+      newsApp({ '/dedicated': { mode: 'dedicated', decompressor: 'dedicated' }, '/shared': true, '/fast': { level: 1 }, '/plain': false }),
+    );
+    const dedicated = [await RawClient.upgrade(t, server.port, '/dedicated', OFFER), await RawClient.upgrade(t, server.port, '/dedicated', OFFER)];
+    const shared = [await RawClient.upgrade(t, server.port, '/shared', OFFER), await RawClient.upgrade(t, server.port, '/shared', OFFER)];
+    const fast = await RawClient.upgrade(t, server.port, '/fast', OFFER);
+    const publisher = await RawClient.upgrade(t, server.port, '/plain');
+    const before = counters.messages;
+    publisher.send(clientFrame(TEXT, Buffer.from('publish')));
+    const frames = await Promise.all([...dedicated, ...shared, fast].map((c) => c.frame()));
+    assert.equal(counters.messages - before, 2 + 1 + 1, 'one per dedicated subscriber, one per shared agreement');
+    for (const frame of frames) {
+      assert.equal(frame.rsv, 4);
+      assert.equal(inflate(frame.payload).toString(), NEWS);
+    }
+    // The dedicated subscribers' windows now hold the message: a second publish refers back to it.
+    publisher.send(clientFrame(TEXT, Buffer.from('publish')));
+    const again = await dedicated[0].frame();
+    assert.ok(again.payload.length * 5 < frames[0].payload.length, `${again.payload.length} vs ${frames[0].payload.length}`);
+    for (const c of [dedicated[1], ...shared, fast]) await c.frame();
   });
 });

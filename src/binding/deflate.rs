@@ -248,4 +248,11 @@ impl NativeDeflater {
             .map_err(|err| Error::new(Status::GenericFailure, err.to_string()))?;
         Ok(out.into())
     }
+
+    /// Lets go of the compressor's memory between messages, keeping only the stream's last bytes
+    /// (at most the window); the next `deflate` continues the same stream. Returns the bytes kept.
+    #[napi]
+    pub fn release(&mut self) -> u32 {
+        self.inner.release() as u32
+    }
 }
