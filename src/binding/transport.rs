@@ -13,9 +13,8 @@
 //! the handle. `close()` marks it closed first, so that nothing is written or read after it and no
 //! JavaScript is called; the descriptor number therefore cannot be reused while anything refers to it.
 
-use napi::bindgen_prelude::{
-    Array, BufferSlice, Error, FromNapiValue, JsObjectValue, Object, Result, Status, Unknown,
-};
+use super::raw;
+use napi::bindgen_prelude::{Array, BufferSlice, Error, Object, Result, Status, Unknown};
 use napi::Env;
 use napi_derive::napi;
 use std::collections::HashSet;
@@ -657,30 +656,10 @@ impl Drop for NativeSocketHandle {
     }
 }
 
-/// Exports `transportWrite(handle, chunk)`, the write of one chunk as a plain Node-API function: the
-/// generated method wrapper costs more than the write's own work (see `sinkPush` in sink.rs).
+/// Exports `transportWrite(handle, chunk)`, the write of one chunk, as a plain Node-API function
+/// (see raw.rs).
 pub(super) fn export(exports: &mut Object, env: &Env) -> Result<()> {
-    const NAME: &str = "transportWrite";
-    let mut func = std::ptr::null_mut();
-    // SAFETY: a plain N-API call on the live environment of module initialisation.
-    let status = unsafe {
-        napi::sys::napi_create_function(
-            env.raw(),
-            NAME.as_ptr().cast(),
-            NAME.len() as isize,
-            Some(transport_write),
-            std::ptr::null_mut(),
-            &mut func,
-        )
-    };
-    if status != napi::sys::Status::napi_ok {
-        return Err(Error::new(
-            Status::GenericFailure,
-            "could not create transportWrite",
-        ));
-    }
-    // SAFETY: `func` is a function just created in this environment.
-    exports.set_named_property(NAME, unsafe { Unknown::from_napi_value(env.raw(), func)? })
+    raw::export_function(exports, env, "transportWrite", transport_write)
 }
 
 /// The raw callback of `transportWrite`: returns the bytes queued afterwards or a negative errno;
@@ -694,14 +673,8 @@ unsafe extern "C" fn transport_write(
         unsafe { transport_write_args(raw_env, info) }
     })
     .unwrap_or_else(|_| Err(Error::from_reason("transportWrite failed")));
-    match result {
-        Ok(value) => value,
-        Err(err) => {
-            // SAFETY: as above; the exception is pending when the callback returns.
-            unsafe { napi::JsError::from(err).throw_into(raw_env) };
-            std::ptr::null_mut()
-        }
-    }
+    // SAFETY: as above.
+    unsafe { raw::value_or_throw(raw_env, result) }
 }
 
 /// # Safety
@@ -711,53 +684,26 @@ unsafe fn transport_write_args(
     info: napi::sys::napi_callback_info,
 ) -> Result<napi::sys::napi_value> {
     use napi::sys;
-    let mut argc = 2usize;
-    let mut argv = [std::ptr::null_mut(); 2];
-    // SAFETY: `argv` has room for `argc` values.
-    let status = unsafe {
-        sys::napi_get_cb_info(
+    // SAFETY: by the caller.
+    let argv: [sys::napi_value; 2] =
+        unsafe { raw::arguments(raw, info, "transportWrite(handle, chunk)")? };
+    // SAFETY: live values of this call.
+    let wrapped = unsafe {
+        raw::unwrap_live(
             raw,
-            info,
-            &mut argc,
-            argv.as_mut_ptr(),
-            std::ptr::null_mut(),
-            std::ptr::null_mut(),
-        )
-    };
-    if status != sys::Status::napi_ok || argc < 2 {
-        return Err(Error::new(
-            Status::InvalidArg,
-            "transportWrite(handle, chunk)",
-        ));
-    }
-    let mut wrapped = std::ptr::null_mut();
-    // SAFETY: a plain N-API call with an out-pointer to a local; it fails unless the object was
-    // wrapped. The pointer is used only if it is a registered, live handle.
-    if unsafe { sys::napi_unwrap(raw, argv[0], &mut wrapped) } != sys::Status::napi_ok
-        || wrapped.is_null()
-        || !live_handles()
-            .as_ref()
-            .is_some_and(|live| live.contains(&(wrapped as usize)))
-    {
-        return Err(Error::new(
-            Status::InvalidArg,
+            argv[0],
+            |address| {
+                live_handles()
+                    .as_ref()
+                    .is_some_and(|live| live.contains(&address))
+            },
             "transportWrite expects a NativeSocketHandle",
-        ));
-    }
-    let (mut kind, mut len, mut data) = (0, 0usize, std::ptr::null_mut());
-    // SAFETY: out-pointers to locals; the engine checks that the value is a typed array.
-    let status = unsafe {
-        sys::napi_get_typedarray_info(
-            raw,
-            argv[1],
-            &mut kind,
-            &mut len,
-            &mut data,
-            std::ptr::null_mut(),
-            std::ptr::null_mut(),
-        )
+        )?
     };
-    if status != sys::Status::napi_ok || kind != sys::TypedarrayType::uint8_array {
+    // SAFETY: live values of this call.
+    let (data, len, kind) =
+        unsafe { raw::typed_array(raw, argv[1], "transportWrite expects a Uint8Array")? };
+    if kind != sys::TypedarrayType::uint8_array {
         return Err(Error::new(
             Status::InvalidArg,
             "transportWrite expects a Uint8Array",
