@@ -2,9 +2,10 @@
 # The end-to-end benchmark matrix: this package's echo server (on each of its Node transports) against
 # uWebSockets.js, `ws` (with and without its native addons), Bun and Deno, driven by bench/loadgen. Each
 # server runs pinned to core 0 and the load generator to core 1; every cell is repeated REPS times, the
-# servers interleaved within each repetition so that a change in the machine's load falls on all of them
-# alike. Writes bench/RESULTS.md (bench/lib/e2e-report.mjs) and keeps every raw result line in
-# bench/results/e2e-<stamp>.jsonl (server logs: bench/loadgen/target/e2e-logs/<stamp>/).
+# servers interleaved within each repetition (in an order rotated from one repetition to the next) so that
+# a change in the machine's load falls on all of them alike. Writes bench/RESULTS.md (through
+# bench/lib/e2e-report.mjs) and keeps every raw result line in bench/results/e2e-<stamp>.jsonl (server
+# logs: bench/loadgen/target/e2e-logs/<stamp>/).
 #
 #   bench/run.sh                          the whole matrix (about 15 minutes)
 #   REPS=1 DURATION=2 bench/run.sh        a quick look
@@ -22,7 +23,9 @@
 # Options (or the environment variables in brackets): --servers "..." [SERVERS] (default: daloy@native
 # daloy@stream ws-facade@native ws-addons ws-plain uws bun deno), --cells "..." [CELLS] (idle latency
 # throughput text1k bin64k large1m large16m storm), --reps N [REPS] (3), --duration S [DURATION] (3 s
-# measured per cell), --warmup S [WARMUP] (1 s), --out FILE [OUT] (bench/RESULTS.md). Environment only:
+# measured per cell), --warmup S [WARMUP] (1 s), --out FILE [OUT] (bench/RESULTS.md), --cpu-prof DIR
+# (Node servers write a V8 CPU profile per start into DIR, for bench/lib/cpuprofile-summary.mjs; the
+# profiler slows them, so such a run's figures are for the profile only). Environment only:
 # IDLE_CONNS (10000), IDLE_HOLD (1 s), BUN_VERSION, DENO_VERSION, UWS_VERSION.
 #
 # Run nothing else meanwhile (serialize benchmarks with flock(1) on a shared machine): two at once
@@ -44,6 +47,7 @@ OUT="${OUT:-bench/RESULTS.md}"
 SERVERS="${SERVERS:-daloy@native daloy@stream ws-facade@native ws-addons ws-plain uws bun deno}"
 CELLS="${CELLS:-idle latency throughput text1k bin64k large1m large16m storm}"
 report=""
+cpu_prof=""
 usage() { sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -54,6 +58,7 @@ while [ $# -gt 0 ]; do
     --warmup) WARMUP=${2:?}; shift 2 ;;
     --out) OUT=${2:?}; shift 2 ;;
     --report) report=${2:-}; shift 2 || shift ;;
+    --cpu-prof) cpu_prof=$(realpath -m "${2:?}"); shift 2 ;;
     -h | --help) usage ;;
     *) echo "run.sh: unknown option $1" >&2; usage ;;
   esac
@@ -179,6 +184,10 @@ trap 'stop_server; exit 130' INT TERM
 start_server() {
   local name=$1 tag=$2 cmd out transport=()
   cmd=$(server_cmd "$name")
+  if [ -n "$cpu_prof" ] && [ "${cmd%% *}" = node ]; then
+    mkdir -p "$cpu_prof"
+    cmd="node --cpu-prof --cpu-prof-dir=$cpu_prof --cpu-prof-name=$tag.cpuprofile ${cmd#node }"
+  fi
   out="$logs/$tag.out"
   case "$name" in
     *@*) transport=(env "DALOY_WS_TRANSPORT=${name#*@}") ;;
@@ -298,7 +307,12 @@ read -r total_before steal_before <<< "$(cpu_jiffies)"
 
 echo "== matrix: servers ${servers[*]}; cells ${cells[*]}; $REPS repetitions; raw results in $raw"
 for rep in $(seq 1 "$REPS"); do
-  for name in "${servers[@]}"; do
+  # Each repetition starts one server further down the list, so that no server always runs right after
+  # the same neighbour or in the same part of a busy period.
+  n=${#servers[@]}
+  order=()
+  for i in $(seq 0 $((n - 1))); do order+=("${servers[$(((i + rep - 1) % n))]}"); done
+  for name in "${order[@]}"; do
     tag="$name-$rep"
     echo "-- $name (repetition $rep)"
     if ! start_server "$name" "$tag"; then

@@ -127,7 +127,8 @@ p(`Written by \`bench/run.sh\` on ${meta.date}; raw result lines in \`${meta.raw
 p();
 p('**The machine is shared** with other work (builds, tests) and a busy neighbour halves absolute figures:');
 p('only the ratios between servers measured in one run count. The servers are interleaved within each');
-p('repetition so that a change in load falls on all of them alike.');
+p('repetition, in an order rotated from one repetition to the next, so that a change in load falls on all');
+p('of them alike.');
 p();
 p('| | |');
 p('| --- | --- |');
