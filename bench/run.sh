@@ -21,7 +21,7 @@
 # the one asked for, or when the server did not say.
 #
 # Options (or the environment variables in brackets): --servers "..." [SERVERS] (default: daloy@native
-# daloy@stream ws-facade@native ws-addons ws-plain uws bun deno), --cells "..." [CELLS] (idle latency
+# daloy@stream ws-facade@native ws-addons uws bun deno; ws-plain on request), --cells "..." [CELLS] (idle latency
 # throughput text1k bin64k large1m large16m storm), --reps N [REPS] (3), --duration S [DURATION] (3 s
 # measured per cell), --warmup S [WARMUP] (1 s), --out FILE [OUT] (bench/RESULTS.md), --cpu-prof DIR
 # (Node servers write a V8 CPU profile per start into DIR, for bench/lib/cpuprofile-summary.mjs; the
@@ -44,7 +44,7 @@ BUN_VERSION="${BUN_VERSION:-1.4.5}"
 DENO_VERSION="${DENO_VERSION:-2.9.6}"
 UWS_VERSION="${UWS_VERSION:-3.0.6}"
 OUT="${OUT:-bench/RESULTS.md}"
-SERVERS="${SERVERS:-daloy@native daloy@stream ws-facade@native ws-addons ws-plain uws bun deno}"
+SERVERS="${SERVERS:-daloy@native daloy@stream ws-facade@native ws-addons uws bun deno}"
 CELLS="${CELLS:-idle latency throughput text1k bin64k large1m large16m storm}"
 report=""
 cpu_prof=""
