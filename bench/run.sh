@@ -21,9 +21,9 @@
 # the one asked for, or when the server did not say.
 #
 # Options (or the environment variables in brackets): --servers "..." [SERVERS] (default: daloy@native
-# daloy@stream ws-facade@native ws-addons uws bun deno; ws-plain on request), --cells "..." [CELLS] (idle latency
-# throughput text1k bin64k large1m large16m storm), --reps N [REPS] (3), --duration S [DURATION] (3 s
-# measured per cell), --warmup S [WARMUP] (1 s), --out FILE [OUT] (bench/RESULTS.md), --cpu-prof DIR
+# daloy@stream ws-facade@native ws-addons uws bun deno; ws-plain on request), --cells "..." [CELLS]
+# (idle latency throughput text1k bin64k large1m large16m storm), --reps N [REPS] (3), --duration S
+# [DURATION] (3 s measured per cell), --warmup S [WARMUP] (1 s), --out FILE [OUT] (bench/RESULTS.md), --cpu-prof DIR
 # (Node servers write a V8 CPU profile per start into DIR, for bench/lib/cpuprofile-summary.mjs; the
 # profiler slows them, so such a run's figures are for the profile only). Environment only:
 # IDLE_CONNS (10000), IDLE_HOLD (1 s), BUN_VERSION, DENO_VERSION, UWS_VERSION.
