@@ -14,6 +14,8 @@ const lines = readFileSync(rawPath, 'utf8').split('\n').filter(Boolean).map((l) 
 const meta = Object.assign({ notes: [] }, ...lines.filter((l) => l.meta).map((l) => l.meta));
 meta.raw = rawPath;
 const rows = lines.filter((l) => l.result);
+// A run cut short has no closing line: its servers are the ones that gave results, in order.
+meta.servers ??= [...new Set(rows.map((r) => r.server))];
 // What each server said about the transport it ran (one line per server start): server -> Set of answers.
 const reported = {};
 for (const { transport: t } of lines.filter((l) => l.transport)) (reported[t.server] ??= new Set()).add(t.reported ?? 'not reported');
