@@ -16,9 +16,10 @@
 # written the `ws` way on daloy-ws-native/ws), ws-addons and ws-plain (bench/servers/ws-node.mjs), uws
 # (bench/servers/uws.mjs, uWebSockets.js from npm uwebsockets@3.0.6), bun, deno. This package's servers
 # take a transport: `daloy@native` runs with DALOY_WS_TRANSPORT=native, `daloy@stream` with
-# DALOY_WS_TRANSPORT=stream, plain `daloy` with the automatic choice. A server that prints
-# `transport: native` (or stream) on its output gets that recorded; RESULTS.md says when it differs from
-# the one asked for, or when the server did not say.
+# DALOY_WS_TRANSPORT=stream, plain `daloy` with the automatic choice. Which transport their connections
+# got is recorded from a `transport: native` (or stream) line on their output, which
+# bench/lib/transport-report.cjs (preloaded) prints; RESULTS.md says when it differs from the one asked
+# for, or when the server did not say.
 #
 # Options (or the environment variables in brackets): --servers "..." [SERVERS] (default: daloy@native
 # daloy@stream ws-facade@native ws-addons uws bun deno; ws-plain on request), --cells "..." [CELLS]
@@ -184,6 +185,10 @@ trap 'stop_server; exit 130' INT TERM
 start_server() {
   local name=$1 tag=$2 cmd out transport=()
   cmd=$(server_cmd "$name")
+  # This package's servers say which transport their connections got (bench/lib/transport-report.cjs).
+  case "$name" in
+    daloy* | ws-facade*) cmd="node --require ./bench/lib/transport-report.cjs ${cmd#node }" ;;
+  esac
   if [ -n "$cpu_prof" ] && [ "${cmd%% *}" = node ]; then
     mkdir -p "$cpu_prof"
     cmd="node --cpu-prof --cpu-prof-dir=$cpu_prof --cpu-prof-name=$tag.cpuprofile ${cmd#node }"

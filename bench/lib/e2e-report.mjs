@@ -148,7 +148,7 @@ p();
 for (const n of meta.notes) p(`- ${n}`);
 const unsaid = meta.servers.filter((s) => transportOf(s) !== undefined && name(s).includes('†'));
 if (unsaid.length) {
-  p(`- †: run with DALOY_WS_TRANSPORT set as shown, but the server did not report which transport it used (${unsaid.map((s) => `\`${s}\``).join(', ')}); until the native transport exists the variable changes nothing.`);
+  p(`- †: run with DALOY_WS_TRANSPORT set as shown, but the server did not report which transport its connections got (${unsaid.map((s) => `\`${s}\``).join(', ')}).`);
 }
 if (meta.notes.length || unsaid.length) p();
 
