@@ -207,8 +207,12 @@ if (OURS.length && anchors.length) {
   }
   const native = OURS.find((s) => transportOf(s) === 'native');
   const stream = OURS.find((s) => transportOf(s) === 'stream');
-  if (native !== undefined && meta.servers.includes('uws')) {
-    p(`Targets of the native transport, ${name(native)}:`);
+  const nativeRan = native === undefined ? [] : [...(reported[native] ?? [])];
+  if (native !== undefined && nativeRan.length > 0 && !nativeRan.includes('native') && !nativeRan.includes('not reported')) {
+    p(`Targets of the native transport: not judged, since its connections ran on ${nativeRan.join(' and ')} (${name(native)}).`);
+    p();
+  } else if (native !== undefined && meta.servers.includes('uws')) {
+    p(`Targets of the native transport, ${name(native)}${nativeRan.includes('native') ? '' : ' (which transport ran is not known)'}:`);
     p();
     p('| target | measured | met |');
     p('| --- | --- | --- |');
