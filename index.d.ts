@@ -365,11 +365,18 @@ export interface PerMessageDeflateOptions {
   /**
    * `"shared"` (default): no context takeover either way, one compressor per thread, nothing held
    * by an idle connection. `"dedicated"`: each connection keeps its compression window (smaller
-   * messages, about 340 KiB per connection at window 15).
+   * messages; the compressor is released after 5-10 s without a compressed send, keeping only the
+   * stream's last bytes, at most 32 KiB).
    */
   mode?: 'shared' | 'dedicated';
   /** The server's compression window in the dedicated mode, 8 to 15. Default: 15. */
   windowBits?: number;
+  /**
+   * In the dedicated mode: `"shared"` (default) asks the client for `client_no_context_takeover`,
+   * so no inflater is held between messages; `"dedicated"` lets the client keep its window too,
+   * with an inflater per connection.
+   */
+  decompressor?: 'shared' | 'dedicated';
   /** Messages below this many bytes are sent uncompressed. Default: 1024. */
   threshold?: number;
   /** zlib compression level, 0 to 9. Default: 6. */

@@ -21,8 +21,11 @@ declare namespace WebSocket {
     generateMask?(mask: Buffer): void;
     handshakeTimeout?: number;
     maxRedirects?: number;
-    /** Accepted; permessage-deflate is not negotiated yet (no extension is offered). */
-    perMessageDeflate?: boolean | object;
+    /**
+     * permessage-deflate (RFC 7692), offered by default as by `ws`; `false` offers nothing. The
+     * server's answer is checked as `ws` checks it (a bad one fails the handshake).
+     */
+    perMessageDeflate?: boolean | PerMessageDeflateOptions;
     localAddress?: string;
     protocolVersion?: 8 | 13;
     headers?: Record<string, string>;
@@ -57,14 +60,48 @@ declare namespace WebSocket {
     autoPong?: boolean;
     clientTracking?: boolean;
     closeTimeout?: number;
-    /** Accepted; permessage-deflate is not negotiated yet. */
-    perMessageDeflate?: boolean | object;
+    /** permessage-deflate (RFC 7692): off by default, as in `ws`; `true` for `ws`'s defaults. */
+    perMessageDeflate?: boolean | PerMessageDeflateOptions;
     maxFragments?: number;
     maxPayload?: number;
     maxPendingAutoPongs?: number;
     /** Accepted; UTF-8 is always validated. */
     skipUTF8Validation?: boolean;
     WebSocket?: T;
+  }
+
+  /**
+   * `ws`'s permessage-deflate options. `serverNoContextTakeover` and `clientNoContextTakeover`
+   * both true is this package's shared mode (one compressor per thread, nothing held by an idle
+   * connection); otherwise each connection keeps its window, as with `ws`.
+   */
+  interface PerMessageDeflateOptions {
+    serverNoContextTakeover?: boolean | undefined;
+    clientNoContextTakeover?: boolean | undefined;
+    /** 8 to 15; a boolean is taken as not set. */
+    serverMaxWindowBits?: number | boolean | undefined;
+    /** 8 to 15; a boolean is taken as not set. */
+    clientMaxWindowBits?: number | boolean | undefined;
+    /** `level` (0 to 9, -1 for zlib's default 6) applies; the other zlib options are accepted and ignored. */
+    zlibDeflateOptions?:
+      | {
+          flush?: number | undefined;
+          finishFlush?: number | undefined;
+          chunkSize?: number | undefined;
+          windowBits?: number | undefined;
+          level?: number | undefined;
+          memLevel?: number | undefined;
+          strategy?: number | undefined;
+          dictionary?: Buffer | Buffer[] | DataView | undefined;
+          info?: boolean | undefined;
+        }
+      | undefined;
+    /** Accepted and ignored: messages are inflated natively. */
+    zlibInflateOptions?: import('node:zlib').ZlibOptions | undefined;
+    /** Bytes below which a message goes uncompressed (1024) when this side resets its window per message. */
+    threshold?: number | undefined;
+    /** Accepted, no effect: compression is synchronous here, nothing waits in a queue. */
+    concurrencyLimit?: number | undefined;
   }
 
   interface VerifyClientInfo {

@@ -5,27 +5,15 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import zlib from 'node:zlib';
-import { once } from 'node:events';
 import { App } from '../index.js';
-import { startServer, connect, nextMessage, cleanup, messageQueue, RawClient, clientFrame, decodeClose } from './fixtures/node-helpers.mjs';
+import deflatePrimitives from '../lib/primitives/deflate.js';
+import { startServer, connect, nextMessage, cleanup, RawClient, clientFrame, decodeClose } from './fixtures/node-helpers.mjs';
+import { bombRepeatedly, builtinWebSocketEcho, compress, gibibyteBomb, inflate, noBuiltinWebSocket, sendBomb } from './fixtures/deflate.mjs';
 
 const T = { timeout: 30_000 };
 const TEXT = 1;
-const BINARY = 2;
 const CLOSE = 8;
 
-/** Raw deflate with a sync flush and the 4-byte tail stripped (RFC 7692 §7.2.1). */
-function compress(bytes) {
-  const out = zlib.deflateRawSync(bytes, { finishFlush: zlib.constants.Z_SYNC_FLUSH });
-  return out.subarray(0, out.length - 4);
-}
-
-/** The inverse: the tail appended back (§7.2.2). */
-function inflate(payload) {
-  return zlib.inflateRawSync(Buffer.concat([payload, Buffer.from([0, 0, 0xff, 0xff])]), {
-    finishFlush: zlib.constants.Z_SYNC_FLUSH,
-  });
-}
 
 function echoApp(perMessageDeflate, extra = {}) {
   return new App().ws('/echo', {
@@ -115,8 +103,34 @@ describe('perMessageDeflate route option', () => {
     assert.equal(frame.payload.toString(), 'x'.repeat(1000));
   });
 
+  test('dedicated mode asks for client_no_context_takeover unless its decompressor is dedicated', T, async (t) => {
+    const shared = await rawDeflate(t, echoApp({ mode: 'dedicated', threshold: 0 }));
+    assert.equal(shared.res.headers['sec-websocket-extensions'], 'permessage-deflate; client_no_context_takeover');
+    const own = await rawDeflate(t, echoApp({ mode: 'dedicated', decompressor: 'dedicated', threshold: 0 }));
+    assert.equal(own.res.headers['sec-websocket-extensions'], 'permessage-deflate');
+  });
+
+  test('a released dedicated deflater continues its stream: the next message still refers back', () => {
+    const { MessageDeflater } = deflatePrimitives;
+    const config = { mode: 'dedicated', level: 6, threshold: 0 };
+    const deflater = new MessageDeflater(config, { serverNoContextTakeover: false, serverMaxWindowBits: 15 });
+    const text = JSON.stringify({ items: Array.from({ length: 30 }, (_, i) => ({ id: i, name: `item ${i}` })) });
+    const first = deflater.deflate(text);
+    const sync = { finishFlush: zlib.constants.Z_SYNC_FLUSH };
+    const inflated = [zlib.inflateRawSync(Buffer.concat([first, Buffer.from([0, 0, 0xff, 0xff])]), sync)];
+    deflater.release();
+    const second = deflater.deflate(text);
+    assert.ok(second.length * 5 < first.length, `${second.length} vs ${first.length}`);
+    // One stream: the second message only inflates after the first one.
+    assert.throws(() => zlib.inflateRawSync(Buffer.concat([second, Buffer.from([0, 0, 0xff, 0xff])]), sync), /distance too far back/);
+    const both = zlib.inflateRawSync(Buffer.concat([first, Buffer.from([0, 0, 0xff, 0xff]), second, Buffer.from([0, 0, 0xff, 0xff])]), sync);
+    inflated.push(both.subarray(inflated[0].length));
+    assert.deepEqual(inflated.map(String), [text, text]);
+    deflater.release();
+  });
+
   test('dedicated mode keeps its window: a repeated message shrinks; windowBits is answered', T, async (t) => {
-    const app = echoApp({ mode: 'dedicated', windowBits: 10, threshold: 0 });
+    const app = echoApp({ mode: 'dedicated', decompressor: 'dedicated', windowBits: 10, threshold: 0 });
     const { client, res } = await rawDeflate(t, app);
     const header = res.headers['sec-websocket-extensions'];
     assert.match(header, /server_max_window_bits=10/);
@@ -176,42 +190,21 @@ describe('perMessageDeflate route option', () => {
       const client = await RawClient.open(t, server.port);
       client.send(upgradeRequest('/echo', offer));
       assert.equal((await client.response()).status, 101);
-      client.send(clientFrame(BINARY, bomb, { rsv: 4 }));
-      const frame = await client.frame();
-      assert.equal(frame.opcode, CLOSE);
-      assert.equal(decodeClose(frame.payload).code, 1009);
+      await sendBomb(client, bomb);
       client.socket.destroy();
     };
-    for (let i = 0; i < 10; i++) await one();
-    globalThis.gc?.();
-    const before = process.memoryUsage().rss;
-    // 200 bombs, 1 GiB inflated if nothing stopped them.
-    for (let i = 0; i < 200; i += 10) await Promise.all(Array.from({ length: 10 }, one));
-    const grown = process.memoryUsage().rss - before;
+    const grown = await bombRepeatedly(one);
     t.diagnostic(`RSS after 200 bombs: ${(grown / 1048576).toFixed(1)} MiB above the level after 10`);
     assert.ok(grown < 32 * 1024 * 1024, `RSS grew by ${(grown / 1048576).toFixed(1)} MiB`);
   });
 
   test('a 1 MB frame that would inflate to 1 GiB is refused with 1009 within the default 1 MiB limit', T, async (t) => {
-    // 1 GiB of zeros, compressed as a stream (never held whole): DEFLATE's best ratio is about
-    // 1032:1, so this is the smallest frame that inflates to 1 GiB.
-    const deflate = zlib.createDeflateRaw({ level: 9 });
-    const parts = [];
-    deflate.on('data', (chunk) => parts.push(chunk));
-    const zeros = Buffer.alloc(1 << 20);
-    for (let i = 0; i < 1024; i++) if (!deflate.write(zeros)) await once(deflate, 'drain');
-    await new Promise((resolve) => deflate.flush(zlib.constants.Z_SYNC_FLUSH, resolve));
-    deflate.destroy();
-    const flushed = Buffer.concat(parts);
-    const bomb = flushed.subarray(0, flushed.length - 4);
+    const bomb = await gibibyteBomb();
     assert.ok(bomb.length < 1 << 20, `${bomb.length} bytes`);
     const { client } = await rawDeflate(t, echoApp(true), 'permessage-deflate');
     globalThis.gc?.();
     const before = process.memoryUsage().rss;
-    client.send(clientFrame(BINARY, bomb, { rsv: 4 }));
-    const frame = await client.frame();
-    assert.equal(frame.opcode, CLOSE);
-    assert.equal(decodeClose(frame.payload).code, 1009);
+    await sendBomb(client, bomb);
     const grown = process.memoryUsage().rss - before;
     t.diagnostic(`${bomb.length}-byte frame (1 GiB inflated): RSS grew by ${(grown / 1048576).toFixed(1)} MiB`);
     // The frame itself arrives (1 MB) and the message buffer may reach the limit (1 MiB).
@@ -235,6 +228,8 @@ describe('perMessageDeflate route option', () => {
     assert.throws(() => add({ windowBits: 12 }), TypeError, 'windowBits is for the dedicated mode');
     assert.throws(() => add({ mode: 'dedicated', windowBits: 16 }), RangeError);
     assert.throws(() => add({ mode: 'dedicated', windowBits: 7 }), RangeError);
+    assert.throws(() => add({ decompressor: 'dedicated' }), TypeError, 'a dedicated decompressor is for the dedicated mode');
+    assert.throws(() => add({ mode: 'dedicated', decompressor: 'own' }), TypeError);
     assert.throws(() => add({ level: 10 }), RangeError);
     assert.throws(() => add({ level: '6' }), TypeError);
     assert.throws(() => add({ threshold: -1 }), RangeError);
@@ -267,20 +262,78 @@ describe('clients with deflate offered', () => {
     });
   }
 
-  const skip = typeof globalThis.WebSocket === 'function' ? false : `Node ${process.version} has no global WebSocket (Node 22+)`;
-  test("Node's built-in WebSocket exchanges compressed messages", { ...T, skip }, async (t) => {
+  test("Node's built-in WebSocket exchanges compressed messages", { ...T, skip: noBuiltinWebSocket }, async (t) => {
     const server = await startServer(t, echoApp({ threshold: 0 }));
-    const ws = new globalThis.WebSocket(`ws://127.0.0.1:${server.port}/echo`);
-    cleanup(t, () => ws.readyState === ws.OPEN && ws.close());
-    const next = messageQueue(ws);
-    await once(ws, 'open');
-    assert.match(ws.extensions, /^permessage-deflate/);
-    for (const message of ['Hello', 'ü'.repeat(50_000), 'a'.repeat(300_000)]) {
-      ws.send(message);
-      assert.equal(await next(), message);
+    await builtinWebSocketEcho(t, `ws://127.0.0.1:${server.port}/echo`);
+  });
+});
+
+describe('publish to permessage-deflate subscribers', () => {
+  const OFFER = { headers: { 'Sec-WebSocket-Extensions': 'permessage-deflate; client_max_window_bits' } };
+  const NEWS = JSON.stringify({ items: Array.from({ length: 60 }, (_, i) => ({ id: i, title: `headline ${i}` })) });
+
+  // Routes whose connections subscribe to "news" on open; "publish" from any of them publishes NEWS.
+  function newsApp(routes) {
+    const app = new App();
+    for (const [path, perMessageDeflate] of Object.entries(routes)) {
+      app.ws(path, {
+        perMessageDeflate,
+        open(conn) {
+          conn.subscribe('news');
+        },
+        message(conn, data) {
+          if (data === 'publish') conn.publish('news', NEWS);
+        },
+      });
     }
-    const closing = once(ws, 'close');
-    ws.close(1000);
-    await closing;
+    return app;
+  }
+
+  test('shared-mode subscribers: compressed once per publish, the same frame to each', T, async (t) => {
+    const { deflateCounters: counters } = deflatePrimitives;
+    const server = await startServer(t, newsApp({ '/a': true, '/b': { mode: 'shared', threshold: 0 }, '/plain': false }));
+    const shared = [];
+    for (let i = 0; i < 3; i++) shared.push(await RawClient.upgrade(t, server.port, '/a', OFFER));
+    shared.push(await RawClient.upgrade(t, server.port, '/b', OFFER));
+    const noOffer = await RawClient.upgrade(t, server.port, '/a');
+    const publisher = await RawClient.upgrade(t, server.port, '/plain');
+    const before = counters.messages;
+    publisher.send(clientFrame(TEXT, Buffer.from('publish')));
+    const frames = await Promise.all(shared.map((c) => c.frame()));
+    const plain = await noOffer.frame();
+    assert.equal(counters.messages - before, 1, 'one compression for four subscribers with the same agreement');
+    for (const frame of frames) {
+      assert.equal(frame.rsv, 4);
+      assert.deepEqual(frame.payload, frames[0].payload);
+      assert.equal(inflate(frame.payload).toString(), NEWS);
+      assert.ok(frame.payload.length < NEWS.length / 2);
+    }
+    assert.equal(plain.rsv, 0);
+    assert.equal(plain.payload.toString(), NEWS);
+  });
+
+  test('dedicated-mode subscribers compress for themselves; another level is another compression', T, async (t) => {
+    const { deflateCounters: counters } = deflatePrimitives;
+    const server = await startServer(
+      t,
+      newsApp({ '/dedicated': { mode: 'dedicated', decompressor: 'dedicated' }, '/shared': true, '/fast': { level: 1 }, '/plain': false }),
+    );
+    const dedicated = [await RawClient.upgrade(t, server.port, '/dedicated', OFFER), await RawClient.upgrade(t, server.port, '/dedicated', OFFER)];
+    const shared = [await RawClient.upgrade(t, server.port, '/shared', OFFER), await RawClient.upgrade(t, server.port, '/shared', OFFER)];
+    const fast = await RawClient.upgrade(t, server.port, '/fast', OFFER);
+    const publisher = await RawClient.upgrade(t, server.port, '/plain');
+    const before = counters.messages;
+    publisher.send(clientFrame(TEXT, Buffer.from('publish')));
+    const frames = await Promise.all([...dedicated, ...shared, fast].map((c) => c.frame()));
+    assert.equal(counters.messages - before, 2 + 1 + 1, 'one per dedicated subscriber, one per shared agreement');
+    for (const frame of frames) {
+      assert.equal(frame.rsv, 4);
+      assert.equal(inflate(frame.payload).toString(), NEWS);
+    }
+    // The dedicated subscribers' windows now hold the message: a second publish refers back to it.
+    publisher.send(clientFrame(TEXT, Buffer.from('publish')));
+    const again = await dedicated[0].frame();
+    assert.ok(again.payload.length * 5 < frames[0].payload.length, `${again.payload.length} vs ${frames[0].payload.length}`);
+    for (const c of [dedicated[1], ...shared, fast]) await c.frame();
   });
 });

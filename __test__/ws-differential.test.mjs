@@ -6,7 +6,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { IMPLEMENTATIONS, within } from './ws/harness.mjs';
-import { scenarios } from './ws/scenarios.mjs';
+import { scenarios as coreScenarios } from './ws/scenarios.mjs';
+import { scenarios as deflateScenarios } from './ws/deflate-scenarios.mjs';
+
+const scenarios = { ...coreScenarios, ...deflateScenarios };
 
 // Deliberate differences: scenario name -> a function that rewrites the reference's record into
 // what this module records, with the reason.
@@ -28,7 +31,79 @@ const DIFFERENCES = {
     records.splice(records.length - 1, 0, waiting);
     return records;
   },
+  "deflate: the server's answers to a table of offers, perMessageDeflate no context takeover both ways": canonicalExtensions,
+  "deflate: the server's answers to a table of offers, perMessageDeflate serverMaxWindowBits 10": canonicalExtensions,
+  "deflate: the server's answers to a table of offers, perMessageDeflate clientMaxWindowBits 10": declinedNotRefused({
+    'permessage-deflate': null,
+    'permessage-deflate; server_no_context_takeover; client_no_context_takeover': null,
+    'permessage-deflate; server_max_window_bits=12': null,
+    'permessage-deflate; server_no_context_takeover, permessage-deflate': null,
+  }),
+  "deflate: the server's answers to a table of offers, perMessageDeflate serverNoContextTakeover and serverMaxWindowBits 12": declinedNotRefused({
+    'permessage-deflate; server_max_window_bits=10; client_max_window_bits': 'permessage-deflate; server_no_context_takeover; server_max_window_bits=10',
+  }),
+  // `ws`'s client accepts these answers; RFC 7692 says the client fails the connection, and this
+  // module's does, with `ws`'s messages for a bad answer.
+  'deflate: answers that leave out what the offer asked for, or name the extension twice': (records) => {
+    const out = [];
+    for (const [response] of records.filter((record) => record[1] === 'open')) {
+      const message = response.includes(',') ? 'Server indicated an extension that was not requested' : 'Invalid Sec-WebSocket-Extensions header';
+      out.push([response, 'error', { error: 'Error', message }], [response, 'close', 1006]);
+    }
+    return out;
+  },
+  'deflate: offers the server declines (invalid, or asking for less than serverMaxWindowBits 10)': (records) => {
+    const answers = {
+      'permessage-deflate; server_max_window_bits=9': 'permessage-deflate; server_max_window_bits=9',
+    };
+    const out = [];
+    for (const [offer] of records) {
+      const answer = answers[offer] ?? null;
+      out.push(['connection', answer === null ? '' : 'permessage-deflate'], [offer, switching(answer)]);
+    }
+    return out;
+  },
 };
+
+// permessage-deflate: the parameters of the server's answer are written in RFC 7692's order
+// (server_no_context_takeover, client_no_context_takeover, server_max_window_bits,
+// client_max_window_bits); `ws` writes the offer's parameters in the offer's order, then adds its
+// own. The same parameters, in another order.
+const PARAMETER_ORDER = ['server_no_context_takeover', 'client_no_context_takeover', 'server_max_window_bits', 'client_max_window_bits'];
+function canonicalExtensions(value) {
+  if (typeof value === 'string') {
+    return value.replace(/^Sec-WebSocket-Extensions: permessage-deflate((?:; [^\r]*)?)\r$/m, (_, params) => {
+      const list = params === '' ? [] : params.slice(2).split('; ');
+      list.sort((a, b) => PARAMETER_ORDER.indexOf(a.split('=')[0]) - PARAMETER_ORDER.indexOf(b.split('=')[0]));
+      return `Sec-WebSocket-Extensions: ${['permessage-deflate', ...list].join('; ')}\r`;
+    });
+  }
+  return Array.isArray(value) ? value.map(canonicalExtensions) : value;
+}
+
+// The 101 of the table scenarios (the key of RFC 6455 §1.3), with the given answer or none.
+function switching(extensions) {
+  const header = extensions === null ? '' : `Sec-WebSocket-Extensions: ${extensions}\r\n`;
+  return `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n${header}\r\n`;
+}
+
+// `ws` refuses a handshake whose permessage-deflate offers it cannot accept (invalid ones, or
+// none its configuration can honour) with 400 "Invalid or unacceptable Sec-WebSocket-Extensions
+// header". RFC 7692 §5 says a server declines such an offer, and this module does: the handshake
+// goes on with the next acceptable offer, or without the extension. And an offer of
+// server_max_window_bits=N below the configured serverMaxWindowBits is accepted with N (§7.1.2.1
+// lets the server compress with a smaller window), where `ws` declines it. `answers`: offer ->
+// this module's answer (null: none).
+function declinedNotRefused(answers) {
+  return (records) =>
+    canonicalExtensions(records).map((record) => {
+      if (!(record[0] in answers)) return record;
+      const answer = answers[record[0]];
+      const out = [record[0], switching(answer)];
+      if (record.length > 2) out.push(answer === null ? '' : 'permessage-deflate');
+      return out;
+    });
+}
 
 const T = { timeout: 20000 };
 

@@ -1,32 +1,43 @@
 // permessage-deflate end to end: this package's echo server in each mode against `ws` with
 // perMessageDeflate agreeing the same parameters (shared: no context takeover either way;
-// dedicated: ws's defaults, context takeover), driven by bench/loadgen with --deflate (it offers the extension, sends
+// dedicated: ws's defaults, context takeover), and uWebSockets.js (npm uwebsockets@3.0.6, installed
+// under bench/.tools when missing) with its shared and dedicated compressors, driven by bench/loadgen with --deflate (it offers the extension, sends
 // compressed messages and checks every inflated echo). Cells: 1 KiB JSON-like text and 64 KiB prose,
 // 64 connections. Each server runs pinned to core 0 and the load generator to core 1; every cell is
 // repeated REPS times with the servers interleaved; hypervisor steal is read from /proc/stat around
 // each run. Reports medians, the ratio to ws, and the compressed bytes per echo on the wire.
 //
-//   node bench/deflate-e2e.mjs [--reps=3] [--duration=3] [--in-flight=4]
+//   node bench/deflate-e2e.mjs [--reps=3] [--duration=3] [--in-flight=4] [--uws=false]
 //
 // Needs the addon (npm run build) and the load generator (built here with cargo).
 
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { once } from 'node:events';
 import { parseArgs, root } from './lib/env.mjs';
 import { median, table, today } from './lib/stats.mjs';
 
-const opts = parseArgs({ reps: 3, duration: 3, inFlight: 4, out: path.join(root, 'bench', 'results') });
+const opts = parseArgs({ reps: 3, duration: 3, inFlight: 4, uws: true, out: path.join(root, 'bench', 'results') });
 
 const SERVERS = {
   'this-shared': ['examples/echo-server.mjs', '--deflate=shared'],
   'ws-no-context': ['bench/servers/ws-node.mjs', '--deflate-no-context'],
+  'uws-shared': ['bench/servers/uws-node.mjs', '--deflate=shared'],
   'this-dedicated': ['examples/echo-server.mjs', '--deflate=dedicated'],
   'ws-deflate': ['bench/servers/ws-node.mjs', '--deflate'],
+  'uws-dedicated': ['bench/servers/uws-node.mjs', '--deflate=dedicated'],
 };
-// Each of this package's modes is compared with ws agreeing the same parameters.
-const PEER = { 'this-shared': 'ws-no-context', 'this-dedicated': 'ws-deflate' };
+if (!opts.uws) {
+  delete SERVERS['uws-shared'];
+  delete SERVERS['uws-dedicated'];
+} else if (!existsSync(path.join(root, 'bench', '.tools', 'node_modules', 'uwebsockets'))) {
+  const install = spawnSync('npm', ['install', '--no-save', '--no-audit', '--no-fund', '--no-package-lock', '--prefix', 'bench/.tools', 'uwebsockets@3.0.6'], { cwd: root, stdio: 'inherit' });
+  if (install.status !== 0) process.exit(1);
+}
+// Each server is compared with ws agreeing the same parameters, and this package's modes with uWS's.
+const PEER = { 'this-shared': 'ws-no-context', 'uws-shared': 'ws-no-context', 'this-dedicated': 'ws-deflate', 'uws-dedicated': 'ws-deflate' };
+const UWS_PEER = { 'this-shared': 'uws-shared', 'this-dedicated': 'uws-dedicated' };
 const CELLS = {
   'json1k': ['--size', '1K', '-c', '64', '-p', String(opts.inFlight)],
   'text64k': ['--size', '64K', '-c', '64', '-p', '1'],
@@ -81,11 +92,13 @@ for (const cell of Object.keys(CELLS)) {
     const rate = of(server, 'msgs_per_sec');
     const wire = of(server, 'wire_bytes_per_msg');
     const vs = (key, value) => (peer === undefined ? '—' : (value / of(peer, key)).toFixed(key === 'msgs_per_sec' ? 2 : 3));
-    rows.push([cell, server, rate.toFixed(0), vs('msgs_per_sec', rate), wire.toFixed(0), vs('wire_bytes_per_msg', wire), of(server, 'server_cpu_pct')?.toFixed(0) ?? '—']);
+    const uws = UWS_PEER[server];
+    const vsUws = uws === undefined || !(uws in SERVERS) ? '—' : (rate / of(uws, 'msgs_per_sec')).toFixed(2);
+    rows.push([cell, server, rate.toFixed(0), vs('msgs_per_sec', rate), vsUws, wire.toFixed(0), vs('wire_bytes_per_msg', wire), of(server, 'server_cpu_pct')?.toFixed(0) ?? '—']);
   }
 }
 const steal = results.map((r) => r.steal);
-const md = table(['cell', 'server', 'msg/s (median)', 'x ws (same parameters)', 'wire bytes per echo', 'x ws', 'server CPU %'], rows);
+const md = table(['cell', 'server', 'msg/s (median)', 'x ws (same parameters)', 'x uWS (same mode)', 'wire bytes per echo', 'x ws', 'server CPU %'], rows);
 console.log(`\n${opts.reps} repetitions of ${opts.duration} s; steal per run: max ${Math.max(...steal).toFixed(1)} %, median ${median(steal).toFixed(1)} %\n\n${md}`);
 mkdirSync(opts.out, { recursive: true });
 const base = path.join(opts.out, `deflate-e2e-${today()}`);

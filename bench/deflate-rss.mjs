@@ -10,12 +10,14 @@
 //
 //   taskset -c 1 node bench/deflate-rss.mjs [--connections=1000] [--repeats=3]
 //
-// Configurations: this package off / shared / dedicated (window 15), and `ws` 8 off / with
-// perMessageDeflate at its defaults (context takeover both ways, window 15: what `dedicated` is)
-// / with server_ and client_no_context_takeover (what `shared` agrees).
+// Configurations: this package off / shared / dedicated (window 15; its default shared decompressor,
+// and with `decompressor: 'dedicated'`), `ws` 8 off / with perMessageDeflate at its defaults (context
+// takeover both ways, window 15) / with server_ and client_no_context_takeover (what `shared`
+// agrees), and uWebSockets.js (npm uwebsockets@3.0.6 under bench/.tools, when installed) off /
+// SHARED_COMPRESSOR|SHARED_DECOMPRESSOR / DEDICATED_COMPRESSOR_256KB|DEDICATED_DECOMPRESSOR.
 
 import { fork } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { once } from 'node:events';
@@ -31,10 +33,16 @@ const CONFIGS = {
   'this-off': { impl: 'this', deflate: false },
   'this-shared': { impl: 'this', deflate: { mode: 'shared', threshold: 0 } },
   'this-dedicated': { impl: 'this', deflate: { mode: 'dedicated', threshold: 0 } },
+  'this-dedicated-own': { impl: 'this', deflate: { mode: 'dedicated', decompressor: 'dedicated', threshold: 0 } },
   'ws-off': { impl: 'ws', deflate: false },
   'ws-deflate': { impl: 'ws', deflate: { threshold: 0 } },
   'ws-no-context': { impl: 'ws', deflate: { threshold: 0, serverNoContextTakeover: true, clientNoContextTakeover: true } },
+  'uws-off': { impl: 'uws', deflate: false },
+  'uws-shared': { impl: 'uws', deflate: 'shared' },
+  'uws-dedicated': { impl: 'uws', deflate: 'dedicated' },
 };
+const UWS = path.join(root, 'bench', '.tools', 'node_modules', 'uwebsockets');
+if (!existsSync(UWS)) for (const name of Object.keys(CONFIGS)) if (CONFIGS[name].impl === 'uws') delete CONFIGS[name];
 
 async function server(name) {
   const config = CONFIGS[name];
@@ -52,6 +60,19 @@ async function server(name) {
     const handle = serve(app, { port: 0, hostname: '127.0.0.1', handleSignals: false });
     await handle.ready;
     port = handle.port;
+  } else if (config.impl === 'uws') {
+    const uWS = require(UWS);
+    const compression = { false: uWS.DISABLED, shared: uWS.SHARED_COMPRESSOR | uWS.SHARED_DECOMPRESSOR, dedicated: uWS.DEDICATED_COMPRESSOR_256KB | uWS.DEDICATED_DECOMPRESSOR }[config.deflate];
+    const app = uWS.App().ws('/echo', {
+      compression,
+      idleTimeout: 0,
+      message(socket, message, isBinary) {
+        socket.send(message, isBinary, config.deflate !== false);
+      },
+    });
+    port = await new Promise((resolve, reject) =>
+      app.listen('127.0.0.1', 0, (token) => (token ? resolve(uWS.us_socket_local_port(token)) : reject(new Error('uWS: listen failed')))),
+    );
   } else {
     const { WebSocketServer } = require('ws');
     const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', perMessageDeflate: config.deflate });
@@ -136,8 +157,8 @@ if (opts.child) {
   const per = (name, key = 'perConnection') => median(results[name].map((x) => x[key]));
   const kib = (bytes) => (bytes / 1024).toFixed(1);
   const rows = Object.keys(CONFIGS).map((name) => {
-    const base = per(CONFIGS[name].impl === 'this' ? 'this-off' : 'ws-off');
-    const baseEcho = per(CONFIGS[name].impl === 'this' ? 'this-off' : 'ws-off', 'afterEcho');
+    const base = per(`${CONFIGS[name].impl}-off`);
+    const baseEcho = per(`${CONFIGS[name].impl}-off`, 'afterEcho');
     const deflate = (value, b) => (CONFIGS[name].deflate ? kib(value - b) : '—');
     return [name, kib(per(name, 'afterEcho')), deflate(per(name, 'afterEcho'), baseEcho), kib(per(name)), deflate(per(name), base)];
   });

@@ -2,9 +2,13 @@
 // as binary. The target of Autobahn|Testsuite for the module (scripts/conformance.sh) and of the
 // benchmarks.
 //
-//   node examples/ws-echo-server.mjs [--port 9001] [--host 127.0.0.1]
+//   node examples/ws-echo-server.mjs [--port 9001] [--host 127.0.0.1] [--deflate[=ws|shared]]
 //
-// Selects the subprotocol "echo.v1" when a client offers it. Stops cleanly on SIGTERM/SIGINT.
+// Selects the subprotocol "echo.v1" when a client offers it. `--deflate` negotiates
+// permessage-deflate with `ws`'s defaults (`perMessageDeflate: true`: each connection keeps its
+// compression window); `--deflate=shared` with `serverNoContextTakeover` and
+// `clientNoContextTakeover`, this package's shared mode (nothing held by an idle connection).
+// Stops cleanly on SIGTERM/SIGINT.
 import { parseArgs } from 'node:util';
 import { WebSocketServer } from 'daloy-ws-native/ws';
 
@@ -12,11 +16,22 @@ const { values } = parseArgs({
   options: {
     port: { type: 'string', default: '9001' },
     host: { type: 'string', default: '127.0.0.1' },
+    deflate: { type: 'string' },
   },
+  // `--deflate` alone: parseArgs wants a value for a string option, so the bare flag is read below.
+  args: process.argv.slice(2).map((arg) => (arg === '--deflate' ? '--deflate=ws' : arg)),
 });
 const port = Number(values.port);
 if (!Number.isInteger(port) || port < 0 || port > 65535) {
   console.error(`ws-echo-server: invalid --port ${values.port}`);
+  process.exit(2);
+}
+const DEFLATE = {
+  ws: true,
+  shared: { serverNoContextTakeover: true, clientNoContextTakeover: true, threshold: 0 },
+};
+if (values.deflate !== undefined && !Object.hasOwn(DEFLATE, values.deflate)) {
+  console.error(`ws-echo-server: --deflate must be ws or shared (got ${values.deflate})`);
   process.exit(2);
 }
 
@@ -29,6 +44,7 @@ const wss = new WebSocketServer({
   maxPayload: 64 * 1024 * 1024,
   maxFragments: 128 * 1024,
   handleProtocols: (protocols) => (protocols.has('echo.v1') ? 'echo.v1' : false),
+  perMessageDeflate: values.deflate === undefined ? false : DEFLATE[values.deflate],
 });
 
 wss.on('connection', (ws) => {

@@ -51,3 +51,12 @@ AUTOBAHN_SERVER_ARGS="--deflate" AUTOBAHN_EXCLUDE="" AUTOBAHN_OUT="autobahn-repo
 
 step "Autobahn|Testsuite against examples/echo-server.mjs --deflate=dedicated (13.*)"
 AUTOBAHN_SERVER_ARGS="--deflate=dedicated" AUTOBAHN_CASES="13.*" AUTOBAHN_EXCLUDE="" AUTOBAHN_OUT="autobahn-reports/echo-server-deflate-dedicated" bash scripts/conformance.sh
+
+# The `ws` module with permessage-deflate: 13.* (every combination of parameters) against its echo
+# server with `ws`'s defaults, and against its client, which offers the extension by default; 12.*
+# is run by hand (README, Conformance).
+step "Autobahn|Testsuite against examples/ws-echo-server.mjs --deflate (13.*)"
+AUTOBAHN_SERVER=examples/ws-echo-server.mjs AUTOBAHN_SERVER_ARGS="--deflate" AUTOBAHN_CASES="13.*" AUTOBAHN_EXCLUDE="" AUTOBAHN_OUT="autobahn-reports/ws-echo-server-deflate" bash scripts/conformance.sh
+
+step "Autobahn|Testsuite in client mode against daloy-ws-native/ws's client with deflate (13.*)"
+AUTOBAHN_MODE=client AUTOBAHN_CASES="13.*" AUTOBAHN_EXCLUDE="" AUTOBAHN_OUT="autobahn-reports/ws-client-deflate" bash scripts/conformance.sh

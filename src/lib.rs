@@ -6,7 +6,8 @@
 //! [`error::ProtocolError`]s. `cargo test --no-default-features` builds it
 //! without a single Node symbol.
 //!
-//! Only the binding may use `unsafe` (Node-API is a C interface); the core is safe Rust.
+//! Only the binding may use `unsafe` (Node-API is a C interface), and, in the core, the one file
+//! that drives zlib-rs's zlib interface (`deflate/zstream.rs`); the rest of the core is safe Rust.
 
 #![deny(unsafe_code)]
 

@@ -643,3 +643,60 @@ fn round_trips_with_an_independent_implementation() {
         }
     }
 }
+
+#[test]
+fn a_released_deflater_continues_the_same_stream() {
+    // Context takeover across release(): the messages after each release still refer back to
+    // the ones before it (they stay tiny) and the peer's one inflater reads them all.
+    for bits in [9u8, 12, 15] {
+        let params = StreamParams {
+            window_bits: bits,
+            no_context_takeover: false,
+        };
+        let mut rng = XorShift::new(u64::from(bits));
+        let message = json_like(&mut rng, 1024);
+        let mut deflater = Deflater::new(params, 6);
+        let mut inflater = Inflater::new(params);
+        let first = deflate(&mut deflater, &message);
+        assert_eq!(
+            inflate_frames(&mut inflater, &[&first], NO_LIMIT).unwrap(),
+            message
+        );
+        for round in 0..5 {
+            let kept = deflater.release();
+            assert!(deflater.is_released());
+            assert!(kept > 0 && kept <= 1 << bits, "bits {bits}: kept {kept}");
+            assert_eq!(
+                deflater.release(),
+                kept,
+                "a second release keeps the same bytes"
+            );
+            let again = deflate(&mut deflater, &message);
+            assert!(!deflater.is_released());
+            if bits == 15 {
+                assert!(
+                    again.len() * 10 < first.len(),
+                    "round {round}: {} vs {}",
+                    again.len(),
+                    first.len()
+                );
+            }
+            assert_eq!(
+                inflate_frames(&mut inflater, &[&again], NO_LIMIT).unwrap(),
+                message,
+                "bits {bits} round {round}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_released_shared_deflater_keeps_nothing() {
+    let mut rng = XorShift::new(3);
+    let message = json_like(&mut rng, 1024);
+    let mut deflater = Deflater::new(NO_TAKEOVER, 6);
+    let first = deflate(&mut deflater, &message);
+    assert_eq!(deflater.release(), 0);
+    assert_eq!(deflate(&mut deflater, &message), first);
+    assert_eq!(inflate_one(NO_TAKEOVER, &first).unwrap(), message);
+}

@@ -27,3 +27,23 @@ client.addEventListener('close', (event) => console.log(event.code, event.reason
 client.on('unexpected-response', (req, res) => console.log(req.path, res.statusCode));
 const duplex = createWebSocketStream(client, { encoding: 'utf8' });
 duplex.pipe(process.stdout);
+
+// permessage-deflate with `ws`'s option names, on both ends.
+const deflateOptions: WebSocket.PerMessageDeflateOptions = {
+  serverNoContextTakeover: true,
+  clientNoContextTakeover: true,
+  serverMaxWindowBits: 12,
+  clientMaxWindowBits: false,
+  zlibDeflateOptions: { level: 6, memLevel: 8 },
+  zlibInflateOptions: { chunkSize: 16 * 1024 },
+  threshold: 1024,
+  concurrencyLimit: 10,
+};
+const compressing = new WebSocketServer({ noServer: true, perMessageDeflate: deflateOptions });
+compressing.on('connection', (ws) => {
+  const agreed: string = ws.extensions;
+  ws.send('x'.repeat(2000), { compress: false, binary: false });
+  console.log(agreed);
+});
+const offering = new WebSocket('ws://127.0.0.1:1/x', { perMessageDeflate: { clientMaxWindowBits: 10, threshold: 0 } });
+offering.terminate();

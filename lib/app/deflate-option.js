@@ -5,12 +5,16 @@
 //   mode       'shared' (default): no context takeover either way; one compressor per thread,
 //              nothing held per idle connection. 'dedicated': each connection keeps its window.
 //   windowBits the server's compression window in the dedicated mode, 8 to 15 (default 15).
+//   decompressor  in the dedicated mode, 'shared' (default): the client is asked for
+//              client_no_context_takeover, so no inflater is held between messages (uWebSockets'
+//              SHARED_DECOMPRESSOR); 'dedicated': the client keeps its window too and each
+//              connection holds an inflater (about 46 KiB).
 //   threshold  messages below this many bytes are sent uncompressed (default 1024).
 //   level      zlib level, 0 to 9 (default 6, zlib's and ws's default).
 
 const { windowBitsOption, levelOption, thresholdOption } = require('../primitives/deflate.js');
 
-const KEYS = new Set(['mode', 'windowBits', 'threshold', 'level']);
+const KEYS = new Set(['mode', 'windowBits', 'decompressor', 'threshold', 'level']);
 
 // A route's options object (as normalizeWebSocketOptions returns it) -> its deflate configuration,
 // worked out once.
@@ -56,11 +60,18 @@ function deflateOption(value) {
   if (windowBits !== undefined && mode === 'shared') {
     throw new TypeError(`${name}.windowBits applies to the dedicated mode only`);
   }
+  const decompressor = options.decompressor ?? 'shared';
+  if (decompressor !== 'shared' && decompressor !== 'dedicated') {
+    throw new TypeError(`${name}.decompressor must be "shared" or "dedicated" (got ${String(decompressor)})`);
+  }
+  if (decompressor === 'dedicated' && mode === 'shared') {
+    throw new TypeError(`${name}.decompressor "dedicated" applies to the dedicated mode only`);
+  }
   const shared = mode === 'shared';
   return {
     mode,
     serverNoContextTakeover: shared,
-    clientNoContextTakeover: shared,
+    clientNoContextTakeover: decompressor === 'shared',
     serverMaxWindowBits: windowBits,
     clientMaxWindowBits: undefined,
     level: levelOption(`${name}.level`, options.level),

@@ -260,6 +260,54 @@ function deliverEach(subscribers, except, message, queue, closeOverLimit) {
   return count;
 }
 
+/**
+ * A publish's message on a wiring that frames it itself (Node): the uncompressed frame, written as is
+ * to every subscriber without permessage-deflate, and the other forms of it that subscribers need,
+ * each made once per publish and shared by every subscriber that needs the same bytes. With
+ * permessage-deflate that is one compressed frame per distinct agreement (window bits and level) of
+ * the subscribers without context takeover on the server's side; a subscriber whose compressor keeps
+ * its window compresses for itself (`payload` gives it the bytes, encoded once).
+ */
+class Publication {
+  #variants = null;
+
+  /**
+   * @param {Uint8Array} frame the whole uncompressed frame
+   * @param {number} payloadAt where its payload starts
+   * @param {number} opcode TEXT or BINARY
+   */
+  constructor(frame, payloadAt, opcode) {
+    this.frame = frame;
+    this.payloadAt = payloadAt;
+    this.opcode = opcode;
+  }
+
+  /** The payload bytes (a view into the frame). */
+  get payload() {
+    return this.frame.subarray(this.payloadAt);
+  }
+
+  /** The payload's length in bytes. */
+  get length() {
+    return this.frame.length - this.payloadAt;
+  }
+
+  /**
+   * The form of this message under `key`, made by `make(publication, arg)` on the first call for that
+   * key and the same object on every later call.
+   */
+  variant(key, make, arg) {
+    let variants = this.#variants;
+    if (variants === null) variants = this.#variants = new Map();
+    let value = variants.get(key);
+    if (value === undefined) {
+      value = make(this, arg);
+      variants.set(key, value);
+    }
+    return value;
+  }
+}
+
 /** A route's maxTopicsPerConnection: a positive integer, or the default. */
 function maxTopicsOption(value) {
   if (value === undefined) return DEFAULT_MAX_TOPICS_PER_CONNECTION;
@@ -284,6 +332,7 @@ function topicMethods(host) {
 
 module.exports = {
   TopicRegistry,
+  Publication,
   topicMethods,
   TopicMember,
   kLeaveTopics,

@@ -18,7 +18,7 @@ const { callHandler, logHandlerFailure, reportError } = require('../app/handler-
 const { idleRemaining, IDLE_CLOSE_REASON } = require('../app/idle-timeout.js');
 const { MessageDeflater, inflateOptions } = require('../primitives/deflate.js');
 const { routeDeflate } = require('../app/deflate-option.js');
-const { TopicMember, kLeaveTopics, deliverEach } = require('../app/topics.js');
+const { TopicMember, kLeaveTopics, deliverEach, Publication } = require('../app/topics.js');
 
 const { OPEN, CLOSING, CLOSED } = WS_READY_STATE;
 const { TEXT, BINARY, CLOSE, PING, PONG } = WS_OPCODE;
@@ -227,17 +227,19 @@ class WebSocketConnection extends TopicMember {
 
   /**
    * The Node fan-out of a publish: the frame is built once (encodeTopicFrame) and the same bytes are
-   * written to each subscriber's socket, corked to the end of the tick behind what the connection
+   * written to each subscriber's socket (with permessage-deflate: one compressed frame per distinct
+   * agreement without server context takeover, compressed once; a subscriber whose compressor keeps
+   * its window compresses for itself; below the route's threshold, the plain frame), corked to the end of the tick behind what the connection
    * staged before, so `send` and `publish` leave in the order they were called. A subscriber whose
    * kernel refuses more than its backpressureLimit is closed (1009) when its route says
    * closeOnBackpressureLimit, else skipped (deliverEach closes after the walk).
    */
-  static deliverFrame(subscribers, except, frame) {
-    return deliverEach(subscribers, except, frame, WebSocketConnection.#queueFrame, WebSocketConnection.#closeOverLimit);
+  static deliverFrame(subscribers, except, message) {
+    return deliverEach(subscribers, except, message, WebSocketConnection.#queueFrame, WebSocketConnection.#closeOverLimit);
   }
 
-  static #queueFrame(conn, frame) {
-    return conn.#queueShared(frame);
+  static #queueFrame(conn, message) {
+    return conn.#queueShared(message);
   }
 
   static #closeOverLimit(conn) {
@@ -245,10 +247,33 @@ class WebSocketConnection extends TopicMember {
   }
 
   // 1: queued; 0: not open, or skipped over the backpressure limit; -1: over the limit, to be closed.
-  #queueShared(frame) {
+  #queueShared(message) {
     if (this.#state !== OPEN || this.#writer.ended) return 0;
     if (this.#writer.backpressure > this.#backpressureLimit) return this.#closeOnBackpressure ? -1 : 0;
-    this.#writer.shared(frame);
+    const deflater = this.#deflater;
+    if (deflater !== null && message.length >= this.#threshold) {
+      const key = deflater.sharedKey;
+      // Without context takeover the compressed frame is the same for every subscriber with this key.
+      if (key !== null) {
+        this.#writer.shared(message.variant(key, compressTopicFrame, deflater));
+        return 1;
+      }
+      let compressed;
+      try {
+        compressed = deflater.deflate(message.payload);
+      } catch (err) {
+        // Only a fault of the compression library: the peer's window is out of step now. Closed
+        // after the walk, like a subscriber over its limit.
+        queueMicrotask(() => {
+          this.#reportError(err);
+          if (this.#state === OPEN) this.#closeWith(WS_CLOSE_CODE.INTERNAL_ERROR, 'Internal Server Error');
+        });
+        return 0;
+      }
+      this.#writer.frame(message.opcode | RSV1, compressed, compressed.length, false);
+      return 1;
+    }
+    this.#writer.shared(message.frame);
     return 1;
   }
 
@@ -480,18 +505,34 @@ class WebSocketConnection extends TopicMember {
   }
 }
 
-/** A publish's frame on Node: header and payload in one buffer, built once for every subscriber. */
+/** A publish's message on Node: header and payload in one buffer, built once for every subscriber. */
 function encodeTopicFrame(payload, isBinary) {
-  return buildFrame(isBinary ? BINARY : TEXT, payload, typeof payload === 'string');
+  const opcode = isBinary ? BINARY : TEXT;
+  const frame = buildFrame(opcode, payload, typeof payload === 'string');
+  // The payload follows a header of 2, 4 or 10 bytes (RFC 6455 §5.2: 7-bit length, 126, 127).
+  const at = (frame[1] & 0x7f) < 126 ? 2 : (frame[1] & 0x7f) === 126 ? 4 : 10;
+  return new Publication(frame, at, opcode);
+}
+
+/**
+ * A publish's compressed frame for the subscribers whose compressor has no context takeover and
+ * `deflater`'s key. A failure of the compression library (never the data's) leaves no window out of
+ * step there: those subscribers get the uncompressed frame.
+ */
+function compressTopicFrame(message, deflater) {
+  try {
+    return buildFrame(message.opcode | RSV1, deflater.deflate(message.payload), false);
+  } catch {
+    return message.frame;
+  }
 }
 
 /** The fan-out of lib/app/topics.js's registry on Node. */
 const nodeFanOut = {
   encode: encodeTopicFrame,
-  // The payload follows a header of 2, 4 or 10 bytes (RFC 6455 §5.2: 7-bit length, 126, 127).
-  bytes: (frame) => frame.subarray((frame[1] & 0x7f) < 126 ? 2 : (frame[1] & 0x7f) === 126 ? 4 : 10),
+  bytes: (message) => message.payload,
   decode: encodeTopicFrame,
-  deliver: (topic, subscribers, except, frame) => WebSocketConnection.deliverFrame(subscribers, except, frame),
+  deliver: (topic, subscribers, except, message) => WebSocketConnection.deliverFrame(subscribers, except, message),
 };
 
 module.exports = { WebSocketConnection, nodeFanOut };

@@ -11,8 +11,12 @@
 //   the client to do the same (client_no_context_takeover), so the sink borrows an inflater for one
 //   message at a time. An idle connection holds nothing.
 // - dedicated: each connection keeps its compression window between messages (better ratios on
-//   small similar messages, about 370 KiB for the deflater at window 15 plus 46 KiB for the
-//   inflater). The deflater is made on the connection's first compressed send.
+//   small similar messages; the deflater holds about 370 KiB at window 15). The deflater is made on
+//   the connection's first compressed send, and released again once the connection has sent
+//   nothing compressed for IDLE_RELEASE_MS to IDLE_RELEASE_MS * 2: it then keeps only the stream's
+//   last bytes (at most its window, 32 KiB at 15), and its next send primes a new compressor with
+//   them, so the peer sees one unbroken stream. The client is asked for client_no_context_takeover
+//   too (a shared decompressor, as uWebSockets' default), unless the route asks for a dedicated one.
 
 const { Buffer } = require('node:buffer');
 const binding = require('./addon.js');
@@ -86,10 +90,50 @@ function negotiateDeflate(config, offer) {
   return binding.deflateNegotiate(config, offer);
 }
 
-/** The inflate option of a FrameSink for an agreement: how the client compresses. */
-function inflateOptions(agreement) {
+/**
+ * The inflate option of a FrameSink for an agreement: how the peer compresses (the client, for a
+ * server's sink; the server, for a client's sink).
+ * @param {DeflateAgreement} agreement
+ * @param {boolean} [isClient] the sink reads a client's connection (server messages)
+ */
+function inflateOptions(agreement, isClient = false) {
+  if (isClient) return { noContextTakeover: agreement.serverNoContextTakeover, windowBits: agreement.serverMaxWindowBits };
   return { noContextTakeover: agreement.clientNoContextTakeover, windowBits: agreement.clientMaxWindowBits };
 }
+
+/** How long a dedicated deflater may sit unused before its memory is released (checked this often). */
+const IDLE_RELEASE_MS = 5000;
+
+// The dedicated deflaters holding their compressor's memory, each with whether it sent since the
+// last sweep. One timer for all of them, unref'd, running only while there are some.
+/** @type {Map<MessageDeflater, boolean>} */
+const holding = new Map();
+let sweeper = null;
+
+function sweep() {
+  for (const [deflater, used] of holding) {
+    if (used) holding.set(deflater, false);
+    else {
+      holding.delete(deflater);
+      deflater.release();
+    }
+  }
+  if (holding.size === 0) {
+    clearInterval(sweeper);
+    sweeper = null;
+  }
+}
+
+function hold(deflater) {
+  holding.set(deflater, true);
+  if (sweeper === null) {
+    sweeper = setInterval(sweep, IDLE_RELEASE_MS);
+    sweeper.unref();
+  }
+}
+
+/** Messages compressed by this process (one per compression, whoever it serves); read by tests. */
+const deflateCounters = { messages: 0 };
 
 /**
  * Compresses one connection's outgoing messages as its agreement says.
@@ -102,14 +146,16 @@ class MessageDeflater {
   #shared;
 
   /**
-   * @param {DeflateConfig} config
+   * @param {Pick<DeflateConfig, 'mode' | 'level'>} config
    * @param {DeflateAgreement} agreement
+   * @param {boolean} [isClient] compress a client's messages (the agreement's client direction)
    */
-  constructor(config, agreement) {
-    this.#bits = agreement.serverMaxWindowBits;
+  constructor(config, agreement, isClient = false) {
+    this.#bits = isClient ? agreement.clientMaxWindowBits : agreement.serverMaxWindowBits;
     this.#level = config.level;
     // Without context takeover every message starts afresh: the thread's compressor serves.
-    this.#shared = config.mode === 'shared' || agreement.serverNoContextTakeover;
+    const noContextTakeover = isClient ? agreement.clientNoContextTakeover : agreement.serverNoContextTakeover;
+    this.#shared = config.mode === 'shared' || noContextTakeover;
   }
 
   /**
@@ -119,9 +165,30 @@ class MessageDeflater {
    */
   deflate(data) {
     const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    deflateCounters.messages++;
     if (this.#shared) return binding.deflateShared(bytes, this.#bits, this.#level);
     if (this.#own === null) this.#own = new binding.NativeDeflater(this.#bits, false, this.#level);
+    hold(this);
     return this.#own.deflate(bytes);
+  }
+
+  /**
+   * For a compressor without context takeover, a key naming the bytes it makes of a message: every
+   * such connection with the same key sends the same compressed message (a publish compresses once
+   * per key). `null` for a compressor that keeps its window: its bytes are its own.
+   * @returns {string | null}
+   */
+  get sharedKey() {
+    return this.#shared ? `${this.#bits}:${this.#level}` : null;
+  }
+
+  /**
+   * Lets go of the compressor's memory until the next message (the stream goes on unbroken), and
+   * forgets this deflater in the idle sweep: a connection that closed is then no longer referenced.
+   */
+  release() {
+    holding.delete(this);
+    if (this.#own !== null) this.#own.release();
   }
 }
 
@@ -136,4 +203,6 @@ module.exports = {
   negotiateDeflate,
   inflateOptions,
   MessageDeflater,
+  IDLE_RELEASE_MS,
+  deflateCounters,
 };

@@ -14,6 +14,7 @@ const { Buffer } = require('node:buffer');
 const binding = require('../primitives/addon.js');
 const { computeAcceptKeySync } = require('../primitives/handshake.js');
 const { CLOSE_TIMEOUT, DEFAULT_MAX_PAYLOAD } = require('./constants.js');
+const { EXTENSION_NAME, PerMessageDeflate, clientOffer, deflateConfig } = require('./permessage-deflate.js');
 
 const PROTOCOL_VERSIONS = [8, 13];
 // A request aborted here: its late `error` is not reported again.
@@ -50,6 +51,8 @@ function initAsClient(websocket, address, protocols, options) {
     path: undefined,
     port: undefined,
   };
+  // permessage-deflate is offered by default, as by `ws`'s client.
+  const deflate = deflateConfig(opts.perMessageDeflate, 'perMessageDeflate');
   if (!PROTOCOL_VERSIONS.includes(opts.protocolVersion)) {
     throw new RangeError(`Unsupported protocol version: ${opts.protocolVersion} (supported versions: ${PROTOCOL_VERSIONS.join(', ')})`);
   }
@@ -103,6 +106,7 @@ function initAsClient(websocket, address, protocols, options) {
   };
   opts.path = url.pathname + url.search;
   opts.timeout = opts.handshakeTimeout;
+  if (deflate) opts.headers['Sec-WebSocket-Extensions'] = clientOffer(deflate);
   if (protocols.length) {
     for (const protocol of protocols) {
       if (typeof protocol !== 'string' || !binding.isHttpToken(protocol) || offered.has(protocol)) {
@@ -211,10 +215,18 @@ function initAsClient(websocket, address, protocols, options) {
       return;
     }
     if (selected) websocket._protocol = selected;
-    // No extension was offered (permessage-deflate is not negotiated yet).
-    if (res.headers['sec-websocket-extensions'] !== undefined) {
-      abortHandshake(websocket, socket, 'Server sent a Sec-WebSocket-Extensions header but no extension was requested');
-      return;
+    const extensions = res.headers['sec-websocket-extensions'];
+    if (extensions !== undefined) {
+      if (!deflate) {
+        abortHandshake(websocket, socket, 'Server sent a Sec-WebSocket-Extensions header but no extension was requested');
+        return;
+      }
+      const agreed = PerMessageDeflate.acceptResponse(deflate, extensions);
+      if (agreed instanceof Error) {
+        abortHandshake(websocket, socket, agreed.message);
+        return;
+      }
+      websocket._extensions[EXTENSION_NAME] = agreed;
     }
     websocket.setSocket(socket, head, {
       allowSynchronousEvents: opts.allowSynchronousEvents,

@@ -11,6 +11,7 @@ const { FrameSink } = require('../primitives/frame-sink.js');
 const { binaryAs } = require('./buffers.js');
 const { BINARY_TYPES, EMPTY_BUFFER } = require('./constants.js');
 const { wsProtocolError } = require('./errors.js');
+const { EXTENSION_NAME } = require('./permessage-deflate.js');
 
 class Receiver extends Writable {
   #sink;
@@ -18,7 +19,9 @@ class Receiver extends Writable {
   #error = null;
 
   /**
-   * @param {{ binaryType?: string, isServer?: boolean, maxPayload?: number, maxFragments?: number }} [options]
+   * @param {{ binaryType?: string, isServer?: boolean, maxPayload?: number, maxFragments?: number,
+   *   extensions?: { [EXTENSION_NAME]?: import('./permessage-deflate.js').PerMessageDeflate } }} [options]
+   *   `extensions`: the connection's agreed extensions, as `ws` passes them (compressed messages are inflated)
    */
   constructor(options = {}) {
     super();
@@ -26,7 +29,9 @@ class Receiver extends Writable {
     const maxPayload = options.maxPayload | 0;
     const maxFragments = options.maxFragments | 0;
     const receiver = this;
+    const deflate = options.extensions === undefined ? undefined : options.extensions[EXTENSION_NAME];
     this.#sink = new FrameSink({
+      inflate: deflate === undefined ? undefined : deflate.inflate,
       requireMask: Boolean(options.isServer),
       rejectMask: !options.isServer,
       textAsBytes: true,

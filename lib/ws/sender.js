@@ -5,7 +5,9 @@
 // unmasked straight into the writer; client frames are masked by encodeFrame (the addon's
 // word-wide XOR) and handed to the writer whole. `Sender.frame()` builds a frame ahead of time
 // (socket.io's adapter does, for broadcasts) and `sendFrame()` writes one. A Blob is read before it
-// is sent; what is sent after it waits in order behind it, as in `ws`.
+// is sent; what is sent after it waits in order behind it, as in `ws`. With permessage-deflate
+// agreed, a message is compressed as a whole (or fragment by fragment) by the connection's
+// PerMessageDeflate (permessage-deflate.js) and goes out with RSV1 on its first frame.
 
 const { Buffer } = require('node:buffer');
 const { WS_OPCODE, WS_MAX_CONTROL_PAYLOAD } = require('../primitives/constants.js');
@@ -14,11 +16,14 @@ const { isValidWireCloseCode } = require('../primitives/close.js');
 const { frameHeaderLength, writeFrameHeader } = require('../primitives/frame-header.js');
 const { FrameWriter } = require('../node/frame-writer.js');
 const { toBuffer } = require('./buffers.js');
+const { EXTENSION_NAME } = require('./permessage-deflate.js');
 
 const { CONTINUATION, TEXT, BINARY, CLOSE, PING, PONG } = WS_OPCODE;
 const EMPTY = Buffer.alloc(0);
 // RFC 6455 §5.5: a CLOSE payload is the 2-byte code plus at most 123 bytes of reason.
 const MAX_CLOSE_REASON = WS_MAX_CONTROL_PAYLOAD - 2;
+// RSV1 on the first frame of a message: "Per-Message Compressed" (RFC 7692 §6).
+const RSV1 = 0x40;
 
 const isBlob = (value) => typeof Blob === 'function' && value instanceof Blob;
 
@@ -28,12 +33,23 @@ class Sender {
 
   /**
    * @param {import('node:stream').Duplex | FrameWriter} socket the socket, or the writer of its connection
+   * @param {{ [EXTENSION_NAME]?: import('./permessage-deflate.js').PerMessageDeflate }} [extensions]
+   *   the connection's agreed extensions, as `ws` passes them
    */
-  constructor(socket) {
+  constructor(socket, extensions) {
     this._writer = socket instanceof FrameWriter ? socket : new FrameWriter(socket);
     /** Bytes counted by sends made after the connection stopped being open (`ws`'s bufferedAmount). */
     this._bufferedBytes = 0;
     this._firstFragment = true;
+    /** The connection's permessage-deflate (null: not agreed). */
+    this._deflate = (extensions !== undefined && extensions[EXTENSION_NAME]) || null;
+    /** Whether the message being sent in fragments is compressed. */
+    this._compress = false;
+    /**
+     * Called with the error when compression fails (a fault of the library): the connection must close.
+     * @type {(err: Error) => void}
+     */
+    this.onerror = noop;
   }
 
   /**
@@ -70,22 +86,47 @@ class Sender {
    * `fin: false`.
    */
   send(data, options, cb) {
-    this.sendMessage(data, Boolean(options.binary), options.fin !== false, options.mask === true, cb);
+    this.sendMessage(data, Boolean(options.binary), options.fin !== false, options.mask === true, cb, options.compress === true);
   }
 
-  /** send() with its options as arguments (WebSocket#send calls this, without an options object). */
-  sendMessage(data, binary, fin, mask, cb) {
+  /**
+   * send() with its options as arguments (WebSocket#send calls this, without an options object).
+   * `compress`: compress the message if permessage-deflate was agreed (and the threshold allows).
+   */
+  sendMessage(data, binary, fin, mask, cb, compress = false) {
     if (this.#queue !== null || isBlob(data)) {
       const size = isBlob(data) ? data.size : typeof data === 'string' ? Buffer.byteLength(data) : toBuffer(data).length;
-      this.#later(!isBlob(data), data, size, (bytes) => this.sendMessage(bytes, binary, fin, mask, cb), cb);
+      this.#later(!isBlob(data), data, size, (bytes) => this.sendMessage(bytes, binary, fin, mask, cb, compress), cb);
       return;
     }
     const isString = typeof data === 'string';
     const payload = isString ? data : toBuffer(data);
-    const opcode = !this._firstFragment ? CONTINUATION : binary ? BINARY : TEXT;
+    const first = this._firstFragment;
+    const opcode = !first ? CONTINUATION : binary ? BINARY : TEXT;
     this._firstFragment = fin;
     const length = isString ? Buffer.byteLength(payload) : payload.length;
+    if (this._deflate !== null) {
+      // The first fragment decides for the whole message, as in `ws`.
+      if (first) this._compress = this._deflate.compresses(compress, length);
+      if (this._compress) {
+        this.#compressed(first ? opcode | RSV1 : opcode, payload, fin, mask, cb);
+        return;
+      }
+    }
     this.#frame(opcode, payload, length, isString, fin, mask, cb);
+  }
+
+  #compressed(opcode, payload, fin, mask, cb) {
+    let bytes;
+    try {
+      bytes = this._deflate.compress(payload, fin);
+    } catch (err) {
+      // The peer's window is out of step from here on: nothing more is sent.
+      if (cb) process.nextTick(cb, err);
+      this.onerror(err);
+      return;
+    }
+    this.#frame(opcode, bytes, bytes.length, false, fin, mask, cb);
   }
 
   ping(data, mask, cb) {
@@ -173,9 +214,14 @@ class Sender {
       return;
     }
     const bytes = isString ? Buffer.from(payload) : payload;
-    this._writer.raw(encodeFrame({ opcode, payload: bytes, fin, mask: true }), cb);
+    // encodeFrame takes a bare opcode: RSV1 is set on the frame it builds.
+    const frame = encodeFrame({ opcode: opcode & 0x0f, payload: bytes, fin, mask: true });
+    if (opcode & RSV1) frame[0] |= RSV1;
+    this._writer.raw(frame, cb);
   }
 }
+
+function noop() {}
 
 function controlBytes(data) {
   const payload = data === undefined ? EMPTY : typeof data === 'string' ? Buffer.from(data) : toBuffer(data);

@@ -11,6 +11,7 @@ const binding = require('../primitives/addon.js');
 const { computeAcceptKeySync } = require('../primitives/handshake.js');
 const { WebSocket, kWebSocket } = require('./websocket.js');
 const { DEFAULT_MAX_PAYLOAD, CLOSE_TIMEOUT, kResponse } = require('./constants.js');
+const { EXTENSION_NAME, PerMessageDeflate, deflateConfig } = require('./permessage-deflate.js');
 
 const RUNNING = 0;
 const CLOSING = 1;
@@ -59,6 +60,8 @@ class WebSocketServer extends EventEmitter {
     ) {
       throw new TypeError('One and only one of the "port", "server", or "noServer" options must be specified');
     }
+    // Checked before a server is created: a bad option throws and leaves nothing listening.
+    const deflate = deflateConfig(options.perMessageDeflate, 'perMessageDeflate');
     if (options.port != null) {
       this._server = http.createServer(upgradeRequired);
       this._server.listen(options.port, options.host, options.backlog, callback);
@@ -80,6 +83,8 @@ class WebSocketServer extends EventEmitter {
       });
     }
     if (options.perMessageDeflate === true) options.perMessageDeflate = {};
+    /** permessage-deflate's configuration (false: off, as `ws`'s default). */
+    this._deflate = deflate;
     if (options.clientTracking) {
       this.clients = new Set();
       this._shouldEmitClose = false;
@@ -175,6 +180,14 @@ class WebSocketServer extends EventEmitter {
         return;
       }
     }
+    // permessage-deflate: the first offer the configuration can honour; offers it cannot honour
+    // (or that break RFC 7692) are declined, and the handshake goes on without the extension.
+    let extensions = {};
+    const offers = req.headers['sec-websocket-extensions'];
+    if (this._deflate && offers !== undefined) {
+      const deflate = PerMessageDeflate.accept(this._deflate, offers);
+      if (deflate !== null) extensions = { [EXTENSION_NAME]: deflate };
+    }
     const verifyClient = this.options.verifyClient;
     if (verifyClient) {
       const info = {
@@ -185,13 +198,13 @@ class WebSocketServer extends EventEmitter {
       if (verifyClient.length === 2) {
         verifyClient(info, (verified, code, message, headers) => {
           if (!verified) return abortHandshake(socket, code || 401, message, headers);
-          this.completeUpgrade({}, key, protocols, req, socket, head, cb);
+          this.completeUpgrade(extensions, key, protocols, req, socket, head, cb);
         });
         return;
       }
       if (!verifyClient(info)) return abortHandshake(socket, 401);
     }
-    this.completeUpgrade({}, key, protocols, req, socket, head, cb);
+    this.completeUpgrade(extensions, key, protocols, req, socket, head, cb);
   }
 
   /** Writes the 101 (after the `headers` event) and creates the WebSocket. */
@@ -214,6 +227,11 @@ class WebSocketServer extends EventEmitter {
         headers.push(`Sec-WebSocket-Protocol: ${protocol}`);
         ws._protocol = protocol;
       }
+    }
+    const deflate = extensions[EXTENSION_NAME];
+    if (deflate !== undefined) {
+      headers.push(`Sec-WebSocket-Extensions: ${deflate.response}`);
+      ws._extensions = extensions;
     }
     this.emit('headers', headers, req);
     const response = headers.concat('\r\n').join('\r\n');

@@ -14,6 +14,7 @@ const { toBuffer, binaryAs } = require('./buffers.js');
 const { EventTarget, defineEventAttributes } = require('./event-target.js');
 const { wsProtocolError } = require('./errors.js');
 const { BINARY_TYPES, CLOSE_TIMEOUT, EMPTY_BUFFER, READY_STATES, kResponse } = require('./constants.js');
+const { EXTENSION_NAME } = require('./permessage-deflate.js');
 
 const CONNECTING = 0;
 const OPEN = 1;
@@ -31,7 +32,7 @@ function noop() {}
 // The options of one connection's FrameSink and the receiver of its events: one small object per
 // connection instead of a closure per callback (methods installed by WebSocket's static block).
 class SinkEvents {
-  constructor(ws, isServer, maxPayload, maxFragments) {
+  constructor(ws, isServer, maxPayload, maxFragments, deflate) {
     this.ws = ws;
     this.requireMask = isServer;
     this.rejectMask = !isServer;
@@ -39,6 +40,8 @@ class SinkEvents {
     // `ws`: 0 means no limit.
     this.maxPayloadLength = maxPayload > 0 ? maxPayload : Infinity;
     this.maxFragments = maxFragments > 0 ? maxFragments : 0xffffffff;
+    // permessage-deflate agreed: compressed messages are inflated while they are parsed, within maxPayload.
+    this.inflate = deflate === undefined ? undefined : deflate.inflate;
   }
 }
 
@@ -143,7 +146,7 @@ class WebSocket extends EventEmitter {
     return this.#writer.bufferedAmount + this._sender._bufferedBytes;
   }
 
-  /** The negotiated extensions: none (permessage-deflate is not negotiated yet). */
+  /** The names of the negotiated extensions, as `ws` gives them: "permessage-deflate" or "". */
   get extensions() {
     return Object.keys(this._extensions).join();
   }
@@ -175,9 +178,11 @@ class WebSocket extends EventEmitter {
   setSocket(socket, head, options) {
     const writer = new FrameWriter(socket);
     this.#writer = writer;
-    this._sender = new Sender(writer);
+    this._sender = new Sender(writer, this._extensions);
     this._socket = socket;
-    this.#sink = new FrameSink(new SinkEvents(this, this._isServer, options.maxPayload | 0, options.maxFragments | 0));
+    const deflate = this._extensions[EXTENSION_NAME];
+    if (deflate !== undefined) this._sender.onerror = (err) => this.#onDeflateError(err);
+    this.#sink = new FrameSink(new SinkEvents(this, this._isServer, options.maxPayload | 0, options.maxFragments | 0, deflate));
     this.#synchronousEvents = options.allowSynchronousEvents !== false;
     socket[kWebSocket] = this;
     // The server's 101, staged so that it leaves with what `connection` listeners send.
@@ -213,12 +218,14 @@ class WebSocket extends EventEmitter {
     let binary = typeof data !== 'string';
     let mask = !this._isServer;
     let fin = true;
+    let compress = true;
     if (options !== undefined && options !== null) {
       if (options.binary !== undefined) binary = options.binary;
       if (options.mask !== undefined) mask = options.mask;
       if (options.fin !== undefined) fin = options.fin;
+      if (options.compress !== undefined) compress = options.compress;
     }
-    this._sender.sendMessage(data || EMPTY_BUFFER, Boolean(binary), Boolean(fin), Boolean(mask), cb);
+    this._sender.sendMessage(data || EMPTY_BUFFER, Boolean(binary), Boolean(fin), Boolean(mask), cb, Boolean(compress));
   }
 
   /** Sends a PING (at most 125 bytes); `cb(err)` once it is written. */
@@ -323,6 +330,8 @@ class WebSocket extends EventEmitter {
   /** @internal emits `close` with the received code and reason (1006 and empty without a CLOSE). */
   emitClose() {
     if (this.#queue !== null) this.#drain(true);
+    const deflate = this._extensions[EXTENSION_NAME];
+    if (deflate !== undefined) deflate.cleanup();
     this.#readyState = CLOSED;
     this.#emit('close', this.#closeCode, this.#closeMessage);
   }
@@ -401,6 +410,14 @@ class WebSocket extends EventEmitter {
     if (this._socket[kWebSocket] === undefined) return;
     if (code === 1005) this.close();
     else this.close(code, this.#closeMessage);
+  }
+
+  // Compression failed (a fault of the library, never the data's): as an internal error, 1011.
+  #onDeflateError(err) {
+    if (this.#readyState !== OPEN) return;
+    this.#errored = true;
+    this.close(1011);
+    if (!this.#errorEmitted) this._reportError(err);
   }
 
   #onProtocolError(err) {

@@ -9,7 +9,8 @@ use napi_derive::napi;
 use std::cell::RefCell;
 use std::collections::HashMap;
 
-use crate::deflate::{negotiate, DeflateOptions, Deflater, NegotiationError, StreamParams};
+use crate::deflate::{build_offer, negotiate, validate_response};
+use crate::deflate::{Agreement, DeflateOptions, Deflater, NegotiationError, StreamParams};
 use crate::deflate::{MAX_WINDOW_BITS, MIN_WINDOW_BITS};
 
 /// The smallest window RFC 7692 allows, in bits (lib/primitives/deflate.js checks options with it).
@@ -22,7 +23,8 @@ pub const DEFLATE_MAX_WINDOW_BITS: u32 = MAX_WINDOW_BITS as u32;
 #[napi]
 pub const DEFLATE_MAX_LEVEL: u32 = 9;
 
-/// A server's configuration of the extension (src/deflate/negotiation.rs, `DeflateOptions`).
+/// One side's configuration of the extension (src/deflate/negotiation.rs, `DeflateOptions`, which
+/// says what each field means on a server and on a client).
 #[napi(object)]
 pub struct DeflateServerOptions {
     /// Always reset the server's compressor after each message (the shared mode).
@@ -99,30 +101,77 @@ pub fn deflate_negotiate(
     options: DeflateServerOptions,
     offer: String,
 ) -> Result<Option<DeflateAgreement>> {
+    let opts = core_options(&env, &options)?;
+    Ok(negotiate(&opts, &offer).map(|n| agreement_object(n.response, &n.agreement)))
+}
+
+/// The options as the core takes them; a `RangeError` for a window outside 8 to 15.
+fn core_options(env: &Env, options: &DeflateServerOptions) -> Result<DeflateOptions> {
     let opts = DeflateOptions {
         server_no_context_takeover: options.server_no_context_takeover.unwrap_or(false),
         client_no_context_takeover: options.client_no_context_takeover.unwrap_or(false),
         server_max_window_bits: window_option(
-            &env,
+            env,
             options.server_max_window_bits,
             "serverMaxWindowBits",
         )?,
         client_max_window_bits: window_option(
-            &env,
+            env,
             options.client_max_window_bits,
             "clientMaxWindowBits",
         )?,
     };
     if let Err(NegotiationError::InvalidOption(field)) = opts.validate() {
-        return Err(range_error(&env, field));
+        return Err(range_error(env, field));
     }
-    Ok(negotiate(&opts, &offer).map(|n| DeflateAgreement {
-        response: n.response,
-        server_no_context_takeover: n.agreement.server_no_context_takeover,
-        client_no_context_takeover: n.agreement.client_no_context_takeover,
-        server_max_window_bits: u32::from(n.agreement.server_max_window_bits),
-        client_max_window_bits: u32::from(n.agreement.client_max_window_bits),
-    }))
+    Ok(opts)
+}
+
+fn agreement_object(response: String, agreement: &Agreement) -> DeflateAgreement {
+    DeflateAgreement {
+        response,
+        server_no_context_takeover: agreement.server_no_context_takeover,
+        client_no_context_takeover: agreement.client_no_context_takeover,
+        server_max_window_bits: u32::from(agreement.server_max_window_bits),
+        client_max_window_bits: u32::from(agreement.client_max_window_bits),
+    }
+}
+
+/// A client's `Sec-WebSocket-Extensions` offer for `options` (one permessage-deflate element).
+/// Throws a `RangeError` for a window option outside 8 to 15.
+#[napi]
+pub fn deflate_offer(env: Env, options: DeflateServerOptions) -> Result<String> {
+    let opts = core_options(&env, &options)?;
+    build_offer(&opts).map_err(|err| Error::new(Status::InvalidArg, err.to_string()))
+}
+
+/// A client's check of the server's `Sec-WebSocket-Extensions` answer (`response`, several header
+/// lines joined with ", ") to the offer of `options`: the agreement (its `response` is the answer
+/// as received), or `null` when the answer names no extension at all. When the client must fail
+/// the connection it throws an `Error` whose message says why and whose `code` is
+/// `ERR_DEFLATE_UNEXPECTED_EXTENSION` (an extension that was not offered, or permessage-deflate
+/// twice) or `ERR_DEFLATE_INVALID_RESPONSE` (anything else).
+#[napi]
+pub fn deflate_accept_response(
+    env: Env,
+    options: DeflateServerOptions,
+    response: String,
+) -> Result<Option<DeflateAgreement>> {
+    let opts = core_options(&env, &options)?;
+    match validate_response(&opts, &response) {
+        Ok(agreement) => Ok(agreement.map(|a| agreement_object(response.trim().to_owned(), &a))),
+        Err(err) => {
+            let code = match err {
+                NegotiationError::UnexpectedExtension(_) => "ERR_DEFLATE_UNEXPECTED_EXTENSION",
+                _ => "ERR_DEFLATE_INVALID_RESPONSE",
+            };
+            let message = err.to_string();
+            match env.throw_error(&message, Some(code)) {
+                Ok(()) => Err(Error::new(Status::PendingException, message)),
+                Err(err) => Err(err),
+            }
+        }
+    }
 }
 
 /// A compression level as zlib takes it: an integer from 0 to 9.
@@ -198,5 +247,12 @@ impl NativeDeflater {
             .deflate(payload, &mut out)
             .map_err(|err| Error::new(Status::GenericFailure, err.to_string()))?;
         Ok(out.into())
+    }
+
+    /// Lets go of the compressor's memory between messages, keeping only the stream's last bytes
+    /// (at most the window); the next `deflate` continues the same stream. Returns the bytes kept.
+    #[napi]
+    pub fn release(&mut self) -> u32 {
+        self.inner.release() as u32
     }
 }

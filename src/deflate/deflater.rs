@@ -2,9 +2,19 @@
 
 use std::fmt;
 
-use flate2::{Compress, Compression, FlushCompress, Status};
-
+use super::zstream::{RawDeflate, Tune};
 use super::{StreamParams, TAIL};
+
+/// The match search of level 6, the default (zlib's, `ws`'s and this package's): zlib-rs's level 6
+/// with the hash chain and the "nice" match length halved from 128 to 64. On text its output is
+/// within about 2 % of zlib's level 6 in size (docs/DEFLATE.md) at about twice zlib-rs's level-6
+/// speed; levels 1 to 5 and 7 to 9 are zlib-rs's own.
+const LEVEL_6_TUNE: Tune = Tune {
+    good_length: 8,
+    max_lazy: 16,
+    nice_length: 64,
+    max_chain: 64,
+};
 
 /// The compression library failed: an internal error, never caused by the data. The deflater
 /// is reset; with context takeover the peer's window no longer matches, so the connection must
@@ -33,7 +43,11 @@ impl std::error::Error for DeflateError {}
 /// [`Deflater::deflate`] appended.
 #[derive(Debug)]
 pub struct Deflater {
-    compress: Compress,
+    /// `None` while released ([`Deflater::release`]): `window` then holds what it had.
+    compress: Option<RawDeflate>,
+    /// The stream's last bytes (at most its window) while released; empty otherwise.
+    window: Vec<u8>,
+    level: u32,
     params: StreamParams,
 }
 
@@ -43,14 +57,33 @@ impl Deflater {
     /// `params.window_bits` clamped into 9 to 15; 9 bits never match further back than an 8-bit
     /// window holds (see [`super::MIN_WINDOW_BITS`]).
     pub fn new(params: StreamParams, level: u32) -> Self {
+        let level = level.min(9);
         Deflater {
-            compress: Compress::new_with_window_bits(
-                Compression::new(level.min(9)),
-                false,
-                params.codec_window_bits(),
-            ),
+            compress: Some(raw(params, level)),
+            window: Vec::new(),
+            level,
             params,
         }
+    }
+
+    /// Lets go of the compressor's memory (about 370 KiB at window 15, most of it touched), keeping
+    /// only the stream's last bytes, at most its window (32 KiB at 15): what an idle connection with
+    /// context takeover needs. The next [`Deflater::deflate`] builds a compressor again and primes
+    /// it with those bytes, so the peer sees one unbroken stream. Returns the bytes kept.
+    pub fn release(&mut self) -> usize {
+        if let Some(compress) = self.compress.take() {
+            self.window = if self.params.no_context_takeover {
+                Vec::new()
+            } else {
+                compress.dictionary()
+            };
+        }
+        self.window.len()
+    }
+
+    /// Whether the compressor's memory is released (see [`Deflater::release`]).
+    pub fn is_released(&self) -> bool {
+        self.compress.is_none()
     }
 
     /// The parameters this deflater follows.
@@ -64,28 +97,21 @@ impl Deflater {
     /// before. Without context takeover the next message starts a new stream.
     pub fn deflate(&mut self, payload: &[u8], out: &mut Vec<u8>) -> Result<usize, DeflateError> {
         let start = out.len();
-        let mut input = payload;
-        loop {
-            // Text of the kind worth compressing shrinks well; the buffer doubles when not.
-            let written = out.len() - start;
-            out.reserve(written.max(input.len() / 4) + 64);
-            let (before, len) = (self.compress.total_in(), out.len());
-            let status = self.compress.compress_vec(input, out, FlushCompress::Sync);
-            let consumed = (self.compress.total_in() - before) as usize;
-            input = input.get(consumed..).unwrap_or_default();
-            let stuck = consumed == 0 && out.len() == len && out.len() < out.capacity();
-            match status {
-                // zlib: the flush is complete once a call returns with output room to spare; a
-                // repeated flush with nothing new to write answers BufError.
-                Ok(Status::BufError) if input.is_empty() => break,
-                Ok(_) if input.is_empty() && out.len() < out.capacity() => break,
-                Ok(_) if !stuck => {}
-                _ => {
-                    out.truncate(start);
-                    self.compress.reset();
+        let compress = match &mut self.compress {
+            Some(compress) => compress,
+            None => {
+                let mut compress = raw(self.params, self.level);
+                if compress.set_dictionary(&self.window).is_err() {
                     return Err(DeflateError);
                 }
+                self.window = Vec::new();
+                self.compress.insert(compress)
             }
+        };
+        if compress.compress_sync(payload, out).is_err() {
+            out.truncate(start);
+            compress.reset();
+            return Err(DeflateError);
         }
         if out.get(start..).is_some_and(|tail| tail.ends_with(&TAIL)) {
             out.truncate(out.len() - TAIL.len());
@@ -96,8 +122,17 @@ impl Deflater {
             out.push(0x00);
         }
         if self.params.no_context_takeover {
-            self.compress.reset();
+            compress.reset();
         }
         Ok(out.len() - start)
     }
+}
+
+/// A compressor following `params` at `level`.
+fn raw(params: StreamParams, level: u32) -> RawDeflate {
+    RawDeflate::new(
+        level as i32,
+        params.codec_window_bits(),
+        (level == 6).then_some(LEVEL_6_TUNE),
+    )
 }

@@ -9,14 +9,16 @@
 //! - [`Deflater`]: one message compressed at a time, per connection (context takeover) or
 //!   shared by every connection that agreed `*_no_context_takeover` for the direction.
 //!
-//! The compression library is `flate2` on its pure-Rust `zlib-rs` backend: streaming raw
-//! deflate with window bits, sync flush and reset, and no C toolchain to cross-compile.
+//! The compression library is zlib-rs (pure Rust, no C toolchain to cross-compile): inflating
+//! through `flate2` on its zlib-rs backend, deflating through `libz-rs-sys` (zlib-rs's zlib
+//! interface), which also exposes `deflateTune`.
 //! `docs/DEFLATE.md` has the measurements behind the choice.
 
 mod deflater;
 mod inflater;
 pub mod negotiation;
 mod pool;
+pub(crate) mod zstream;
 
 pub use deflater::{DeflateError, Deflater};
 pub use inflater::{Inflater, INFLATE_STEP};
@@ -25,6 +27,7 @@ pub use negotiation::{
     DeflateOptions, DeflateParams, Negotiated, NegotiationError,
 };
 pub use pool::{acquire_inflater, release_inflater, IDLE_INFLATERS};
+pub use zstream::mapped_bytes;
 
 /// The extension's token in `Sec-WebSocket-Extensions` (RFC 7692 §7).
 pub const EXTENSION_NAME: &str = "permessage-deflate";
