@@ -14,7 +14,7 @@
 #
 # Servers: daloy (examples/echo-server.mjs, serve()), ws-facade (examples/ws-echo-server.mjs, the echo
 # written the `ws` way on daloy-ws-native/ws), ws-addons and ws-plain (bench/servers/ws-node.mjs), uws
-# (bench/servers/uws.mjs, uWebSockets.js from npm uwebsockets@3.0.6), bun, deno. This package's servers
+# (bench/servers/uws-node.mjs, uWebSockets.js from npm uwebsockets@3.0.6), bun, deno. This package's servers
 # take a transport: `daloy@native` runs with DALOY_WS_TRANSPORT=native, `daloy@stream` with
 # DALOY_WS_TRANSPORT=stream, plain `daloy` with the automatic choice. Which transport their connections
 # got is recorded from a `transport: native` (or stream) line on their output, which
@@ -155,7 +155,7 @@ server_cmd() {
     ws-facade) echo "node examples/ws-echo-server.mjs --port 0 --host 127.0.0.1" ;;
     ws-addons) echo "node bench/servers/ws-node.mjs --addons --port 0 --host 127.0.0.1" ;;
     ws-plain) echo "node bench/servers/ws-node.mjs --no-addons --port 0 --host 127.0.0.1" ;;
-    uws) echo "node bench/servers/uws.mjs --port 0 --host 127.0.0.1" ;;
+    uws) echo "node bench/servers/uws-node.mjs --port 0 --host 127.0.0.1" ;;
     bun) echo "$bun bench/servers/bun.mjs --port 0 --host 127.0.0.1" ;;
     deno) echo "$deno run --allow-net bench/servers/deno.mjs --port 0 --host 127.0.0.1" ;;
     *) echo "run.sh: unknown server $1" >&2; return 1 ;;
