@@ -7,7 +7,7 @@
 # bench/lib/e2e-report.mjs) and keeps every raw result line in bench/results/e2e-<stamp>.jsonl (server
 # logs: bench/loadgen/target/e2e-logs/<stamp>/).
 #
-#   bench/run.sh                          the whole matrix (about 15 minutes)
+#   bench/run.sh                          the whole matrix (about 12 minutes)
 #   REPS=1 DURATION=2 bench/run.sh        a quick look
 #   bench/run.sh --servers "daloy@native uws bun" --cells "throughput bin64k" --reps 5
 #   bench/run.sh --report bench/results/e2e-STAMP.jsonl     rewrite RESULTS.md from a run's raw lines

@@ -374,7 +374,7 @@ p();
 p('## How to run');
 p();
 p('```');
-p('bench/run.sh                     # the whole matrix (about 15 minutes)');
+p('bench/run.sh                     # the whole matrix (about 12 minutes)');
 p('bench/run.sh --servers "daloy@native ws-facade@native uws" --cells "latency bin64k" --reps 5');
 p('REPS=1 DURATION=2 bench/run.sh   # a quick look');
 p('bench/run.sh --report bench/results/e2e-STAMP.jsonl   # rewrite this file from a run\'s raw lines');
