@@ -1,5 +1,6 @@
 // Echo server on uWebSockets.js (npm uwebsockets@3.0.6, installed under bench/.tools by
-// bench/deflate-e2e.mjs and bench/fanout.sh): route /echo, text echoed as text, binary as binary.
+// bench/run.sh, bench/deflate-e2e.mjs and bench/fanout.sh): route /echo, text echoed as text, binary as
+// binary.
 //
 //   node bench/servers/uws-node.mjs [--port 0] [--host 127.0.0.1] [--deflate=shared|dedicated]
 //
