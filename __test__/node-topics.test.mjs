@@ -5,6 +5,9 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { App } from '../index.js';
 import { serve } from '../node.js';
+import { createRequire } from 'node:module';
+
+const { NativeSocket } = createRequire(import.meta.url)('../lib/node/native-socket.js');
 import { startServer, connect, nextMessage, until, captureLogger } from './fixtures/node-helpers.mjs';
 
 const T = { timeout: 15_000 };
@@ -23,16 +26,22 @@ describe('topics on Node', () => {
     await until(() => server.subscriberCount('all') === 5);
     const payload = 'p'.repeat(300);
     const written = [];
-    const write = net.Socket.prototype.write;
-    net.Socket.prototype.write = function spy(chunk, ...rest) {
-      if (Buffer.isBuffer(chunk) && chunk.length === payload.length + 4) written.push(chunk);
-      return write.call(this, chunk, ...rest);
-    };
+    // The connections' sockets: Node's streams, or the native transport's sockets (DALOY_WS_TRANSPORT).
+    const prototypes = [net.Socket.prototype, NativeSocket.prototype];
+    const writes = prototypes.map((proto) => proto.write);
+    prototypes.forEach((proto, i) => {
+      proto.write = function spy(chunk, ...rest) {
+        if (Buffer.isBuffer(chunk) && chunk.length === payload.length + 4) written.push(chunk);
+        return writes[i].call(this, chunk, ...rest);
+      };
+    });
     let queued;
     try {
       queued = server.publish('all', payload);
     } finally {
-      net.Socket.prototype.write = write;
+      prototypes.forEach((proto, i) => {
+        proto.write = writes[i];
+      });
     }
     assert.equal(queued, 5);
     assert.equal(written.length, 5);

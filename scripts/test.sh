@@ -34,8 +34,16 @@ for forced in 1 0; do
   DALOY_WS_NATIVE_UTF16=$forced node --test --test-concurrency=1 __test__/sink-text.test.mjs __test__/sink.test.mjs __test__/differential.test.mjs
 done
 
+# The transport after the 101 (lib/node/native-socket.js): the runs above use the default, the
+# native transport where it applies; the suites that drive Node's wiring once more on Node's stream.
+step "node --test: the Node wiring with DALOY_WS_TRANSPORT=stream"
+DALOY_WS_TRANSPORT=stream node --test --test-concurrency=1 __test__/node-*.test.mjs __test__/ws-*.test.mjs __test__/app-guards.test.mjs __test__/origin.test.mjs
+
 step "Autobahn|Testsuite against examples/echo-server.mjs"
 bash scripts/conformance.sh
+
+step "Autobahn|Testsuite against examples/echo-server.mjs, DALOY_WS_TRANSPORT=stream"
+DALOY_WS_TRANSPORT=stream AUTOBAHN_OUT="autobahn-reports/echo-server-stream" bash scripts/conformance.sh
 
 step "Autobahn|Testsuite against examples/ws-echo-server.mjs (daloy-ws-native/ws)"
 AUTOBAHN_SERVER=examples/ws-echo-server.mjs bash scripts/conformance.sh

@@ -23,6 +23,7 @@ pub mod opcode;
 pub mod sink;
 pub mod utf16;
 pub mod utf8;
+pub mod write_queue;
 
 #[cfg(feature = "napi")]
 #[allow(unsafe_code)]

@@ -1,11 +1,13 @@
 // Bun's and Deno's own WebSocket clients against the Node server with permessage-deflate on:
 // each exchanges messages that compress well. Whether the client negotiated the extension is
-// checked on the server's side from the bytes it read: compressed, the messages take a fraction
-// of their size on the wire. Run by scripts/runtimes.sh, which sets BUN and DENO; without them
+// checked from the bytes the client sent, counted by a relay in front of the server (whatever
+// transport the server's connection runs on): compressed, the messages take a fraction of their
+// size on the wire. Run by scripts/runtimes.sh, which sets BUN and DENO; without them
 // the tests are skipped and say so.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { App } from '../../index.js';
 import { startServer } from '../fixtures/node-helpers.mjs';
@@ -40,12 +42,20 @@ async function exchange(t, command, args) {
   });
   const server = await startServer(t, app);
   let bytesRead = 0;
-  server.server.on('upgrade', (_req, socket) => {
-    socket.on('close', () => {
-      bytesRead += socket.bytesRead;
+  // A relay that counts what the client sends.
+  const relay = net.createServer((inbound) => {
+    const outbound = net.connect(server.port, '127.0.0.1');
+    inbound.on('data', (chunk) => {
+      bytesRead += chunk.length;
     });
+    inbound.pipe(outbound).pipe(inbound);
+    inbound.on('error', () => outbound.destroy());
+    outbound.on('error', () => inbound.destroy());
   });
-  const { code, out } = await run(command, [...args, client, `ws://127.0.0.1:${server.port}/echo`]);
+  await new Promise((resolve) => relay.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise((resolve) => relay.close(() => resolve())));
+  const port = /** @type {import('node:net').AddressInfo} */ (relay.address()).port;
+  const { code, out } = await run(command, [...args, client, `ws://127.0.0.1:${port}/echo`]);
   assert.equal(code, 0, out);
   const result = JSON.parse(out.trim().split('\n').pop());
   await new Promise((resolve) => setTimeout(resolve, 100));

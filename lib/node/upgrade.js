@@ -8,6 +8,7 @@ const { Buffer } = require('node:buffer');
 const { STATUS_CODES } = require('node:http');
 const { WS_CLOSE_CODE } = require('../primitives/constants.js');
 const { WebSocketConnection, nodeFanOut } = require('./connection.js');
+const { NativeSocket, transportFor } = require('./native-socket.js');
 const { log, isLogger, silentLogger } = require('../app/logger.js');
 const { App, kTopicRegistries } = require('../app/app.js');
 const { TopicRegistry } = require('../app/topics.js');
@@ -360,8 +361,16 @@ class UpgradeHandler {
     if (typeof socket.setTimeout === 'function') socket.setTimeout(0);
     if (typeof socket.setNoDelay === 'function') socket.setNoDelay(true);
     const { route, protocol, acceptKey, ctx, deflate } = decision;
-    const conn = WebSocketConnection.accept(this, socket, route, protocol, acceptKey, ctx, held, deflate);
-    if (!socket.destroyed) this.#live.add(conn);
+    let transport = socket;
+    if (transportFor(socket) === 'native') {
+      // The addon takes the descriptor before the 101 is written: the 101 goes out natively, and
+      // bytes Node had read already are parsed first (native-socket.js).
+      const native = new NativeSocket(/** @type {import('node:net').Socket} */ (socket));
+      for (const chunk of native.takeHeld()) held.push(chunk);
+      transport = /** @type {any} */ (native);
+    }
+    const conn = WebSocketConnection.accept(this, transport, route, protocol, acceptKey, ctx, held, deflate);
+    if (!transport.destroyed) this.#live.add(conn);
   }
 
   /**

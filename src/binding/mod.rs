@@ -11,4 +11,6 @@ mod deflate;
 mod errors;
 mod frame;
 mod handshake;
+mod raw;
 mod sink;
+mod transport;

@@ -1,6 +1,6 @@
 use napi::bindgen_prelude::{
-    Array, Buffer, BufferSlice, Error, FromNapiValue, JsObjectValue, JsValue, Object, Result,
-    Status, ToNapiValue, Uint32ArraySlice, Unknown,
+    Array, Buffer, BufferSlice, Error, FromNapiValue, JsValue, Object, Result, Status, ToNapiValue,
+    Uint32ArraySlice, Unknown,
 };
 use napi::{sys, Env};
 use napi_derive::napi;
@@ -11,6 +11,7 @@ use std::sync::{Mutex, MutexGuard};
 use super::deflate::InflateOptions;
 use super::errors::ErrorRecord;
 use super::frame::payload_limit;
+use super::raw;
 use crate::error::ProtocolError;
 use crate::opcode::OpCode;
 use crate::sink::{Event, EventKind, FrameSink, Payload, SinkOptions};
@@ -402,33 +403,13 @@ fn utf16_string<'env>(env: &'env Env, bytes: &[u8], units: &mut Vec<u16>) -> Res
     unsafe { Unknown::from_napi_value(env.raw(), value) }
 }
 
-/// Exports `sinkPush(sink, chunk, arena, arenaOffset, table)`, the hot path, as a plain Node-API
-/// function rather than a `#[napi]` method: the generated method wrapper checks the class identity
-/// and registers a native borrow (with an allocation) on every call, which measured 30% of a push of
-/// one small frame, more than the parsing.
+/// Exports `sinkPush(sink, chunk, arena, arenaOffset, table)`, the hot path, and the transport's
+/// `transportWrite`, as plain Node-API functions (see raw.rs): the generated method wrapper measured
+/// 30% of a push of one small frame, more than the parsing.
 #[napi(module_exports)]
 pub fn init(mut exports: Object, env: Env) -> Result<()> {
-    const NAME: &str = "sinkPush";
-    let mut func = std::ptr::null_mut();
-    // SAFETY: a plain N-API call on the live environment of module initialisation.
-    let status = unsafe {
-        sys::napi_create_function(
-            env.raw(),
-            NAME.as_ptr().cast(),
-            NAME.len() as isize,
-            Some(sink_push),
-            std::ptr::null_mut(),
-            &mut func,
-        )
-    };
-    if status != sys::Status::napi_ok {
-        return Err(Error::new(
-            Status::GenericFailure,
-            "could not create sinkPush",
-        ));
-    }
-    // SAFETY: `func` is a function just created in this environment.
-    exports.set_named_property(NAME, unsafe { Unknown::from_napi_value(env.raw(), func)? })
+    raw::export_function(&mut exports, &env, "sinkPush", sink_push)?;
+    super::transport::export(&mut exports, &env)
 }
 
 /// The raw callback of `sinkPush`; throws on bad arguments.
@@ -438,15 +419,7 @@ unsafe extern "C" fn sink_push(
 ) -> sys::napi_value {
     let env = Env::from_raw(raw_env);
     // SAFETY: called by the engine with a live environment and callback info.
-    let result = unsafe { sink_push_args(&env, info) };
-    match result {
-        Ok(value) => value,
-        Err(err) => {
-            // SAFETY: as above; the exception is pending when the callback returns.
-            unsafe { napi::JsError::from(err).throw_into(raw_env) };
-            std::ptr::null_mut()
-        }
-    }
+    unsafe { raw::value_or_throw(raw_env, sink_push_args(&env, info)) }
 }
 
 /// A typed array's bytes: (data pointer, length in elements, element type).
@@ -457,66 +430,34 @@ unsafe fn typed_array(
     env: &Env,
     value: sys::napi_value,
 ) -> Result<(*mut u8, usize, sys::napi_typedarray_type)> {
-    let (mut kind, mut len, mut data) = (0, 0usize, std::ptr::null_mut());
-    // SAFETY: out-pointers to locals; the engine checks that `value` is a typed array.
-    let status = unsafe {
-        sys::napi_get_typedarray_info(
-            env.raw(),
-            value,
-            &mut kind,
-            &mut len,
-            &mut data,
-            std::ptr::null_mut(),
-            std::ptr::null_mut(),
-        )
-    };
-    if status != sys::Status::napi_ok {
-        return Err(Error::new(
-            Status::InvalidArg,
-            "sinkPush expects typed arrays",
-        ));
-    }
-    Ok((data.cast(), len, kind))
+    // SAFETY: by the caller.
+    unsafe { raw::typed_array(env.raw(), value, "sinkPush expects typed arrays") }
 }
 
 /// # Safety
 /// `env` and `info` must be those of a live call of `sinkPush`.
 unsafe fn sink_push_args(env: &Env, info: sys::napi_callback_info) -> Result<sys::napi_value> {
     let raw = env.raw();
-    let mut argc = 5usize;
-    let mut argv = [std::ptr::null_mut(); 5];
-    // SAFETY: `argv` has room for `argc` values.
-    let status = unsafe {
-        sys::napi_get_cb_info(
+    // SAFETY: by the caller.
+    let argv: [sys::napi_value; 5] = unsafe {
+        raw::arguments(
             raw,
             info,
-            &mut argc,
-            argv.as_mut_ptr(),
-            std::ptr::null_mut(),
-            std::ptr::null_mut(),
-        )
-    };
-    if status != sys::Status::napi_ok || argc < 5 {
-        return Err(Error::new(
-            Status::InvalidArg,
             "sinkPush(sink, chunk, arena, arenaOffset, table)",
-        ));
-    }
-    let mut wrapped = std::ptr::null_mut();
+        )?
+    };
     // The wrapped pointer is used as a sink only if it is the address of a live, registered sink
     // (see LIVE_SINKS): another addon's wrapped object, or any object the type-tagged `register`
     // never saw, is refused before anything is read through the pointer.
-    // SAFETY: a plain N-API call on the live environment of this call, with an out-pointer to a
-    // local; napi_unwrap fails unless the object was wrapped.
-    if unsafe { sys::napi_unwrap(raw, argv[0], &mut wrapped) } != sys::Status::napi_ok
-        || wrapped.is_null()
-        || !live_sinks().contains(&(wrapped as usize))
-    {
-        return Err(Error::new(
-            Status::InvalidArg,
+    // SAFETY: live values of this call.
+    let wrapped = unsafe {
+        raw::unwrap_live(
+            raw,
+            argv[0],
+            |address| live_sinks().contains(&address),
             "sinkPush expects a NativeFrameSink",
-        ));
-    }
+        )?
+    };
     // SAFETY: the pointer is the address of a live NativeFrameSink (registered, not yet dropped).
     // JavaScript is single-threaded and a push is never re-entered for
     // one sink (frame-sink.js calls the sink's callbacks after this returns), so this is the only

@@ -1,0 +1,173 @@
+// The transport after the 101 (lib/node/native-socket.js): the addon takes plain TCP connections
+// over on Node (Linux, macOS) unless DALOY_WS_TRANSPORT=stream; TLS stays on Node's stream. Node's
+// server keeps counting taken-over connections, and descriptors and memory come back after
+// connections dropped abruptly.
+//
+// The soak: SOAK_CONNECTIONS connections (default 3,000 here, to stay within seconds in CI; 100,000
+// take about 20 s on this machine and were run by hand, see the README's "Transport" section) each
+// upgraded and then reset by the client without a closing handshake.
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import net from 'node:net';
+import { createRequire } from 'node:module';
+import { execFile } from 'node:child_process';
+import { App } from '../index.js';
+import { attach } from '../node.js';
+import { cleanup, connect, nextMessage, closed, until, upgradeRequest } from './fixtures/node-helpers.mjs';
+
+const require = createRequire(import.meta.url);
+const { transportFor, TRANSPORT_MODE } = require('../lib/node/native-socket.js');
+const T = { timeout: 60_000 };
+const NATIVE_HERE = TRANSPORT_MODE === 'native' && (process.platform === 'linux' || process.platform === 'darwin');
+
+function echoApp() {
+  return new App({ logger: false }).ws('/echo', {
+    message(conn, data, isBinary) {
+      conn.send(data, { binary: isBinary });
+    },
+  });
+}
+
+async function listen(t, server) {
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  cleanup(t, () => new Promise((resolve) => server.close(() => resolve())));
+  return server.address().port;
+}
+
+// Records the transport chosen for each upgrade, before the app's listener takes the socket.
+function recordChoices(server) {
+  const choices = [];
+  const sockets = [];
+  server.prependListener('upgrade', (_req, socket) => {
+    choices.push(transportFor(socket));
+    sockets.push(socket);
+  });
+  return { choices, sockets };
+}
+
+describe('transport after the 101', () => {
+  test('plain TCP on Node: native (unless DALOY_WS_TRANSPORT=stream), Node counts the connection', T, async (t) => {
+    const server = http.createServer();
+    const { choices, sockets } = recordChoices(server);
+    const handle = attach(echoApp(), server);
+    cleanup(t, () => handle.close());
+    const port = await listen(t, server);
+    const ws = await connect(t, `ws://127.0.0.1:${port}/echo`);
+    ws.send('hello');
+    assert.deepEqual(await nextMessage(ws), { data: Buffer.from('hello'), isBinary: false });
+    const big = Buffer.alloc(900 * 1024, 7);
+    ws.send(big);
+    const back = await nextMessage(ws);
+    assert.equal(back.isBinary, true);
+    assert.ok(Buffer.compare(back.data, big) === 0);
+    assert.deepEqual(choices, [NATIVE_HERE ? 'native' : 'stream']);
+    // Taken over: Node's own socket is gone, the connection lives on.
+    assert.equal(sockets[0].destroyed, NATIVE_HERE);
+    const count = await new Promise((resolve, reject) => server.getConnections((err, n) => (err ? reject(err) : resolve(n))));
+    assert.equal(count, 1, 'getConnections() counts the WebSocket connection');
+    // server.close() waits for it, as it does for a stream connection.
+    let serverClosed = false;
+    server.close(() => {
+      serverClosed = true;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(serverClosed, false);
+    ws.close(1000);
+    await closed(ws);
+    await until(() => serverClosed);
+  });
+
+  test('TLS: stream', T, async (t) => {
+    const server = https.createServer({
+      key: fs.readFileSync(new URL('./fixtures/node-tls-key.pem', import.meta.url)),
+      cert: fs.readFileSync(new URL('./fixtures/node-tls-cert.pem', import.meta.url)),
+    });
+    const { choices, sockets } = recordChoices(server);
+    const handle = attach(echoApp(), server);
+    cleanup(t, () => handle.close());
+    const port = await listen(t, server);
+    const ws = await connect(t, `wss://127.0.0.1:${port}/echo`, undefined, { rejectUnauthorized: false });
+    ws.send('over tls');
+    assert.deepEqual(await nextMessage(ws), { data: Buffer.from('over tls'), isBinary: false });
+    assert.deepEqual(choices, ['stream']);
+    assert.equal(sockets[0].destroyed, false);
+    ws.close(1000);
+    await closed(ws);
+  });
+
+  test('transportWrite refuses what is not a registered transport handle', () => {
+    const binding = require('../lib/primitives/addon.js');
+    assert.throws(() => binding.transportWrite({}, Buffer.alloc(1)), /NativeSocketHandle/);
+    assert.throws(() => binding.transportWrite(new binding.NativeFrameSink(true, 10, 10), Buffer.alloc(1)), /NativeSocketHandle/);
+    assert.throws(() => binding.transportWrite(), /transportWrite\(handle, chunk\)/);
+  });
+
+  test('a socket that is not a net.Socket: stream', () => {
+    const { Duplex } = require('node:stream');
+    assert.equal(transportFor(new Duplex({ read() {}, write(_c, _e, cb) { cb(); } })), 'stream');
+  });
+
+  test('an exception escaping a read callback reaches uncaughtException; the connection lives on', { ...T, skip: NATIVE_HERE ? false : 'native transport not in use' }, async () => {
+    const child = new URL('./fixtures/native-throw.mjs', import.meta.url);
+    const out = await new Promise((resolve, reject) => {
+      execFile(process.execPath, [child.pathname], { timeout: 20_000 }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout)));
+    });
+    assert.deepEqual(JSON.parse(out.trim().split('\n').pop()), { caught: ['thrown in a read callback'], reply: 'echoed' });
+  });
+
+  test('connections dropped abruptly: descriptors and memory back at baseline', T, async (t) => {
+    const total = Number(process.env.SOAK_CONNECTIONS ?? 3000);
+    const parallel = 32;
+    const server = http.createServer();
+    const handle = attach(echoApp(), server);
+    cleanup(t, () => handle.close());
+    const port = await listen(t, server);
+    const fdCount = () => (fs.existsSync('/proc/self/fd') ? fs.readdirSync('/proc/self/fd').length : 0);
+    const request = upgradeRequest('/echo');
+    const once = () =>
+      new Promise((resolve, reject) => {
+        const socket = net.connect(port, '127.0.0.1');
+        let got = '';
+        socket.on('error', reject);
+        socket.on('data', (chunk) => {
+          got += chunk.toString('latin1');
+          if (!got.includes('\r\n\r\n')) return;
+          assert.match(got, /^HTTP\/1\.1 101 /);
+          // A frame in flight, then a reset: no closing handshake.
+          socket.write(Buffer.from([0x81, 0x82, 1, 2, 3, 4, 0x69 ^ 1, 0x69 ^ 2]));
+          socket.resetAndDestroy();
+          socket.on('close', () => resolve(undefined));
+        });
+        socket.write(request);
+      });
+    const round = async (n) => {
+      let started = 0;
+      const worker = async () => {
+        while (started < n) {
+          started++;
+          await once();
+        }
+      };
+      await Promise.all(Array.from({ length: parallel }, worker));
+      await until(() => handle.connections.size === 0);
+    };
+    // Warm up (buffers, slabs, the JIT), then measure.
+    await round(Math.min(500, total));
+    global.gc?.();
+    const fdsBefore = fdCount();
+    const rssBefore = process.memoryUsage().rss;
+    await round(total);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    global.gc?.();
+    const fdsAfter = fdCount();
+    const rssAfter = process.memoryUsage().rss;
+    assert.equal(fdsAfter, fdsBefore, 'descriptor count back at baseline');
+    // Bound: 64 MiB of RSS growth over the run, whatever its length: the heap and the allocator settle
+    // after some 25,000 connections (by hand, 100,000 in four rounds: 103, 108, 114, 111 MiB from 68;
+    // Node's stream transport 69 -> 102 MiB in the same test), a leak per connection does not.
+    assert.ok(rssAfter - rssBefore < 64 * 1024 * 1024, `RSS grew by ${((rssAfter - rssBefore) / 1048576).toFixed(1)} MiB`);
+  });
+});

@@ -1,0 +1,448 @@
+'use strict';
+
+// The native transport on Node: after the 101, a plain TCP connection's descriptor is taken over by
+// the addon (src/binding/transport.rs), which polls it on Node's own libuv loop. Reads land in one
+// process-wide buffer and are handed here with one call per read; writes go to the kernel at once
+// (vectored), the part it refuses is queued natively.
+//
+// NativeSocket is the subset of net.Socket that the connection (connection.js), the frame writer
+// (frame-writer.js) and the `ws`-compatible WebSocket (lib/ws/websocket.js) use, with the address
+// fields captured before the takeover, so code that reads `ws._socket.remoteAddress` still works.
+//
+// Where it applies: Node (not Bun or Deno), Linux and macOS, a net.Socket that is not TLS and has a
+// descriptor. DALOY_WS_TRANSPORT=stream keeps every connection on Node's stream; =native (the
+// default) takes over the connections where it applies.
+
+const { EventEmitter } = require('node:events');
+const { Buffer } = require('node:buffer');
+const net = require('node:net');
+const util = require('node:util');
+const binding = require('../primitives/addon.js');
+
+const { TRANSPORT_READ, TRANSPORT_END, TRANSPORT_ERROR, TRANSPORT_DRAIN } = binding;
+// Exported by the binding's module initialisation (src/binding/transport.rs), outside binding.d.ts.
+const transportWrite = /** @type {any} */ (binding).transportWrite;
+// Node's default highWaterMark for sockets: write() returns false from this many bytes queued.
+const HIGH_WATER_MARK = 16 * 1024;
+// Bytes one read may take; one buffer for the whole thread.
+const READ_BUFFER_SIZE = 256 * 1024;
+let readBuffer = null;
+
+function transportMode() {
+  let mode;
+  try {
+    mode = process.env.DALOY_WS_TRANSPORT;
+  } catch {
+    mode = undefined;
+  }
+  if (mode === undefined || mode === '') return 'native';
+  if (mode !== 'native' && mode !== 'stream') {
+    throw new RangeError(`DALOY_WS_TRANSPORT must be "native" or "stream", not ${JSON.stringify(mode)}`);
+  }
+  return mode;
+}
+
+const MODE = transportMode();
+const AVAILABLE = (() => {
+  const versions = process.versions;
+  if (versions.bun !== undefined || versions.deno !== undefined) return false;
+  if (process.platform !== 'linux' && process.platform !== 'darwin') return false;
+  try {
+    return typeof binding.nativeTransportAvailable === 'function' && binding.nativeTransportAvailable();
+  } catch {
+    return false;
+  }
+})();
+
+/**
+ * Which transport a socket gets after the 101: 'native' for Node's plain TCP socket with a
+ * descriptor (unless DALOY_WS_TRANSPORT=stream), else 'stream'.
+ * @param {any} socket
+ * @returns {'native' | 'stream'}
+ */
+function transportFor(socket) {
+  if (MODE === 'stream' || !AVAILABLE) return 'stream';
+  if (!(socket instanceof net.Socket) || /** @type {any} */ (socket).encrypted === true || socket.destroyed) return 'stream';
+  const handle = /** @type {any} */ (socket)._handle;
+  if (handle === null || handle === undefined || typeof handle.fd !== 'number' || handle.fd < 0) return 'stream';
+  // Bytes already queued in Node's stream would be lost with it.
+  if (socket.writableLength > 0) return 'stream';
+  return 'native';
+}
+
+function destroyedError() {
+  return Object.assign(new Error('Cannot call write after a stream was destroyed'), { code: 'ERR_STREAM_DESTROYED' });
+}
+
+function endedError() {
+  return Object.assign(new Error('write after end'), { code: 'ERR_STREAM_WRITE_AFTER_END' });
+}
+
+function systemError(errno, syscall) {
+  let code;
+  try {
+    code = util.getSystemErrorName(-errno);
+  } catch {
+    code = `E${errno}`;
+  }
+  return Object.assign(new Error(`${syscall} ${code}`), { errno: -errno, code, syscall });
+}
+
+function callAll(callbacks, err) {
+  for (const cb of callbacks) cb(err);
+}
+
+function emitError(socket, err) {
+  socket.emit('error', err);
+}
+
+function emitClose(socket, hadError) {
+  socket.emit('close', hadError);
+}
+
+/** A taken-over connection: net.Socket's surface as the WebSocket layers use it. */
+class NativeSocket extends EventEmitter {
+  #handle;
+  #corked = 0;
+  #corkedChunks = [];
+  #corkedBytes = 0;
+  // Write callbacks waiting for the native queue to empty.
+  #waiting = null;
+  #needDrain = false;
+  #ended = false;
+  #eof = false;
+  #paused = false;
+  #held;
+  // Bytes the native queue holds, as of the last write or drain (the kernel may have taken some
+  // since; like a stream's writableLength, it falls when a write completes): read here rather than
+  // asked of the addon on every send.
+  #queued = 0;
+  // The net.Server that counted the socket: it keeps counting the connection until it closes.
+  #server = null;
+  // Bytes given back with unshift(), delivered as 'data' before the next read.
+  #backlog = null;
+  destroyed = false;
+  readable = true;
+  writable = true;
+  encrypted = undefined;
+  remoteAddress;
+  remotePort;
+  remoteFamily;
+  localAddress;
+  localPort;
+  bytesRead = 0;
+
+  /**
+   * Takes `socket` over: its descriptor is duplicated, bytes Node had already read are collected
+   * into `held` (returned by takeHeld()), and Node's socket is destroyed (which closes only its own
+   * descriptor). Call only when transportFor(socket) is 'native'.
+   * @param {import('node:net').Socket} socket
+   */
+  constructor(socket) {
+    super();
+    this.remoteAddress = socket.remoteAddress;
+    this.remotePort = socket.remotePort;
+    this.remoteFamily = socket.remoteFamily;
+    this.localAddress = socket.localAddress;
+    this.localPort = socket.localPort;
+    if (readBuffer === null) {
+      readBuffer = Buffer.allocUnsafeSlow(READ_BUFFER_SIZE);
+      binding.setTransportReadBuffer(readBuffer);
+    }
+    if (typeof socket.setNoDelay === 'function') socket.setNoDelay(true);
+    /** @type {Buffer[]} */
+    const held = [];
+    let chunk;
+    // What Node's stream has read and not delivered.
+    while ((chunk = socket.read()) !== null) held.push(chunk);
+    this.#held = held;
+    this.#handle = new binding.NativeSocketHandle(/** @type {any} */ (socket)._handle.fd, this, NativeSocket.#onEvent);
+    this.#handle.register();
+    // The server keeps counting the connection (getConnections(), and close() waiting for it) as
+    // it did the stream: destroying Node's socket must not uncount it; destroy() below does.
+    const server = /** @type {any} */ (socket)._server;
+    if (server !== null && server !== undefined && typeof server._connections === 'number') {
+      /** @type {any} */ (socket)._server = null;
+      this.#server = server;
+    }
+    socket.on('error', noop);
+    socket.destroy();
+  }
+
+  /** Bytes Node had read before the takeover (once). */
+  takeHeld() {
+    const held = this.#held;
+    this.#held = [];
+    return held;
+  }
+
+  /**
+   * The addon's callback, called with the socket as `this` (src/binding/transport.rs).
+   * @this {NativeSocket}
+   */
+  static #onEvent(kind, value) {
+    this.#event(kind, value);
+  }
+
+  #event(kind, value) {
+    switch (kind) {
+      case TRANSPORT_READ: {
+        this.bytesRead += value;
+        this.emit('data', readBuffer.subarray(0, value));
+        break;
+      }
+      case TRANSPORT_END:
+        this.#onEnd();
+        break;
+      case TRANSPORT_ERROR:
+        this.destroy(systemError(value, 'read'));
+        break;
+      case TRANSPORT_DRAIN:
+        this.#onDrain();
+        break;
+    }
+  }
+
+  #onEnd() {
+    this.#eof = true;
+    this.readable = false;
+    this.emit('end');
+    if (this.#ended && this.#queued === 0) this.destroy();
+  }
+
+  #onDrain() {
+    this.#queued = 0;
+    const waiting = this.#waiting;
+    this.#waiting = null;
+    if (waiting !== null) callAll(waiting, null);
+    if (this.destroyed) return;
+    if (this.#ended) {
+      this.emit('finish');
+      if (this.#eof) this.destroy();
+      return;
+    }
+    NativeSocket.#emitDrain(this);
+  }
+
+  /** Bytes written and not yet taken by the kernel (corked ones included). */
+  get writableLength() {
+    return this.destroyed ? 0 : this.#queued + this.#corkedBytes;
+  }
+
+  get writableNeedDrain() {
+    return this.#needDrain;
+  }
+
+  get writableEnded() {
+    return this.#ended;
+  }
+
+  get readyState() {
+    return this.destroyed ? 'closed' : 'open';
+  }
+
+  /**
+   * @param {Uint8Array | string} data
+   * @param {BufferEncoding | ((err?: Error) => void)} [encoding]
+   * @param {(err?: Error) => void} [cb]
+   */
+  write(data, encoding, cb) {
+    if (typeof encoding === 'function') {
+      cb = encoding;
+      encoding = undefined;
+    }
+    if (this.destroyed || this.#ended) {
+      if (cb !== undefined) process.nextTick(cb, this.destroyed ? destroyedError() : endedError());
+      return false;
+    }
+    const bytes = typeof data === 'string' ? Buffer.from(data, /** @type {BufferEncoding} */ (encoding === undefined ? 'utf8' : encoding)) : data;
+    // As a stream: false once what is buffered, this write included, reaches the high-water mark;
+    // 'drain' follows when everything is out.
+    const ok = this.#queued + this.#corkedBytes + bytes.length < HIGH_WATER_MARK;
+    if (!ok) this.#needDrain = true;
+    if (cb !== undefined) this.#wait(cb);
+    if (this.#corked > 0) {
+      this.#corkedChunks.push(bytes);
+      this.#corkedBytes += bytes.length;
+    } else {
+      this.#afterWrite(transportWrite(this.#handle, bytes));
+    }
+    return ok;
+  }
+
+  #wait(cb) {
+    if (this.#waiting === null) this.#waiting = [cb];
+    else this.#waiting.push(cb);
+  }
+
+  #afterWrite(queued) {
+    if (queued < 0) {
+      this.#queued = 0;
+      this.destroy(systemError(-queued, 'write'));
+      return;
+    }
+    this.#queued = queued;
+    if (queued === 0) {
+      // Handed to the kernel: the callbacks (and a pending 'drain') run asynchronously, as a stream's do.
+      const waiting = this.#waiting;
+      if (waiting !== null) {
+        this.#waiting = null;
+        process.nextTick(callAll, waiting, null);
+      }
+      if (this.#needDrain) process.nextTick(NativeSocket.#emitDrain, this);
+    }
+  }
+
+  static #emitDrain(socket) {
+    if (!socket.#needDrain || socket.destroyed || socket.#ended || socket.writableLength > 0) return;
+    socket.#needDrain = false;
+    socket.emit('drain');
+  }
+
+  cork() {
+    this.#corked++;
+  }
+
+  uncork() {
+    if (this.#corked === 0) return;
+    this.#corked--;
+    if (this.#corked === 0) this.#flushCorked();
+  }
+
+  #flushCorked() {
+    const chunks = this.#corkedChunks;
+    if (chunks.length === 0 || this.destroyed) return;
+    this.#corkedChunks = [];
+    this.#corkedBytes = 0;
+    const queued = chunks.length === 1 ? transportWrite(this.#handle, chunks[0]) : this.#handle.write(chunks);
+    this.#afterWrite(queued);
+  }
+
+  /**
+   * Ends the writing side once everything written is out (shutdown(SHUT_WR)); the socket closes once
+   * the peer has ended its side too.
+   */
+  end(data, encoding, cb) {
+    if (typeof data === 'function') {
+      cb = data;
+      data = undefined;
+    }
+    if (data !== undefined && data !== null) this.write(data, encoding);
+    if (typeof cb === 'function') this.once('finish', cb);
+    if (this.#ended || this.destroyed) return this;
+    this.#corked = 0;
+    this.#flushCorked();
+    if (this.destroyed) return this;
+    this.#ended = true;
+    this.writable = false;
+    // As Node's stream does (libuv shuts a stream down from its next loop iteration), not within
+    // this tick: what else this tick sends on other connections goes out first.
+    setImmediate(NativeSocket.#shutdown, this);
+    return this;
+  }
+
+  static #shutdown(socket) {
+    if (socket.destroyed) return;
+    socket.#handle.shutdown();
+    if (socket.#queued === 0) {
+      socket.emit('finish');
+      if (socket.#eof) socket.destroy();
+    }
+  }
+
+  /** Closes the connection at once (queued bytes are dropped); `close` follows on the next tick. */
+  destroy(err) {
+    if (this.destroyed) return this;
+    this.destroyed = true;
+    this.readable = false;
+    this.writable = false;
+    this.#handle.close();
+    const server = this.#server;
+    if (server !== null) {
+      this.#server = null;
+      server._connections--;
+      if (typeof server._emitCloseIfDrained === 'function') server._emitCloseIfDrained();
+    }
+    this.#corkedChunks = [];
+    this.#corkedBytes = 0;
+    const waiting = this.#waiting;
+    this.#waiting = null;
+    if (waiting !== null) process.nextTick(callAll, waiting, err ?? destroyedError());
+    const hadError = err !== undefined && err !== null;
+    if (hadError) process.nextTick(emitError, this, err);
+    // As net.Socket: 'close' once the descriptor is let go, after this loop iteration's I/O.
+    setImmediate(emitClose, this, hadError);
+    return this;
+  }
+
+  /** Gives bytes back to be delivered (as 'data') before anything read later, as net.Socket does. */
+  unshift(chunk) {
+    if (this.#backlog === null) {
+      this.#backlog = [chunk];
+      process.nextTick(NativeSocket.#deliverBacklog, this);
+    } else {
+      this.#backlog.unshift(chunk);
+    }
+  }
+
+  static #deliverBacklog(socket) {
+    const backlog = socket.#backlog;
+    while (backlog !== null && backlog.length > 0 && !socket.#paused && !socket.destroyed) {
+      const chunk = /** @type {Buffer} */ (backlog.shift());
+      socket.bytesRead += chunk.length;
+      socket.emit('data', chunk);
+    }
+    if (backlog !== null && backlog.length === 0 && socket.#backlog === backlog) socket.#backlog = null;
+  }
+
+  pause() {
+    if (!this.#paused) {
+      this.#paused = true;
+      if (!this.destroyed) this.#handle.setReading(false);
+    }
+    return this;
+  }
+
+  resume() {
+    if (this.#paused) {
+      this.#paused = false;
+      if (!this.destroyed) this.#handle.setReading(true);
+      if (this.#backlog !== null) process.nextTick(NativeSocket.#deliverBacklog, this);
+    }
+    return this;
+  }
+
+  isPaused() {
+    return this.#paused;
+  }
+
+  address() {
+    return { address: this.localAddress, family: this.remoteFamily, port: this.localPort };
+  }
+
+  // The socket's options were set on the descriptor before the takeover (TCP_NODELAY); timeouts are
+  // the connection's own (idleTimeout, closeTimeout).
+  setNoDelay() {
+    return this;
+  }
+
+  setKeepAlive() {
+    return this;
+  }
+
+  setTimeout() {
+    return this;
+  }
+
+  ref() {
+    return this;
+  }
+
+  unref() {
+    return this;
+  }
+}
+
+function noop() {}
+
+module.exports = { NativeSocket, transportFor, TRANSPORT_MODE: MODE };

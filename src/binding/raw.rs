@@ -1,0 +1,134 @@
+//! The plumbing of the hot-path functions exported as plain Node-API functions rather than
+//! `#[napi]` methods (`sinkPush` in sink.rs, `transportWrite` in transport.rs): the generated method
+//! wrapper checks the class identity and registers a native borrow (with an allocation) on every
+//! call, which costs more than the work of one small call.
+
+use napi::bindgen_prelude::{Error, FromNapiValue, JsObjectValue, Object, Result, Status, Unknown};
+use napi::{sys, Env};
+
+/// Adds `name` to `exports` as a function calling `cb`.
+pub(super) fn export_function(
+    exports: &mut Object,
+    env: &Env,
+    name: &str,
+    cb: unsafe extern "C" fn(sys::napi_env, sys::napi_callback_info) -> sys::napi_value,
+) -> Result<()> {
+    let mut func = std::ptr::null_mut();
+    // SAFETY: a plain N-API call on the live environment of module initialisation.
+    let status = unsafe {
+        sys::napi_create_function(
+            env.raw(),
+            name.as_ptr().cast(),
+            name.len() as isize,
+            Some(cb),
+            std::ptr::null_mut(),
+            &mut func,
+        )
+    };
+    if status != sys::Status::napi_ok {
+        return Err(Error::new(
+            Status::GenericFailure,
+            format!("could not create {name}"),
+        ));
+    }
+    // SAFETY: `func` is a function just created in this environment.
+    exports.set_named_property(name, unsafe { Unknown::from_napi_value(env.raw(), func)? })
+}
+
+/// The value of a call, or its error thrown as a JavaScript exception (pending when the callback
+/// returns).
+///
+/// # Safety
+/// `raw_env` must be the live environment of the current call.
+pub(super) unsafe fn value_or_throw(
+    raw_env: sys::napi_env,
+    result: Result<sys::napi_value>,
+) -> sys::napi_value {
+    match result {
+        Ok(value) => value,
+        Err(err) => {
+            // SAFETY: by the caller.
+            unsafe { napi::JsError::from(err).throw_into(raw_env) };
+            std::ptr::null_mut()
+        }
+    }
+}
+
+/// The first `N` arguments of a call; `usage` is the error message when there are fewer.
+///
+/// # Safety
+/// `raw_env` and `info` must be those of a live call.
+pub(super) unsafe fn arguments<const N: usize>(
+    raw_env: sys::napi_env,
+    info: sys::napi_callback_info,
+    usage: &str,
+) -> Result<[sys::napi_value; N]> {
+    let mut argc = N;
+    let mut argv = [std::ptr::null_mut(); N];
+    // SAFETY: `argv` has room for `argc` values.
+    let status = unsafe {
+        sys::napi_get_cb_info(
+            raw_env,
+            info,
+            &mut argc,
+            argv.as_mut_ptr(),
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+        )
+    };
+    if status != sys::Status::napi_ok || argc < N {
+        return Err(Error::new(Status::InvalidArg, usage.to_owned()));
+    }
+    Ok(argv)
+}
+
+/// The object's wrapped native pointer if `is_live` accepts its address (a registry of the class's
+/// live instances), else `what` as the error.
+///
+/// # Safety
+/// `raw_env` must be live and `value` a value of it.
+pub(super) unsafe fn unwrap_live(
+    raw_env: sys::napi_env,
+    value: sys::napi_value,
+    is_live: impl FnOnce(usize) -> bool,
+    what: &str,
+) -> Result<*mut std::ffi::c_void> {
+    let mut wrapped = std::ptr::null_mut();
+    // SAFETY: a plain N-API call with an out-pointer to a local; it fails unless the object was
+    // wrapped. The pointer is returned only if the registry knows it as live.
+    if unsafe { sys::napi_unwrap(raw_env, value, &mut wrapped) } != sys::Status::napi_ok
+        || wrapped.is_null()
+        || !is_live(wrapped as usize)
+    {
+        return Err(Error::new(Status::InvalidArg, what.to_owned()));
+    }
+    Ok(wrapped)
+}
+
+/// A typed array's bytes: (data pointer, length in elements, element type).
+///
+/// # Safety
+/// `raw_env` must be live and `value` a value of it.
+pub(super) unsafe fn typed_array(
+    raw_env: sys::napi_env,
+    value: sys::napi_value,
+    what: &str,
+) -> Result<(*mut u8, usize, sys::napi_typedarray_type)> {
+    let (mut kind, mut len, mut data) = (0, 0usize, std::ptr::null_mut());
+    // SAFETY: out-pointers to locals; the engine checks that `value` is a typed array.
+    let status = unsafe {
+        sys::napi_get_typedarray_info(
+            raw_env,
+            value,
+            &mut kind,
+            &mut len,
+            &mut data,
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+        )
+    };
+    if status != sys::Status::napi_ok {
+        return Err(Error::new(Status::InvalidArg, what.to_owned()));
+    }
+    Ok((data.cast(), len, kind))
+}

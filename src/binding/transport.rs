@@ -1,0 +1,818 @@
+//! The native transport on Node: a connection's socket descriptor, taken over after the 101, polled
+//! on Node's own libuv loop (`uv_poll_t`, no thread). Readable: one `read` into the process's read
+//! buffer (a JavaScript buffer registered once) and one JavaScript call with the byte count, which
+//! pushes the bytes through the connection's FrameSink. Writes: a vectored write at once, the part
+//! the kernel did not take in a [`WriteQueue`], written when the socket is writable again.
+//!
+//! libuv is reached without link-time symbols: its functions are looked up with `dlsym` in the
+//! running process the first time a transport is asked for, so the addon still loads where they do
+//! not exist (Bun, Deno, Windows); there `nativeTransportAvailable()` is false.
+//!
+//! Lifetime: a [`Conn`] is allocated when JavaScript creates a `NativeSocketHandle`, and freed,
+//! with the descriptor closed, only in `uv_close`'s callback, after which libuv runs no callback of
+//! the handle. `close()` marks it closed first, so that nothing is written or read after it and no
+//! JavaScript is called; the descriptor number therefore cannot be reused while anything refers to it.
+
+use super::raw;
+use napi::bindgen_prelude::{Array, BufferSlice, Error, Object, Result, Status, Unknown};
+use napi::Env;
+use napi_derive::napi;
+use std::collections::HashSet;
+use std::sync::{Mutex, MutexGuard};
+
+/// Event kinds passed to the JavaScript callback `(kind, value)`.
+#[napi]
+pub const TRANSPORT_READ: u32 = 1;
+/// The peer ended its side (a read returned 0).
+#[napi]
+pub const TRANSPORT_END: u32 = 2;
+/// A read, a write or the poll failed; the value is the errno.
+#[napi]
+pub const TRANSPORT_ERROR: u32 = 3;
+/// The write queue emptied.
+#[napi]
+pub const TRANSPORT_DRAIN: u32 = 4;
+
+#[cfg(unix)]
+mod imp {
+    use super::*;
+    use crate::write_queue::WriteQueue;
+    use napi::bindgen_prelude::JsValue;
+    use napi::sys;
+    use std::cell::Cell;
+    use std::ffi::{c_int, c_void, CStr};
+    use std::panic::{catch_unwind, AssertUnwindSafe};
+    use std::sync::OnceLock;
+
+    // libuv's constants (uv.h, stable across 1.x).
+    const UV_POLL: c_int = 8;
+    const UV_READABLE: c_int = 1;
+    const UV_WRITABLE: c_int = 2;
+    const UV_DISCONNECT: c_int = 4;
+    /// The most iovecs handed to one writev.
+    const MAX_IOV: usize = 64;
+
+    type PollCb = unsafe extern "C" fn(*mut c_void, c_int, c_int);
+    type CloseCb = unsafe extern "C" fn(*mut c_void);
+    type PollInit = unsafe extern "C" fn(*mut c_void, *mut c_void, c_int) -> c_int;
+    type PollStart = unsafe extern "C" fn(*mut c_void, c_int, PollCb) -> c_int;
+    type PollStop = unsafe extern "C" fn(*mut c_void) -> c_int;
+    type Close = unsafe extern "C" fn(*mut c_void, CloseCb);
+    type HandleSize = unsafe extern "C" fn(c_int) -> usize;
+
+    /// The libuv functions the transport uses, found in the running process.
+    pub(super) struct Uv {
+        poll_init: PollInit,
+        poll_start: PollStart,
+        poll_stop: PollStop,
+        close: Close,
+        handle_size: HandleSize,
+    }
+
+    fn lookup(name: &CStr) -> Option<*mut c_void> {
+        // SAFETY: dlsym with RTLD_DEFAULT and a NUL-terminated name only reads the process's symbol
+        // tables; a missing symbol is a null result.
+        let ptr = unsafe { libc::dlsym(libc::RTLD_DEFAULT, name.as_ptr()) };
+        (!ptr.is_null()).then_some(ptr)
+    }
+
+    pub(super) fn uv() -> Option<&'static Uv> {
+        static UV: OnceLock<Option<Uv>> = OnceLock::new();
+        UV.get_or_init(|| {
+            let poll_init = lookup(c"uv_poll_init")?;
+            let poll_start = lookup(c"uv_poll_start")?;
+            let poll_stop = lookup(c"uv_poll_stop")?;
+            let close = lookup(c"uv_close")?;
+            let handle_size = lookup(c"uv_handle_size")?;
+            // SAFETY: these are libuv's exported functions of the same names, whose C signatures
+            // (uv.h) are the function pointer types transmuted to; a handle pointer is `void *` here.
+            unsafe {
+                Some(Uv {
+                    poll_init: std::mem::transmute::<*mut c_void, PollInit>(poll_init),
+                    poll_start: std::mem::transmute::<*mut c_void, PollStart>(poll_start),
+                    poll_stop: std::mem::transmute::<*mut c_void, PollStop>(poll_stop),
+                    close: std::mem::transmute::<*mut c_void, Close>(close),
+                    handle_size: std::mem::transmute::<*mut c_void, HandleSize>(handle_size),
+                })
+            }
+        })
+        .as_ref()
+    }
+
+    thread_local! {
+        /// The read buffer: a JavaScript buffer registered by `setReadBuffer`, held by a reference.
+        /// One per thread (one loop per thread): a poll callback reads into it and JavaScript
+        /// consumes it before the callback returns.
+        static READ_BUF: Cell<(*mut u8, usize, sys::napi_ref)> =
+            const { Cell::new((std::ptr::null_mut(), 0, std::ptr::null_mut())) };
+    }
+
+    /// One taken-over connection.
+    pub(super) struct Conn {
+        fd: c_int,
+        /// The `uv_poll_t`, `uv_handle_size(UV_POLL)` bytes; its `data` field points back here.
+        handle: *mut c_void,
+        handle_words: usize,
+        env: sys::napi_env,
+        /// The JavaScript socket (receiver of the callback) and the callback, held strongly while
+        /// open: the socket cannot be collected while the descriptor is polled.
+        receiver: sys::napi_ref,
+        callback: sys::napi_ref,
+        queue: WriteQueue,
+        /// The poll mask in force.
+        events: c_int,
+        reading: bool,
+        eof: bool,
+        want_shutdown: bool,
+        shut: bool,
+        closed: bool,
+    }
+
+    fn errno() -> c_int {
+        std::io::Error::last_os_error()
+            .raw_os_error()
+            .unwrap_or(libc::EIO)
+    }
+
+    fn would_block(e: c_int) -> bool {
+        e == libc::EAGAIN || e == libc::EWOULDBLOCK
+    }
+
+    /// A vectored write of `slices` (at most MAX_IOV); bytes taken, or the errno.
+    fn writev(fd: c_int, slices: &[&[u8]]) -> std::result::Result<usize, c_int> {
+        let mut iov: [libc::iovec; MAX_IOV] = [libc::iovec {
+            iov_base: std::ptr::null_mut(),
+            iov_len: 0,
+        }; MAX_IOV];
+        let count = slices.len().min(MAX_IOV);
+        for (slot, slice) in iov.iter_mut().zip(slices) {
+            slot.iov_base = slice.as_ptr() as *mut c_void;
+            slot.iov_len = slice.len();
+        }
+        loop {
+            #[cfg(target_os = "linux")]
+            let n = {
+                // SAFETY: a zeroed msghdr is valid; it points at `count` iovecs of live slices that
+                // the kernel only reads. MSG_NOSIGNAL: a closed peer is EPIPE, not SIGPIPE.
+                let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+                msg.msg_iov = iov.as_mut_ptr();
+                msg.msg_iovlen = count as _;
+                // SAFETY: as above; `fd` is this connection's open descriptor.
+                unsafe { libc::sendmsg(fd, &msg, libc::MSG_NOSIGNAL) }
+            };
+            #[cfg(not(target_os = "linux"))]
+            // SAFETY: `count` iovecs of live slices that the kernel only reads; Node ignores SIGPIPE.
+            let n = unsafe { libc::writev(fd, iov.as_ptr(), count as c_int) };
+            if n >= 0 {
+                return Ok(n as usize);
+            }
+            let e = errno();
+            if e != libc::EINTR {
+                return Err(e);
+            }
+        }
+    }
+
+    impl Conn {
+        fn set_events(&mut self, uv: &Uv) {
+            if self.closed {
+                return;
+            }
+            let mut events = 0;
+            if self.reading && !self.eof {
+                events |= UV_READABLE | UV_DISCONNECT;
+            }
+            if !self.queue.is_empty() {
+                events |= UV_WRITABLE;
+            }
+            if events == self.events {
+                return;
+            }
+            self.events = events;
+            // SAFETY: `handle` is this connection's initialised, not closed poll handle, on the loop
+            // of the current thread; events 0 stops it.
+            unsafe {
+                if events == 0 {
+                    (uv.poll_stop)(self.handle);
+                } else {
+                    (uv.poll_start)(self.handle, events, on_poll);
+                }
+            }
+        }
+
+        /// Writes `chunks` in order behind what is queued: at once when nothing is, the rest
+        /// copied into the queue. Returns the bytes queued, or the errno of a failed write.
+        fn write(&mut self, uv: &Uv, chunks: &[&[u8]]) -> std::result::Result<usize, c_int> {
+            if self.closed || self.shut {
+                return Err(libc::EPIPE);
+            }
+            let mut index = 0;
+            let mut offset = 0;
+            if self.queue.is_empty() {
+                while index < chunks.len() {
+                    let end = (index + MAX_IOV).min(chunks.len());
+                    let mut batch: [&[u8]; MAX_IOV] = [&[]; MAX_IOV];
+                    batch[0] = &chunks[index][offset..];
+                    for (slot, chunk) in batch[1..].iter_mut().zip(&chunks[index + 1..end]) {
+                        *slot = chunk;
+                    }
+                    let batch = &batch[..end - index];
+                    let total: usize = batch.iter().map(|s| s.len()).sum();
+                    if total == 0 {
+                        index = end;
+                        offset = 0;
+                        continue;
+                    }
+                    let mut taken = match writev(self.fd, batch) {
+                        Ok(n) => n,
+                        Err(e) if would_block(e) => 0,
+                        Err(e) => return Err(e),
+                    };
+                    // Advance over what the kernel took.
+                    while index < end && taken > 0 {
+                        let rest = chunks[index].len() - offset;
+                        if taken >= rest {
+                            taken -= rest;
+                            index += 1;
+                            offset = 0;
+                        } else {
+                            offset += taken;
+                            taken = 0;
+                        }
+                    }
+                    while index < chunks.len() && chunks[index].len() == offset {
+                        index += 1;
+                        offset = 0;
+                    }
+                    if index < end {
+                        break; // the kernel refused some: the rest is queued
+                    }
+                }
+            }
+            while index < chunks.len() {
+                self.queue.push_copy(&chunks[index][offset..]);
+                index += 1;
+                offset = 0;
+            }
+            self.set_events(uv);
+            Ok(self.queue.len())
+        }
+
+        /// Writes from the queue while the kernel takes bytes. Errno of a failed write.
+        fn flush(&mut self) -> std::result::Result<(), c_int> {
+            while !self.queue.is_empty() {
+                let slices: Vec<&[u8]> = self.queue.front(MAX_IOV).collect();
+                let total: usize = slices.iter().map(|s| s.len()).sum();
+                match writev(self.fd, &slices) {
+                    Ok(n) => {
+                        self.queue.consume(n);
+                        if n < total {
+                            return Ok(());
+                        }
+                    }
+                    Err(e) if would_block(e) => return Ok(()),
+                    Err(e) => return Err(e),
+                }
+            }
+            Ok(())
+        }
+
+        fn shutdown_if_drained(&mut self) {
+            if self.want_shutdown && !self.shut && self.queue.is_empty() && !self.closed {
+                self.shut = true;
+                // SAFETY: `fd` is this connection's open descriptor. A failure (the peer is gone)
+                // shows up on the next read.
+                unsafe { libc::shutdown(self.fd, libc::SHUT_WR) };
+            }
+        }
+    }
+
+    /// Calls the connection's JavaScript callback with `(kind, value)` as Node calls an I/O
+    /// callback (napi_make_callback: microtasks and nextTick run after it). An exception that
+    /// escapes goes to `process`'s `uncaughtException` path.
+    ///
+    /// # Safety
+    /// `conn` must point at a live Conn that is not closed, on the thread of its environment, with
+    /// no JavaScript running (a libuv callback).
+    unsafe fn emit(conn: *mut Conn, kind: u32, value: i64) {
+        // SAFETY: by the caller; copied out, no reference is held across the call into JavaScript,
+        // which may use the connection.
+        let (env, receiver_ref, callback_ref) =
+            unsafe { ((*conn).env, (*conn).receiver, (*conn).callback) };
+        let mut scope = std::ptr::null_mut();
+        // SAFETY: plain N-API calls on the connection's live environment, from the loop's thread
+        // outside any JavaScript, with out-pointers to locals; the handle scope is closed below.
+        unsafe {
+            if sys::napi_open_handle_scope(env, &mut scope) != sys::Status::napi_ok {
+                return;
+            }
+            let mut receiver = std::ptr::null_mut();
+            let mut callback = std::ptr::null_mut();
+            let mut args = [std::ptr::null_mut(); 2];
+            if sys::napi_get_reference_value(env, receiver_ref, &mut receiver)
+                == sys::Status::napi_ok
+                && sys::napi_get_reference_value(env, callback_ref, &mut callback)
+                    == sys::Status::napi_ok
+                && sys::napi_create_uint32(env, kind, &mut args[0]) == sys::Status::napi_ok
+                && sys::napi_create_double(env, value as f64, &mut args[1]) == sys::Status::napi_ok
+            {
+                let mut result = std::ptr::null_mut();
+                sys::napi_make_callback(
+                    env,
+                    std::ptr::null_mut(),
+                    receiver,
+                    callback,
+                    2,
+                    args.as_ptr(),
+                    &mut result,
+                );
+                let mut pending = false;
+                sys::napi_is_exception_pending(env, &mut pending);
+                if pending {
+                    let mut err = std::ptr::null_mut();
+                    if sys::napi_get_and_clear_last_exception(env, &mut err) == sys::Status::napi_ok
+                    {
+                        sys::napi_fatal_exception(env, err);
+                    }
+                }
+            }
+            sys::napi_close_handle_scope(env, scope);
+        }
+    }
+
+    /// libuv's poll callback.
+    unsafe extern "C" fn on_poll(handle: *mut c_void, status: c_int, events: c_int) {
+        let _ = catch_unwind(AssertUnwindSafe(|| {
+            // SAFETY: `data`, the first field of every libuv handle, was set to the Conn that owns
+            // this handle, which lives until uv_close's callback; libuv calls no poll callback after
+            // uv_close.
+            unsafe { poll(handle.cast::<*mut Conn>().read(), status, events) }
+        }));
+    }
+
+    /// # Safety
+    /// `conn` is a live Conn, called from its poll callback.
+    unsafe fn poll(conn: *mut Conn, status: c_int, events: c_int) {
+        let Some(uv) = uv() else { return };
+        // SAFETY: every dereference of `conn` below is of a live Conn (by the caller), borrowed only
+        // between calls into JavaScript, which may use it through its handle.
+        unsafe {
+            if (*conn).closed {
+                return;
+            }
+            if status < 0 {
+                emit(conn, TRANSPORT_ERROR, i64::from(-status));
+                return;
+            }
+            if events & UV_WRITABLE != 0 && !(*conn).queue.is_empty() {
+                let flushed = (*conn).flush();
+                if let Err(e) = flushed {
+                    emit(conn, TRANSPORT_ERROR, i64::from(e));
+                    return;
+                }
+                if (*conn).queue.is_empty() {
+                    (*conn).set_events(uv);
+                    (*conn).shutdown_if_drained();
+                    emit(conn, TRANSPORT_DRAIN, 0);
+                    if (*conn).closed {
+                        return;
+                    }
+                }
+            }
+            if events & (UV_READABLE | UV_DISCONNECT) != 0 && (*conn).reading && !(*conn).eof {
+                let (buf, len, _) = READ_BUF.with(Cell::get);
+                if buf.is_null() {
+                    return;
+                }
+                let n = loop {
+                    // SAFETY: `buf` is the registered JavaScript buffer of `len` bytes, alive
+                    // through its reference; no JavaScript runs during the read.
+                    let n = libc::read((*conn).fd, buf.cast(), len);
+                    if n >= 0 || errno() != libc::EINTR {
+                        break n;
+                    }
+                };
+                if n > 0 {
+                    emit(conn, TRANSPORT_READ, n as i64);
+                    // The peer's FIN is in (UV_DISCONNECT) and this read took everything before it:
+                    // the end is reported now, as libuv does for its streams, not one loop later.
+                    if events & UV_DISCONNECT != 0
+                        && (n as usize) < len
+                        && !(*conn).closed
+                        && (*conn).reading
+                        && !(*conn).eof
+                    {
+                        (*conn).eof = true;
+                        (*conn).set_events(uv);
+                        emit(conn, TRANSPORT_END, 0);
+                    }
+                } else if n == 0 {
+                    (*conn).eof = true;
+                    (*conn).set_events(uv);
+                    emit(conn, TRANSPORT_END, 0);
+                } else {
+                    let e = errno();
+                    if !would_block(e) {
+                        emit(conn, TRANSPORT_ERROR, i64::from(e));
+                    }
+                }
+            }
+        }
+    }
+
+    /// uv_close's callback: the descriptor is closed and the connection freed.
+    unsafe extern "C" fn on_close(handle: *mut c_void) {
+        let _ = catch_unwind(AssertUnwindSafe(|| {
+            // SAFETY: the handle's `data` is its Conn, boxed in `open` and freed only here, once:
+            // libuv calls this once, after which no callback of the handle runs.
+            unsafe {
+                let conn = Box::from_raw(handle.cast::<*mut Conn>().read());
+                libc::close(conn.fd);
+                drop(Vec::from_raw_parts(
+                    conn.handle.cast::<u64>(),
+                    conn.handle_words,
+                    conn.handle_words,
+                ));
+            }
+        }));
+    }
+
+    /// Takes a duplicate of `fd` (close-on-exec, non-blocking) and starts polling it for reads.
+    pub(super) fn open(
+        env: &Env,
+        fd: i32,
+        receiver: Unknown,
+        callback: Unknown,
+    ) -> Result<*mut Conn> {
+        let Some(uv) = uv() else {
+            return Err(Error::new(
+                Status::GenericFailure,
+                "the native transport needs Node's libuv",
+            ));
+        };
+        if fd < 0 {
+            return Err(Error::new(Status::InvalidArg, "fd must be a descriptor"));
+        }
+        let raw = env.raw();
+        let mut event_loop = std::ptr::null_mut();
+        // SAFETY: a plain N-API call on the live environment of this call, with an out-pointer.
+        if unsafe { sys::napi_get_uv_event_loop(raw, &mut event_loop) } != sys::Status::napi_ok
+            || event_loop.is_null()
+        {
+            return Err(Error::new(Status::GenericFailure, "no event loop"));
+        }
+        // SAFETY: fcntl on a descriptor number the caller gave; a bad one is EBADF, nothing else.
+        let dup = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 0) };
+        if dup < 0 {
+            return Err(Error::from_reason(format!(
+                "cannot duplicate the socket: {}",
+                std::io::Error::last_os_error()
+            )));
+        }
+        // SAFETY: `dup` is the descriptor just created, ours alone.
+        unsafe {
+            let flags = libc::fcntl(dup, libc::F_GETFL);
+            if flags < 0 || libc::fcntl(dup, libc::F_SETFL, flags | libc::O_NONBLOCK) < 0 {
+                libc::close(dup);
+                return Err(Error::from_reason("cannot make the socket non-blocking"));
+            }
+        }
+        // SAFETY: libuv's size query, no state.
+        let size = unsafe { (uv.handle_size)(UV_POLL) };
+        let words = size.div_ceil(8).max(1);
+        let mut storage = std::mem::ManuallyDrop::new(vec![0u64; words]);
+        let handle = storage.as_mut_ptr().cast::<c_void>();
+        let mut receiver_ref = std::ptr::null_mut();
+        let mut callback_ref = std::ptr::null_mut();
+        // SAFETY: plain N-API calls on the live environment with values of this call.
+        unsafe {
+            sys::napi_create_reference(raw, receiver.raw(), 1, &mut receiver_ref);
+            sys::napi_create_reference(raw, callback.raw(), 1, &mut callback_ref);
+        }
+        let conn = Box::into_raw(Box::new(Conn {
+            fd: dup,
+            handle,
+            handle_words: words,
+            env: raw,
+            receiver: receiver_ref,
+            callback: callback_ref,
+            queue: WriteQueue::new(),
+            events: 0,
+            reading: true,
+            eof: false,
+            want_shutdown: false,
+            shut: false,
+            closed: false,
+        }));
+        // SAFETY: `handle` is zeroed storage of uv_handle_size(UV_POLL) bytes, 8-byte aligned, for a
+        // poll handle on this thread's loop; `data` (the first field) is set after init, which
+        // leaves it alone. On failure the handle was never initialised: freed directly.
+        unsafe {
+            if (uv.poll_init)(event_loop.cast(), handle, dup) != 0 {
+                libc::close(dup);
+                sys::napi_delete_reference(raw, receiver_ref);
+                sys::napi_delete_reference(raw, callback_ref);
+                drop(Box::from_raw(conn));
+                drop(std::mem::ManuallyDrop::into_inner(storage));
+                return Err(Error::from_reason("uv_poll_init failed"));
+            }
+            handle.cast::<*mut Conn>().write(conn);
+            (*conn).set_events(uv);
+        }
+        Ok(conn)
+    }
+
+    /// Stops polling and closes the handle; the descriptor is closed and the Conn freed in
+    /// uv_close's callback. Idempotent through the caller (the pointer is forgotten).
+    ///
+    /// # Safety
+    /// `conn` is a live Conn not closed before, on its environment's thread.
+    pub(super) unsafe fn close(conn: *mut Conn) {
+        let Some(uv) = uv() else { return };
+        // SAFETY: by the caller; the references are deleted once, here.
+        unsafe {
+            let c = &mut *conn;
+            c.closed = true;
+            c.queue.clear();
+            sys::napi_delete_reference(c.env, c.receiver);
+            sys::napi_delete_reference(c.env, c.callback);
+            (uv.poll_stop)(c.handle);
+            (uv.close)(c.handle, on_close);
+        }
+    }
+
+    pub(super) fn set_read_buffer(env: &Env, buffer: BufferSlice) -> Result<()> {
+        let raw = env.raw();
+        let mut reference = std::ptr::null_mut();
+        // SAFETY: N-API calls on the live environment; the buffer's memory stays alive (and in
+        // place: a Buffer's backing store does not move) while the reference holds it.
+        unsafe {
+            if sys::napi_create_reference(raw, buffer.raw(), 1, &mut reference)
+                != sys::Status::napi_ok
+            {
+                return Err(Error::from_reason("cannot hold the read buffer"));
+            }
+            let old = READ_BUF.with(Cell::get);
+            let mut slice = buffer;
+            READ_BUF.with(|cell| cell.set((slice.as_mut_ptr(), slice.len(), reference)));
+            if !old.2.is_null() {
+                sys::napi_delete_reference(raw, old.2);
+            }
+        }
+        Ok(())
+    }
+
+    // Thin accessors for the handle's methods.
+    pub(super) fn write(conn: &mut Conn, chunks: &[&[u8]]) -> std::result::Result<usize, c_int> {
+        match uv() {
+            Some(uv) => conn.write(uv, chunks),
+            None => Err(libc::ENOTSUP),
+        }
+    }
+
+    pub(super) fn set_reading(conn: &mut Conn, reading: bool) {
+        conn.reading = reading;
+        if let Some(uv) = uv() {
+            conn.set_events(uv);
+        }
+    }
+
+    pub(super) fn shutdown(conn: &mut Conn) {
+        conn.want_shutdown = true;
+        conn.shutdown_if_drained();
+    }
+
+    pub(super) fn queued(conn: &Conn) -> usize {
+        conn.queue.len()
+    }
+}
+
+#[cfg(not(unix))]
+mod imp {
+    use super::*;
+    pub(super) struct Conn;
+    pub(super) fn uv() -> Option<()> {
+        None
+    }
+    pub(super) fn open(_: &Env, _: i32, _: Unknown, _: Unknown) -> Result<*mut Conn> {
+        Err(Error::new(
+            Status::GenericFailure,
+            "the native transport is not available on this platform",
+        ))
+    }
+    pub(super) unsafe fn close(_: *mut Conn) {}
+    pub(super) fn set_read_buffer(_: &Env, _: BufferSlice) -> Result<()> {
+        Ok(())
+    }
+    pub(super) fn write(_: &mut Conn, _: &[&[u8]]) -> std::result::Result<usize, i32> {
+        Err(95)
+    }
+    pub(super) fn set_reading(_: &mut Conn, _: bool) {}
+    pub(super) fn shutdown(_: &mut Conn) {}
+    pub(super) fn queued(_: &Conn) -> usize {
+        0
+    }
+}
+
+/// Whether this process can run the native transport: a Unix build inside a runtime that exports
+/// libuv (Node). JavaScript also checks that the socket is Node's plain TCP socket.
+#[napi]
+pub fn native_transport_available() -> bool {
+    imp::uv().is_some()
+}
+
+/// Registers the buffer every read of this thread goes into (JavaScript reads it in the callback).
+#[napi]
+pub fn set_transport_read_buffer(env: Env, buffer: BufferSlice) -> Result<()> {
+    imp::set_read_buffer(&env, buffer)
+}
+
+/// A taken-over socket: see the module's documentation. Created by lib/node/native-socket.js.
+#[napi]
+pub struct NativeSocketHandle {
+    conn: *mut imp::Conn,
+    /// The address `register` recorded in LIVE_HANDLES (0 before).
+    registered: usize,
+}
+
+/// The addresses of the live handles, as LIVE_SINKS in sink.rs: `transportWrite` uses a wrapped
+/// pointer only if `register` (a `#[napi]` method, called only on an object of this class) recorded
+/// it and the handle has not been dropped since.
+static LIVE_HANDLES: Mutex<Option<HashSet<usize>>> = Mutex::new(None);
+
+fn live_handles() -> MutexGuard<'static, Option<HashSet<usize>>> {
+    LIVE_HANDLES
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl Drop for NativeSocketHandle {
+    fn drop(&mut self) {
+        if self.registered != 0 {
+            if let Some(live) = live_handles().as_mut() {
+                live.remove(&self.registered);
+            }
+        }
+    }
+}
+
+/// Exports `transportWrite(handle, chunk)`, the write of one chunk, as a plain Node-API function
+/// (see raw.rs).
+pub(super) fn export(exports: &mut Object, env: &Env) -> Result<()> {
+    raw::export_function(exports, env, "transportWrite", transport_write)
+}
+
+/// The raw callback of `transportWrite`: returns the bytes queued afterwards or a negative errno;
+/// throws on bad arguments.
+unsafe extern "C" fn transport_write(
+    raw_env: napi::sys::napi_env,
+    info: napi::sys::napi_callback_info,
+) -> napi::sys::napi_value {
+    let result = std::panic::catch_unwind(|| {
+        // SAFETY: called by the engine with a live environment and callback info.
+        unsafe { transport_write_args(raw_env, info) }
+    })
+    .unwrap_or_else(|_| Err(Error::from_reason("transportWrite failed")));
+    // SAFETY: as above.
+    unsafe { raw::value_or_throw(raw_env, result) }
+}
+
+/// # Safety
+/// `raw` and `info` must be those of a live call of `transportWrite`.
+unsafe fn transport_write_args(
+    raw: napi::sys::napi_env,
+    info: napi::sys::napi_callback_info,
+) -> Result<napi::sys::napi_value> {
+    use napi::sys;
+    // SAFETY: by the caller.
+    let argv: [sys::napi_value; 2] =
+        unsafe { raw::arguments(raw, info, "transportWrite(handle, chunk)")? };
+    // SAFETY: live values of this call.
+    let wrapped = unsafe {
+        raw::unwrap_live(
+            raw,
+            argv[0],
+            |address| {
+                live_handles()
+                    .as_ref()
+                    .is_some_and(|live| live.contains(&address))
+            },
+            "transportWrite expects a NativeSocketHandle",
+        )?
+    };
+    // SAFETY: live values of this call.
+    let (data, len, kind) =
+        unsafe { raw::typed_array(raw, argv[1], "transportWrite expects a Uint8Array")? };
+    if kind != sys::TypedarrayType::uint8_array {
+        return Err(Error::new(
+            Status::InvalidArg,
+            "transportWrite expects a Uint8Array",
+        ));
+    }
+    // SAFETY: the pointer is a live, registered NativeSocketHandle; JavaScript is single-threaded
+    // and nothing else borrows it during this call.
+    let handle = unsafe { &mut *wrapped.cast::<NativeSocketHandle>() };
+    let chunk: &[u8] = if len == 0 || data.is_null() {
+        &[]
+    } else {
+        // SAFETY: the typed array's bytes, alive for this synchronous call; only read.
+        unsafe { std::slice::from_raw_parts(data.cast::<u8>(), len) }
+    };
+    let queued = match handle.conn() {
+        Some(conn) => match imp::write(conn, &[chunk]) {
+            Ok(queued) => queued as f64,
+            Err(e) => -f64::from(e),
+        },
+        None => -32.0,
+    };
+    let mut value = std::ptr::null_mut();
+    // SAFETY: out-pointer to a local.
+    unsafe { sys::napi_create_double(raw, queued, &mut value) };
+    Ok(value)
+}
+
+impl NativeSocketHandle {
+    fn conn(&mut self) -> Option<&mut imp::Conn> {
+        // SAFETY: a non-null `conn` is live: it is nulled by `close`, before the Conn can be freed.
+        unsafe { self.conn.as_mut() }
+    }
+}
+
+#[napi]
+impl NativeSocketHandle {
+    /// Duplicates `fd` and polls the duplicate; `callback` is called as `receiver.callback(kind,
+    /// value)` (TRANSPORT_*). The caller then lets its own socket go (closing the original).
+    #[napi(constructor)]
+    pub fn new(env: Env, fd: i32, receiver: Unknown, callback: Unknown) -> Result<Self> {
+        Ok(NativeSocketHandle {
+            conn: imp::open(&env, fd, receiver, callback)?,
+            registered: 0,
+        })
+    }
+
+    /// Makes this handle one `transportWrite` accepts; called once, right after construction.
+    #[napi]
+    pub fn register(&mut self) {
+        let address = self as *mut Self as usize;
+        let mut live = live_handles();
+        let live = live.get_or_insert_with(HashSet::new);
+        if self.registered != 0 {
+            live.remove(&self.registered);
+        }
+        live.insert(address);
+        self.registered = address;
+    }
+
+    /// Writes the chunks (Uint8Arrays, in order) behind what is queued. Returns the bytes queued
+    /// afterwards, or a negative errno.
+    #[napi]
+    pub fn write(&mut self, chunks: Array) -> Result<f64> {
+        let Some(conn) = self.conn() else {
+            return Ok(-32.0); // EPIPE
+        };
+        let mut held = Vec::with_capacity(chunks.len() as usize);
+        for i in 0..chunks.len() {
+            let chunk: BufferSlice = chunks
+                .get(i)?
+                .ok_or_else(|| Error::new(Status::InvalidArg, "write expects Uint8Arrays"))?;
+            held.push(chunk);
+        }
+        let slices: Vec<&[u8]> = held.iter().map(|b| &b[..]).collect();
+        Ok(match imp::write(conn, &slices) {
+            Ok(queued) => queued as f64,
+            Err(e) => -f64::from(e),
+        })
+    }
+
+    /// Bytes the kernel has not taken yet.
+    #[napi(getter)]
+    pub fn queued(&mut self) -> f64 {
+        self.conn().map_or(0.0, |c| imp::queued(c) as f64)
+    }
+
+    /// Reads (true) or stops reading (false).
+    #[napi]
+    pub fn set_reading(&mut self, reading: bool) {
+        if let Some(conn) = self.conn() {
+            imp::set_reading(conn, reading);
+        }
+    }
+
+    /// Ends the writing side (shutdown(SHUT_WR)) once the queue is written.
+    #[napi]
+    pub fn shutdown(&mut self) {
+        if let Some(conn) = self.conn() {
+            imp::shutdown(conn);
+        }
+    }
+
+    /// Stops everything; the descriptor is closed once libuv has let go of the handle.
+    #[napi]
+    pub fn close(&mut self) {
+        let conn = std::mem::replace(&mut self.conn, std::ptr::null_mut());
+        if !conn.is_null() {
+            // SAFETY: `conn` was live and is forgotten here, so it is closed once.
+            unsafe { imp::close(conn) };
+        }
+    }
+}
