@@ -12,6 +12,12 @@
 //! with the descriptor closed, only in `uv_close`'s callback, after which libuv runs no callback of
 //! the handle. `close()` marks it closed first, so that nothing is written or read after it and no
 //! JavaScript is called; the descriptor number therefore cannot be reused while anything refers to it.
+//!
+//! Teardown: an environment that ends with connections open (a worker thread terminated, or ending
+//! without closing them) closes them in an async cleanup hook (`napi_add_async_cleanup_hook`,
+//! registered with the environment's first connection): every live connection is closed, and the
+//! hook reports done only after libuv has run the last `uv_close` callback, so Node's loop closes
+//! with no handle of ours open and no descriptor is left behind.
 
 use super::raw;
 use napi::bindgen_prelude::{Array, BufferSlice, Error, Object, Result, Status, Unknown};
@@ -39,7 +45,7 @@ mod imp {
     use crate::write_queue::WriteQueue;
     use napi::bindgen_prelude::JsValue;
     use napi::sys;
-    use std::cell::Cell;
+    use std::cell::{Cell, RefCell};
     use std::ffi::{c_int, c_void, CStr};
     use std::panic::{catch_unwind, AssertUnwindSafe};
     use std::sync::OnceLock;
@@ -105,6 +111,100 @@ mod imp {
         /// consumes it before the callback returns.
         static READ_BUF: Cell<(*mut u8, usize, sys::napi_ref)> =
             const { Cell::new((std::ptr::null_mut(), 0, std::ptr::null_mut())) };
+    }
+
+    /// The connections of one environment whose handles libuv has not released yet, and the
+    /// environment's teardown hook.
+    struct EnvConns {
+        env: sys::napi_env,
+        conns: HashSet<usize>,
+        hook: sys::napi_async_cleanup_hook_handle,
+        /// The environment is being torn down: the hook is done when `conns` is empty.
+        tearing_down: bool,
+    }
+
+    thread_local! {
+        /// One entry per environment of this thread (Node has one), created with its first
+        /// connection.
+        static ENVS: RefCell<Vec<EnvConns>> = const { RefCell::new(Vec::new()) };
+    }
+
+    /// Records a connection of `env`, registering the environment's teardown hook the first time.
+    fn track(env: sys::napi_env, conn: *mut Conn) -> Result<()> {
+        ENVS.with(|envs| {
+            let mut envs = envs.borrow_mut();
+            if let Some(entry) = envs.iter_mut().find(|e| e.env == env) {
+                entry.conns.insert(conn as usize);
+                return Ok(());
+            }
+            let mut hook = std::ptr::null_mut();
+            // SAFETY: a plain N-API call on the live environment of this call; `env` is passed
+            // back to `on_teardown` as its argument and only compared there.
+            let status = unsafe {
+                sys::napi_add_async_cleanup_hook(env, Some(on_teardown), env.cast(), &mut hook)
+            };
+            if status != sys::Status::napi_ok {
+                return Err(Error::from_reason("cannot register the teardown hook"));
+            }
+            envs.push(EnvConns {
+                env,
+                conns: HashSet::from([conn as usize]),
+                hook,
+                tearing_down: false,
+            });
+            Ok(())
+        })
+    }
+
+    /// Forgets a connection whose handle libuv released; ends a teardown waiting for it.
+    fn untrack(env: sys::napi_env, conn: *mut Conn) {
+        let done = ENVS.with(|envs| {
+            let mut envs = envs.borrow_mut();
+            let index = envs.iter().position(|e| e.env == env)?;
+            let entry = &mut envs[index];
+            entry.conns.remove(&(conn as usize));
+            (entry.tearing_down && entry.conns.is_empty()).then(|| envs.swap_remove(index).hook)
+        });
+        if let Some(hook) = done {
+            // SAFETY: the handle napi_add_async_cleanup_hook gave, removed once (its entry is gone).
+            unsafe { sys::napi_remove_async_cleanup_hook(hook) };
+        }
+    }
+
+    /// The environment is being torn down: closes its open connections and the read buffer's
+    /// reference; done (the hook removed) once libuv has released every handle.
+    unsafe extern "C" fn on_teardown(_hook: sys::napi_async_cleanup_hook_handle, arg: *mut c_void) {
+        let _ = catch_unwind(AssertUnwindSafe(|| {
+            let env: sys::napi_env = arg.cast();
+            let conns: Vec<usize> = ENVS.with(|envs| {
+                let mut envs = envs.borrow_mut();
+                envs.iter_mut()
+                    .find(|e| e.env == env)
+                    .map(|entry| {
+                        entry.tearing_down = true;
+                        entry.conns.iter().copied().collect()
+                    })
+                    .unwrap_or_default()
+            });
+            for address in conns {
+                let conn = address as *mut Conn;
+                // SAFETY: a tracked Conn is live until its uv_close callback untracks it; one that
+                // JavaScript closed already only waits for that callback.
+                unsafe {
+                    if !(*conn).closed {
+                        close(conn);
+                    }
+                }
+            }
+            let (_, _, reference) = READ_BUF.with(Cell::get);
+            if !reference.is_null() {
+                READ_BUF.with(|cell| cell.set((std::ptr::null_mut(), 0, std::ptr::null_mut())));
+                // SAFETY: the environment is alive while its cleanup hooks run; deleted once.
+                unsafe { sys::napi_delete_reference(env, reference) };
+            }
+            // Nothing was open: done at once.
+            untrack(env, std::ptr::null_mut());
+        }));
     }
 
     /// One taken-over connection.
@@ -428,6 +528,7 @@ mod imp {
             unsafe {
                 let conn = Box::from_raw(handle.cast::<*mut Conn>().read());
                 libc::close(conn.fd);
+                untrack(conn.env, &*conn as *const Conn as *mut Conn);
                 drop(Vec::from_raw_parts(
                     conn.handle.cast::<u64>(),
                     conn.handle_words,
@@ -517,8 +618,14 @@ mod imp {
                 return Err(Error::from_reason("uv_poll_init failed"));
             }
             handle.cast::<*mut Conn>().write(conn);
-            (*conn).set_events(uv);
         }
+        if let Err(e) = track(raw, conn) {
+            // SAFETY: the Conn just opened, closed once; its uv_close callback frees it.
+            unsafe { close(conn) };
+            return Err(e);
+        }
+        // SAFETY: the live Conn just opened.
+        unsafe { (*conn).set_events(uv) };
         Ok(conn)
     }
 
