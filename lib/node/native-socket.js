@@ -1,9 +1,9 @@
 'use strict';
 
 // The native transport on Node: after the 101, a plain TCP connection's descriptor is taken over by
-// the addon (src/binding/transport.rs), which polls it on Node's own libuv loop. Reads land in one
-// process-wide buffer and are handed here with one call per read; writes go to the kernel at once
-// (vectored), the part it refuses is queued natively.
+// the addon (src/binding/transport.rs), which polls it on Node's own libuv loop. Reads land in the
+// frame sinks' arena (parsed there in place) and are handed here with one call per read; writes go
+// to the kernel at once (vectored), the part it refuses is queued natively.
 //
 // NativeSocket is the subset of net.Socket that the connection (connection.js), the frame writer
 // (frame-writer.js) and the `ws`-compatible WebSocket (lib/ws/websocket.js) use, with the address
@@ -24,7 +24,8 @@ const { TRANSPORT_READ, TRANSPORT_END, TRANSPORT_ERROR, TRANSPORT_DRAIN } = bind
 const transportWrite = /** @type {any} */ (binding).transportWrite;
 // Node's default highWaterMark for sockets: write() returns false from this many bytes queued.
 const HIGH_WATER_MARK = 16 * 1024;
-const { readIntoArena, readChunk } = require('../primitives/frame-sink.js');
+// Not enumerable exports of frame-sink.js (outside the package's surface).
+const { readIntoArena, readChunk } = /** @type {any} */ (require('../primitives/frame-sink.js'));
 let readsRegistered = false;
 
 function transportMode() {

@@ -291,4 +291,10 @@ class FrameSink {
   }
 }
 
-module.exports = { FrameSink, readIntoArena, readChunk };
+module.exports = { FrameSink };
+// For the native transport (lib/node/native-socket.js): not enumerable, so the package's entry, which
+// spreads this module's exports, does not publish them.
+Object.defineProperties(module.exports, {
+  readIntoArena: { value: readIntoArena },
+  readChunk: { value: readChunk },
+});
