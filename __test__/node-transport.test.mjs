@@ -14,6 +14,7 @@ import https from 'node:https';
 import net from 'node:net';
 import { createRequire } from 'node:module';
 import { execFile } from 'node:child_process';
+import { Worker } from 'node:worker_threads';
 import { App } from '../index.js';
 import { attach } from '../node.js';
 import { cleanup, connect, nextMessage, closed, until, upgradeRequest } from './fixtures/node-helpers.mjs';
@@ -116,6 +117,34 @@ describe('transport after the 101', () => {
       execFile(process.execPath, [child.pathname], { timeout: 20_000 }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout)));
     });
     assert.deepEqual(JSON.parse(out.trim().split('\n').pop()), { caught: ['thrown in a read callback'], reply: 'echoed' });
+  });
+
+  test('a worker thread ending with native connections open: their descriptors are closed', T, async () => {
+    const fdCount = () => fs.readdirSync('/proc/self/fd').length;
+    if (!fs.existsSync('/proc/self/fd')) return;
+    const connections = 20;
+    const run = async () => {
+      const worker = new Worker(new URL('./fixtures/native-worker.mjs', import.meta.url), { workerData: { connections } });
+      const exited = new Promise((resolve) => worker.once('exit', resolve));
+      const ready = await new Promise((resolve, reject) => {
+        worker.once('message', resolve);
+        worker.once('error', reject);
+        worker.once('exit', (code) => reject(new Error(`worker exited (${code}) before it was ready`)));
+      });
+      assert.deepEqual(ready.choices, Array(connections).fill(NATIVE_HERE ? 'native' : 'stream'));
+      // The worker has its server, its clients and the server's side of every connection open.
+      assert.ok(fdCount() >= 2 * connections);
+      await worker.terminate();
+      await exited;
+    };
+    // The first worker loads the addon and Node's worker machinery (descriptors kept for the
+    // process); the second is measured.
+    await run();
+    const before = fdCount();
+    await run();
+    const deadline = Date.now() + 5_000;
+    while (fdCount() !== before && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.equal(fdCount(), before, 'descriptor count back at baseline after the worker ended');
   });
 
   test('connections dropped abruptly: descriptors and memory back at baseline', T, async (t) => {

@@ -146,6 +146,70 @@ test('a collected sink leaves no address behind that a new, unregistered sink co
   }
 });
 
+test('sinkPush parses a chunk that starts the free part of the arena in place', () => {
+  const memory = new Uint8Array(4096);
+  const payload = new Uint8Array(300).map((_, i) => i * 7);
+  const chunk = concat(
+    frame({ opcode: 0x2, payload }),
+    text('after'),
+    frame({ opcode: 0x2, payload: payload.subarray(0, 10) }),
+    frame({ opcode: 0x2, payload: payload.subarray(0, 5) }).subarray(0, 4),
+  );
+  const at = 1000;
+  memory.set(chunk, at);
+  const table = tableFor(4);
+  sinkPush(newSink(), memory.subarray(at, at + chunk.length), memory, at, table);
+  assert.equal(table[0], 3);
+  const [first, second, third] = [0, 1, 2].map((i) => SINK_TABLE_HEAD + SINK_EVENT_WORDS * i);
+  // The binary messages are unmasked where they lie: right behind their 4- and 6-byte headers.
+  assert.equal(table[first] & 0xff, 0x2);
+  assert.equal(table[first + 1], at + 8);
+  assert.deepEqual(memory.subarray(table[first + 1], table[first + 1] + 300), payload);
+  assert.equal(table[third + 1], at + chunk.length - 4 - 10);
+  assert.deepEqual(memory.subarray(table[third + 1], table[third + 1] + 10), payload.subarray(0, 10));
+  // Text is copied behind the chunk, and the push uses the chunk and the copy.
+  assert.equal(table[second + 1], at + chunk.length);
+  assert.equal(Buffer.from(memory.subarray(table[second + 1], table[second + 1] + 5)).toString('latin1'), 'after');
+  assert.equal(table[1], chunk.length + 5);
+});
+
+test('FrameSink: a read into the arena is delivered as a view of where it was read, unmasked', async () => {
+  const { FrameSink, readIntoArena, readChunk } = require('../lib/primitives/frame-sink.js');
+  let arena = null;
+  let window = null;
+  readIntoArena((buffer, w) => {
+    arena = buffer;
+    window = w;
+  });
+  const messages = [];
+  const sink = new FrameSink({
+    requireMask: true,
+    onMessage: (m) => messages.push(m),
+    onPing() {},
+    onPong() {},
+    onClose() {},
+    onProtocolError(err) {
+      throw err;
+    },
+  });
+  for (let round = 0; round < 40; round++) {
+    const payload = new Uint8Array(40_000 + round).map((_, i) => (i * 31 + round) & 0xff);
+    const wire = concat(frame({ opcode: 0x2, payload }), text(`t${round}`));
+    assert.ok(window[1] >= wire.length, 'the window leaves room for a 64 KiB frame');
+    const at = window[0];
+    const read = arena;
+    read.set(wire, at);
+    sink.push(readChunk(wire.length));
+    const [bin, txt] = messages.splice(0);
+    assert.deepEqual(new Uint8Array(bin.data), payload);
+    assert.equal(bin.data.buffer, read.buffer);
+    assert.equal(bin.data.byteOffset, read.byteOffset + at + 8);
+    assert.equal(txt.data, `t${round}`);
+    // The next read goes past both messages, or to a new arena: the view is never overwritten.
+    assert.ok(arena !== read || window[0] >= at + wire.length, 'the window moved on');
+  }
+});
+
 test('sinkPush refuses a chunk or a table that overlaps the free part of the arena', () => {
   const memory = new Uint8Array(4096);
   const chunk = text('overlap');

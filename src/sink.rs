@@ -176,10 +176,20 @@ struct Frame {
     received: u64,
 }
 
+/// A binary payload left in the chunk by [`FrameSink::push_in_place`]: its start in the chunk, its
+/// length and its masking key, applied once the chunk is parsed.
+type InPlace = (usize, usize, Option<[u8; 4]>);
+
 /// The caller's memory for one push: the arena payloads are copied to and the event list.
 struct Batch<'a> {
     arena: &'a mut [u8],
     used: usize,
+    /// Where `arena` starts in the memory event offsets count from: the chunk's length in
+    /// [`FrameSink::push_in_place`], 0 otherwise.
+    offset: usize,
+    /// In [`FrameSink::push_in_place`]: the chunk's address, and the binary payloads left where
+    /// they lie (start in the chunk, length, masking key), unmasked once the chunk is parsed.
+    in_place: Option<(usize, &'a mut Vec<InPlace>)>,
     events: &'a mut Vec<Event>,
     /// The caller's memory for a large message (see [`PushOutcome::want_dest`]).
     dest: &'a mut [u8],
@@ -197,7 +207,7 @@ impl Batch<'_> {
         self.events.push(Event {
             kind,
             payload: Payload::Arena {
-                start: self.used,
+                start: self.offset + self.used,
                 len,
             },
             close_code,
@@ -332,6 +342,8 @@ pub struct FrameSink {
     /// compressed message's first frame to its last and then goes back to the thread's pool, so
     /// an idle connection holds none.
     inflater: Option<Inflater>,
+    /// The list [`FrameSink::push_in_place`] fills, kept so that a push allocates nothing.
+    in_place: Vec<InPlace>,
 }
 
 impl FrameSink {
@@ -347,6 +359,7 @@ impl FrameSink {
             control_len: 0,
             message: Assembly::default(),
             inflater: None,
+            in_place: Vec::new(),
         }
     }
 
@@ -380,12 +393,57 @@ impl FrameSink {
         dest: &mut [u8],
         events: &mut Vec<Event>,
     ) -> PushOutcome {
-        let mut batch = Batch {
+        let batch = Batch {
             arena,
             used: 0,
+            offset: 0,
+            in_place: None,
             events,
             dest,
         };
+        self.push_batch(chunk, batch)
+    }
+
+    /// [`FrameSink::push_into`] for a chunk that lies at the start of the caller's free arena:
+    /// `region[..chunk_len]` is the chunk, `region[chunk_len..]` the arena. A binary message that
+    /// is one frame wholly in the chunk is unmasked where it lies and reported there (no copy);
+    /// every other payload goes after the chunk as in `push_into`. Event offsets and
+    /// [`PushOutcome::arena_used`] count from the start of `region`; `arena_used` covers the chunk
+    /// whenever an event refers to any of `region`, and is 0 when none does.
+    pub fn push_in_place(
+        &mut self,
+        region: &mut [u8],
+        chunk_len: usize,
+        dest: &mut [u8],
+        events: &mut Vec<Event>,
+    ) -> PushOutcome {
+        let chunk_len = chunk_len.min(region.len());
+        let (chunk, arena) = region.split_at_mut(chunk_len);
+        let mut in_place = std::mem::take(&mut self.in_place);
+        in_place.clear();
+        let batch = Batch {
+            arena,
+            used: 0,
+            offset: chunk_len,
+            in_place: Some((chunk.as_ptr() as usize, &mut in_place)),
+            events,
+            dest,
+        };
+        let mut outcome = self.push_batch(chunk, batch);
+        for &(start, len, mask) in &in_place {
+            if let (Some(key), Some(bytes)) = (mask, chunk.get_mut(start..start + len)) {
+                apply_mask(bytes, key, 0);
+            }
+        }
+        if outcome.arena_used > 0 || !in_place.is_empty() {
+            outcome.arena_used += chunk_len;
+        }
+        in_place.clear();
+        self.in_place = in_place;
+        outcome
+    }
+
+    fn push_batch(&mut self, chunk: &[u8], mut batch: Batch<'_>) -> PushOutcome {
         if self.done {
             return PushOutcome {
                 arena_used: 0,
@@ -656,6 +714,20 @@ impl FrameSink {
         batch: &mut Batch<'_>,
     ) -> Result<(), ProtocolError> {
         let text = kind == EventKind::Text;
+        if let (false, Some((base, pending))) = (text, batch.in_place.as_mut()) {
+            // Binary, in the caller's own chunk: unmasked there once the chunk is parsed.
+            let start = src.as_ptr() as usize - *base;
+            pending.push((start, src.len(), mask));
+            batch.events.push(Event {
+                kind,
+                payload: Payload::Arena {
+                    start,
+                    len: src.len(),
+                },
+                close_code: 0,
+            });
+            return Ok(());
+        }
         if let Some(dst) = batch.slot(src.len()) {
             unmask_checked(dst, src, mask, text)?;
             batch.commit(kind, src.len(), 0);

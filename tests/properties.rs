@@ -33,6 +33,26 @@ fn sink_agrees_with_the_reference_on_random_frame_streams_split_anywhere() {
             [0, 7, 300, 1 << 16][rng.below_usize(4)],
         );
         assert_eq!(outcome(&split), expected, "case {case}: cut at {cuts:?}");
+        // The same pieces parsed in place, as the native transport's reads into the arena are.
+        let mut pieces = Vec::new();
+        let mut last = 0;
+        for &cut in &cuts {
+            pieces.push(&stream[last..cut]);
+            last = cut;
+        }
+        pieces.push(&stream[last..]);
+        let in_place = run_in_place(opts, pieces, [0, 7, 300, 1 << 16][rng.below_usize(4)]);
+        assert_eq!(
+            outcome(&in_place),
+            expected,
+            "case {case}: in place, cut at {cuts:?}"
+        );
+        let whole_in_place = run_in_place(opts, [stream.as_slice()], arena);
+        assert_eq!(
+            outcome(&whole_in_place),
+            expected,
+            "case {case}: whole, in place"
+        );
         if stream.len() < 4096 {
             let bytewise = run_bytewise(opts, &stream, arena);
             assert_eq!(

@@ -1,7 +1,7 @@
 //! The streaming sink on arbitrary bytes, with options, arena size and split points taken from
 //! the input. The shared test driver checks the sink's invariants after every push (arena
 //! bounds, event layout, bounded buffering, done state); the result must not depend on the
-//! split, nor on whether a destination is offered for large messages, and must match the
+//! split, nor on whether a destination is offered for large messages or the pieces are parsed in place, and must match the
 //! whole-buffer reference decoder. With permessage-deflate on (a bit of the configuration; the
 //! reference decoder knows no compression), the result of every split must match the whole-buffer
 //! run.
@@ -71,9 +71,16 @@ fuzz_target!(|data: &[u8]| {
     }
     pieces.push(&stream[last..]);
     assert_eq!(
-        outcome(&run_pieces_with(opts, pieces, arena, true)),
+        outcome(&run_pieces_with(opts, pieces.iter().copied(), arena, true)),
         expected,
         "dest offered, cut at {cuts:?}"
+    );
+    // The same cuts pushed in place (each piece at the start of the free arena, as the native
+    // transport reads): the same result.
+    assert_eq!(
+        outcome(&common::run_in_place(opts, pieces.iter().copied(), arena)),
+        expected,
+        "in place, cut at {cuts:?}"
     );
     if stream.len() <= 1024 {
         assert_eq!(

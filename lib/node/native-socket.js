@@ -1,9 +1,9 @@
 'use strict';
 
 // The native transport on Node: after the 101, a plain TCP connection's descriptor is taken over by
-// the addon (src/binding/transport.rs), which polls it on Node's own libuv loop. Reads land in one
-// process-wide buffer and are handed here with one call per read; writes go to the kernel at once
-// (vectored), the part it refuses is queued natively.
+// the addon (src/binding/transport.rs), which polls it on Node's own libuv loop. Reads land in the
+// frame sinks' arena (parsed there in place) and are handed here with one call per read; writes go
+// to the kernel at once (vectored), the part it refuses is queued natively.
 //
 // NativeSocket is the subset of net.Socket that the connection (connection.js), the frame writer
 // (frame-writer.js) and the `ws`-compatible WebSocket (lib/ws/websocket.js) use, with the address
@@ -24,9 +24,9 @@ const { TRANSPORT_READ, TRANSPORT_END, TRANSPORT_ERROR, TRANSPORT_DRAIN } = bind
 const transportWrite = /** @type {any} */ (binding).transportWrite;
 // Node's default highWaterMark for sockets: write() returns false from this many bytes queued.
 const HIGH_WATER_MARK = 16 * 1024;
-// Bytes one read may take; one buffer for the whole thread.
-const READ_BUFFER_SIZE = 256 * 1024;
-let readBuffer = null;
+// Not enumerable exports of frame-sink.js (outside the package's surface).
+const { readIntoArena, readChunk } = /** @type {any} */ (require('../primitives/frame-sink.js'));
+let readsRegistered = false;
 
 function transportMode() {
   let mode;
@@ -145,9 +145,10 @@ class NativeSocket extends EventEmitter {
     this.remoteFamily = socket.remoteFamily;
     this.localAddress = socket.localAddress;
     this.localPort = socket.localPort;
-    if (readBuffer === null) {
-      readBuffer = Buffer.allocUnsafeSlow(READ_BUFFER_SIZE);
-      binding.setTransportReadBuffer(readBuffer);
+    if (!readsRegistered) {
+      // Reads land in the frame sinks' arena, where a push parses them in place.
+      readIntoArena((arena, window) => binding.setTransportReadBuffer(arena, window));
+      readsRegistered = true;
     }
     if (typeof socket.setNoDelay === 'function') socket.setNoDelay(true);
     /** @type {Buffer[]} */
@@ -188,7 +189,7 @@ class NativeSocket extends EventEmitter {
     switch (kind) {
       case TRANSPORT_READ: {
         this.bytesRead += value;
-        this.emit('data', readBuffer.subarray(0, value));
+        this.emit('data', readChunk(value));
         break;
       }
       case TRANSPORT_END:

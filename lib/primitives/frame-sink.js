@@ -36,6 +36,50 @@ const ARENA_CARRY_MAX = 16 * 1024;
 let arena = Buffer.allocUnsafeSlow(ARENA_MIN);
 let arenaOffset = 0;
 
+// Reads into the arena (the native transport, lib/node/native-socket.js): the socket is read
+// straight into the arena's free part, at the window's offset and at most its length, and a push of
+// exactly those bytes is parsed in place: a binary message that arrived whole is unmasked where it
+// lies and handed out as a view, with no copy. The window leaves room behind the read for what a
+// push may also write (a control frame, a small carried message), so such a push never has to
+// move to a new arena; a new one, READ_ARENA bytes, is taken when less than READ_MIN is left.
+const READ_MAX = 256 * 1024;
+const READ_ARENA = 1024 * 1024;
+const READ_RESERVE = WS_MAX_CONTROL_PAYLOAD + ARENA_CARRY_MAX;
+const READ_MIN = 64 * 1024 + 16;
+const readWindow = new Uint32Array(2);
+// Called with the arena whenever reads move to a new one (null: nobody reads into the arena).
+let onReadArena = null;
+
+function updateReadWindow() {
+  if (onReadArena === null) return;
+  if (arena.length - arenaOffset - READ_RESERVE < READ_MIN) {
+    arena = Buffer.allocUnsafeSlow(READ_ARENA);
+    arenaOffset = 0;
+    onReadArena(arena, readWindow);
+  }
+  readWindow[0] = arenaOffset;
+  readWindow[1] = Math.min(READ_MAX, arena.length - arenaOffset - READ_RESERVE);
+}
+
+/**
+ * Makes socket reads land in the arena: `register(arena, window)` is called now and whenever the
+ * arena changes, and must hand both to the reader; the window's two words (offset, most bytes) are
+ * kept current after every push. Reads go through readChunk().
+ * @param {(arena: Buffer, window: Uint32Array) => void} register
+ */
+function readIntoArena(register) {
+  if (onReadArena !== null) return;
+  onReadArena = register;
+  register(arena, readWindow);
+  updateReadWindow();
+}
+
+/** The `length` bytes a read just put in the arena's window: push them to parse them in place. */
+function readChunk(length) {
+  const at = readWindow[0];
+  return arena.subarray(at, at + length);
+}
+
 const decodeText =
   typeof Buffer.prototype.utf8Slice === 'function'
     ? (buf, start, end) => buf.utf8Slice(start, end)
@@ -136,6 +180,11 @@ class FrameSink {
   /** Feeds socket bytes. A callback's exception propagates; undelivered events wait for the next push. */
   push(chunk) {
     if (this.#pending !== null) {
+      // Delivering the held batch may push into other sinks, over the arena's free part where a
+      // read may lie: that read is copied first.
+      if (onReadArena !== null && chunk instanceof Uint8Array && chunk.buffer === arena.buffer) {
+        chunk = Uint8Array.prototype.slice.call(chunk);
+      }
       const { table, next, arena: slab, owned, flags } = this.#pending;
       this.#pending = null;
       this.#run(table, next, slab, owned, flags);
@@ -152,6 +201,7 @@ class FrameSink {
     if (arena.length - arenaOffset < need) {
       arena = Buffer.allocUnsafeSlow(need > ARENA_MIN ? need : ARENA_MIN);
       arenaOffset = 0;
+      if (onReadArena !== null) onReadArena(arena, readWindow);
     }
     const slab = arena;
     const base = arenaOffset;
@@ -160,6 +210,7 @@ class FrameSink {
     try {
       const owned = sinkPush(this.#native, bytes, slab, base, table);
       arenaOffset = base + table[1];
+      if (onReadArena !== null) updateReadWindow();
       this.#buffered = table[3];
       this.#run(table, 0, slab, owned, table[2]);
     } finally {
@@ -241,3 +292,9 @@ class FrameSink {
 }
 
 module.exports = { FrameSink };
+// For the native transport (lib/node/native-socket.js): not enumerable, so the package's entry, which
+// spreads this module's exports, does not publish them.
+Object.defineProperties(module.exports, {
+  readIntoArena: { value: readIntoArena },
+  readChunk: { value: readChunk },
+});

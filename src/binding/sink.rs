@@ -171,11 +171,13 @@ impl NativeFrameSink {
     /// `arena_offset` on) where they fit, and returns the values that are not in the arena (or
     /// `None`): payloads that did not fit, as Buffers handed over without a copy, and text built into
     /// strings here (`SINK_STRING_FLAG`). After an error or a CLOSE the sink ignores all input. Called by
-    /// `sinkPush` (see `sink_push`), the one crossing per socket read.
+    /// `sinkPush` (see `sink_push`), the one crossing per socket read. `chunk` `None`: the chunk is
+    /// the first `in_place_len` bytes of `arena` (a read into the free arena), parsed where it lies.
     fn push<'env>(
         &mut self,
         env: &'env Env,
-        chunk: &[u8],
+        chunk: Option<&[u8]>,
+        in_place_len: usize,
         arena: &mut [u8],
         arena_offset: u32,
         table: &mut [u32],
@@ -190,7 +192,12 @@ impl NativeFrameSink {
             Some(buffer) => buffer,
             None => &mut [],
         };
-        let outcome = self.inner.push_into(chunk, arena, dest, &mut self.events);
+        let outcome = match chunk {
+            Some(chunk) => self.inner.push_into(chunk, arena, dest, &mut self.events),
+            None => self
+                .inner
+                .push_in_place(arena, in_place_len, dest, &mut self.events),
+        };
         self.ascii.clear();
         for event in &self.events {
             // The payload was just written: checking it while it is in cache costs little.
@@ -497,7 +504,10 @@ unsafe fn sink_push_args(env: &Env, info: sys::napi_callback_info) -> Result<sys
     let free = (arena_ptr as usize + start, arena_len - start);
     let chunk_range = (chunk_ptr as usize, chunk_len);
     let table_range = (table_ptr as usize, table_len.saturating_mul(4));
-    if overlaps(chunk_range, free)
+    // A chunk that is exactly the start of the free arena (the native transport reads there) is
+    // parsed in place: the sink may write that memory anyway.
+    let in_place = chunk_len > 0 && chunk_range.0 == free.0 && chunk_len <= free.1;
+    if (!in_place && overlaps(chunk_range, free))
         || overlaps(table_range, free)
         || overlaps(table_range, chunk_range)
     {
@@ -508,15 +518,16 @@ unsafe fn sink_push_args(env: &Env, info: sys::napi_callback_info) -> Result<sys
     }
     // SAFETY: the three arrays view JavaScript memory that stays alive and untouched for this
     // synchronous call, and the ranges were just checked to be disjoint: the mutable arena slice
-    // (from the offset of this push) and the table alias neither each other nor the chunk.
+    // (from the offset of this push) and the table alias neither each other nor the chunk, which
+    // is not made a slice of its own when it lies in the arena slice (in place).
     let (chunk, arena, table) = unsafe {
         (
-            slice_or_empty(chunk_ptr, chunk_len),
+            (!in_place).then(|| slice_or_empty(chunk_ptr, chunk_len)),
             slice_mut_or_empty(arena_ptr.add(start), arena_len - start),
             slice_mut_or_empty(table_ptr.cast::<u32>(), table_len),
         )
     };
-    match sink.push(env, chunk, arena, offset, table)? {
+    match sink.push(env, chunk, chunk_len, arena, offset, table)? {
         Some(list) => Ok(list.raw()),
         None => {
             let mut null = std::ptr::null_mut();

@@ -1,7 +1,8 @@
 //! The native transport on Node: a connection's socket descriptor, taken over after the 101, polled
 //! on Node's own libuv loop (`uv_poll_t`, no thread). Readable: one `read` into the process's read
 //! buffer (a JavaScript buffer registered once) and one JavaScript call with the byte count, which
-//! pushes the bytes through the connection's FrameSink. Writes: a vectored write at once, the part
+//! pushes the bytes through the connection's FrameSink. The buffer is the frame sink's arena and the
+//! read lands in its free part (where JavaScript's window says), so the sink parses it in place. Writes: a vectored write at once, the part
 //! the kernel did not take in a [`WriteQueue`], written when the socket is writable again.
 //!
 //! libuv is reached without link-time symbols: its functions are looked up with `dlsym` in the
@@ -12,9 +13,17 @@
 //! with the descriptor closed, only in `uv_close`'s callback, after which libuv runs no callback of
 //! the handle. `close()` marks it closed first, so that nothing is written or read after it and no
 //! JavaScript is called; the descriptor number therefore cannot be reused while anything refers to it.
+//!
+//! Teardown: an environment that ends with connections open (a worker thread terminated, or ending
+//! without closing them) closes them in an async cleanup hook (`napi_add_async_cleanup_hook`,
+//! registered with the environment's first connection): every live connection is closed, and the
+//! hook reports done only after libuv has run the last `uv_close` callback, so Node's loop closes
+//! with no handle of ours open and no descriptor is left behind.
 
 use super::raw;
-use napi::bindgen_prelude::{Array, BufferSlice, Error, Object, Result, Status, Unknown};
+use napi::bindgen_prelude::{
+    Array, BufferSlice, Error, Object, Result, Status, Uint32ArraySlice, Unknown,
+};
 use napi::Env;
 use napi_derive::napi;
 use std::collections::HashSet;
@@ -39,7 +48,7 @@ mod imp {
     use crate::write_queue::WriteQueue;
     use napi::bindgen_prelude::JsValue;
     use napi::sys;
-    use std::cell::Cell;
+    use std::cell::{Cell, RefCell};
     use std::ffi::{c_int, c_void, CStr};
     use std::panic::{catch_unwind, AssertUnwindSafe};
     use std::sync::OnceLock;
@@ -99,12 +108,136 @@ mod imp {
         .as_ref()
     }
 
+    /// The read buffer registered by `setTransportReadBuffer`: a JavaScript buffer and a window
+    /// (a `Uint32Array`: offset, bytes a read may take), both held by references. One per thread
+    /// (one loop per thread): a poll callback reads into it and JavaScript consumes it before the
+    /// callback returns.
+    #[derive(Clone, Copy)]
+    pub(super) struct ReadBuf {
+        ptr: *mut u8,
+        len: usize,
+        reference: sys::napi_ref,
+        window: *const u32,
+        window_reference: sys::napi_ref,
+    }
+
+    const NO_READ_BUF: ReadBuf = ReadBuf {
+        ptr: std::ptr::null_mut(),
+        len: 0,
+        reference: std::ptr::null_mut(),
+        window: std::ptr::null(),
+        window_reference: std::ptr::null_mut(),
+    };
+
+    impl ReadBuf {
+        /// Where the next read goes: the window's range, clamped to the buffer.
+        fn target(&self) -> Option<(*mut u8, usize)> {
+            if self.ptr.is_null() || self.window.is_null() {
+                return None;
+            }
+            // SAFETY: `window` points at two u32s of a Uint32Array held by `window_reference`;
+            // JavaScript writes it only while no poll callback runs.
+            let (offset, limit) = unsafe { (*self.window as usize, *self.window.add(1) as usize) };
+            let offset = offset.min(self.len);
+            let limit = limit.min(self.len - offset);
+            // SAFETY: `offset` is within the buffer of `len` bytes.
+            (limit > 0).then(|| (unsafe { self.ptr.add(offset) }, limit))
+        }
+    }
+
     thread_local! {
-        /// The read buffer: a JavaScript buffer registered by `setReadBuffer`, held by a reference.
-        /// One per thread (one loop per thread): a poll callback reads into it and JavaScript
-        /// consumes it before the callback returns.
-        static READ_BUF: Cell<(*mut u8, usize, sys::napi_ref)> =
-            const { Cell::new((std::ptr::null_mut(), 0, std::ptr::null_mut())) };
+        static READ_BUF: Cell<ReadBuf> = const { Cell::new(NO_READ_BUF) };
+    }
+
+    /// The connections of one environment whose handles libuv has not released yet, and the
+    /// environment's teardown hook.
+    struct EnvConns {
+        env: sys::napi_env,
+        conns: HashSet<usize>,
+        hook: sys::napi_async_cleanup_hook_handle,
+        /// The environment is being torn down: the hook is done when `conns` is empty.
+        tearing_down: bool,
+    }
+
+    thread_local! {
+        /// One entry per environment of this thread (Node has one), created with its first
+        /// connection.
+        static ENVS: RefCell<Vec<EnvConns>> = const { RefCell::new(Vec::new()) };
+    }
+
+    /// Records a connection of `env`, registering the environment's teardown hook the first time.
+    fn track(env: sys::napi_env, conn: *mut Conn) -> Result<()> {
+        ENVS.with(|envs| {
+            let mut envs = envs.borrow_mut();
+            if let Some(entry) = envs.iter_mut().find(|e| e.env == env) {
+                entry.conns.insert(conn as usize);
+                return Ok(());
+            }
+            let mut hook = std::ptr::null_mut();
+            // SAFETY: a plain N-API call on the live environment of this call; `env` is passed
+            // back to `on_teardown` as its argument and only compared there.
+            let status = unsafe {
+                sys::napi_add_async_cleanup_hook(env, Some(on_teardown), env.cast(), &mut hook)
+            };
+            if status != sys::Status::napi_ok {
+                return Err(Error::from_reason("cannot register the teardown hook"));
+            }
+            envs.push(EnvConns {
+                env,
+                conns: HashSet::from([conn as usize]),
+                hook,
+                tearing_down: false,
+            });
+            Ok(())
+        })
+    }
+
+    /// Forgets a connection whose handle libuv released; ends a teardown waiting for it.
+    fn untrack(env: sys::napi_env, conn: *mut Conn) {
+        let done = ENVS.with(|envs| {
+            let mut envs = envs.borrow_mut();
+            let index = envs.iter().position(|e| e.env == env)?;
+            let entry = &mut envs[index];
+            entry.conns.remove(&(conn as usize));
+            (entry.tearing_down && entry.conns.is_empty()).then(|| envs.swap_remove(index).hook)
+        });
+        if let Some(hook) = done {
+            // SAFETY: the handle napi_add_async_cleanup_hook gave, removed once (its entry is gone).
+            unsafe { sys::napi_remove_async_cleanup_hook(hook) };
+        }
+    }
+
+    /// The environment is being torn down: closes its open connections and the read buffer's
+    /// reference; done (the hook removed) once libuv has released every handle.
+    unsafe extern "C" fn on_teardown(_hook: sys::napi_async_cleanup_hook_handle, arg: *mut c_void) {
+        let _ = catch_unwind(AssertUnwindSafe(|| {
+            let env: sys::napi_env = arg.cast();
+            let conns: Vec<usize> = ENVS.with(|envs| {
+                let mut envs = envs.borrow_mut();
+                envs.iter_mut()
+                    .find(|e| e.env == env)
+                    .map(|entry| {
+                        entry.tearing_down = true;
+                        entry.conns.iter().copied().collect()
+                    })
+                    .unwrap_or_default()
+            });
+            for address in conns {
+                let conn = address as *mut Conn;
+                // SAFETY: a tracked Conn is live until its uv_close callback untracks it; one that
+                // JavaScript closed already only waits for that callback.
+                unsafe {
+                    if !(*conn).closed {
+                        close(conn);
+                    }
+                }
+            }
+            let old = READ_BUF.with(|cell| cell.replace(NO_READ_BUF));
+            // SAFETY: the environment is alive while its cleanup hooks run; deleted once.
+            unsafe { release_read_buf(env, old) };
+            // Nothing was open: done at once.
+            untrack(env, std::ptr::null_mut());
+        }));
     }
 
     /// One taken-over connection.
@@ -380,10 +513,9 @@ mod imp {
                 }
             }
             if events & (UV_READABLE | UV_DISCONNECT) != 0 && (*conn).reading && !(*conn).eof {
-                let (buf, len, _) = READ_BUF.with(Cell::get);
-                if buf.is_null() {
+                let Some((buf, len)) = READ_BUF.with(Cell::get).target() else {
                     return;
-                }
+                };
                 let n = loop {
                     // SAFETY: `buf` is the registered JavaScript buffer of `len` bytes, alive
                     // through its reference; no JavaScript runs during the read.
@@ -428,6 +560,7 @@ mod imp {
             unsafe {
                 let conn = Box::from_raw(handle.cast::<*mut Conn>().read());
                 libc::close(conn.fd);
+                untrack(conn.env, &*conn as *const Conn as *mut Conn);
                 drop(Vec::from_raw_parts(
                     conn.handle.cast::<u64>(),
                     conn.handle_words,
@@ -517,8 +650,14 @@ mod imp {
                 return Err(Error::from_reason("uv_poll_init failed"));
             }
             handle.cast::<*mut Conn>().write(conn);
-            (*conn).set_events(uv);
         }
+        if let Err(e) = track(raw, conn) {
+            // SAFETY: the Conn just opened, closed once; its uv_close callback frees it.
+            unsafe { close(conn) };
+            return Err(e);
+        }
+        // SAFETY: the live Conn just opened.
+        unsafe { (*conn).set_events(uv) };
         Ok(conn)
     }
 
@@ -541,23 +680,63 @@ mod imp {
         }
     }
 
-    pub(super) fn set_read_buffer(env: &Env, buffer: BufferSlice) -> Result<()> {
+    /// # Safety
+    /// `env` is live; `old` was registered in it and is no longer in READ_BUF.
+    unsafe fn release_read_buf(env: sys::napi_env, old: ReadBuf) {
+        // SAFETY: by the caller; each reference is deleted once.
+        unsafe {
+            if !old.reference.is_null() {
+                sys::napi_delete_reference(env, old.reference);
+            }
+            if !old.window_reference.is_null() {
+                sys::napi_delete_reference(env, old.window_reference);
+            }
+        }
+    }
+
+    pub(super) fn set_read_buffer(
+        env: &Env,
+        buffer: BufferSlice,
+        window: Uint32ArraySlice,
+    ) -> Result<()> {
+        if window.len() < 2 {
+            return Err(Error::new(
+                Status::InvalidArg,
+                "the read window must hold an offset and a length",
+            ));
+        }
         let raw = env.raw();
         let mut reference = std::ptr::null_mut();
-        // SAFETY: N-API calls on the live environment; the buffer's memory stays alive (and in
-        // place: a Buffer's backing store does not move) while the reference holds it.
+        let mut window_reference = std::ptr::null_mut();
+        // SAFETY: N-API calls on the live environment; the buffer's and the window's memory stay
+        // alive (and in place: a typed array's backing store does not move) while the references
+        // hold them.
         unsafe {
             if sys::napi_create_reference(raw, buffer.raw(), 1, &mut reference)
                 != sys::Status::napi_ok
+                || sys::napi_create_reference(raw, window.raw(), 1, &mut window_reference)
+                    != sys::Status::napi_ok
             {
+                release_read_buf(
+                    raw,
+                    ReadBuf {
+                        reference,
+                        window_reference,
+                        ..NO_READ_BUF
+                    },
+                );
                 return Err(Error::from_reason("cannot hold the read buffer"));
             }
-            let old = READ_BUF.with(Cell::get);
             let mut slice = buffer;
-            READ_BUF.with(|cell| cell.set((slice.as_mut_ptr(), slice.len(), reference)));
-            if !old.2.is_null() {
-                sys::napi_delete_reference(raw, old.2);
-            }
+            let new = ReadBuf {
+                ptr: slice.as_mut_ptr(),
+                len: slice.len(),
+                reference,
+                window: window.as_ptr(),
+                window_reference,
+            };
+            let old = READ_BUF.with(|cell| cell.replace(new));
+            release_read_buf(raw, old);
         }
         Ok(())
     }
@@ -601,7 +780,7 @@ mod imp {
         ))
     }
     pub(super) unsafe fn close(_: *mut Conn) {}
-    pub(super) fn set_read_buffer(_: &Env, _: BufferSlice) -> Result<()> {
+    pub(super) fn set_read_buffer(_: &Env, _: BufferSlice, _: Uint32ArraySlice) -> Result<()> {
         Ok(())
     }
     pub(super) fn write(_: &mut Conn, _: &[&[u8]]) -> std::result::Result<usize, i32> {
@@ -621,10 +800,16 @@ pub fn native_transport_available() -> bool {
     imp::uv().is_some()
 }
 
-/// Registers the buffer every read of this thread goes into (JavaScript reads it in the callback).
+/// Registers the buffer every read of this thread goes into (JavaScript reads it in the callback),
+/// and its window: a `Uint32Array` whose first two words are the offset of the next read and the
+/// most bytes it may take (JavaScript keeps them current).
 #[napi]
-pub fn set_transport_read_buffer(env: Env, buffer: BufferSlice) -> Result<()> {
-    imp::set_read_buffer(&env, buffer)
+pub fn set_transport_read_buffer(
+    env: Env,
+    buffer: BufferSlice,
+    window: Uint32ArraySlice,
+) -> Result<()> {
+    imp::set_read_buffer(&env, buffer, window)
 }
 
 /// A taken-over socket: see the module's documentation. Created by lib/node/native-socket.js.

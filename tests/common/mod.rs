@@ -281,6 +281,88 @@ pub fn run_cut(opts: SinkOptions, stream: &[u8], cuts: &[usize], arena_len: usiz
     run_pieces(opts, pieces, arena_len)
 }
 
+/// The pieces pushed in place ([`FrameSink::push_in_place`]): each copied to the start of a fresh
+/// region with `arena_len` bytes of arena behind it (scribbled, so stale bytes show), a dest offered
+/// when asked. Checks that payloads lie in the region within `arena_used`, that `arena_used` covers
+/// the chunk whenever it is not 0, and that only binary payloads are left inside the chunk.
+pub fn run_in_place<'a>(
+    opts: SinkOptions,
+    pieces: impl IntoIterator<Item = &'a [u8]>,
+    arena_len: usize,
+) -> Run {
+    let mut sink = FrameSink::new(opts);
+    let mut dest: Vec<u8> = Vec::new();
+    let mut events = Vec::new();
+    let mut run = Run {
+        events: Vec::new(),
+        error: None,
+        max_buffered: 0,
+        owned: 0,
+    };
+    for (n, piece) in pieces.into_iter().enumerate() {
+        let mut region = vec![0xa5 ^ n as u8; piece.len() + arena_len];
+        region[..piece.len()].copy_from_slice(piece);
+        events.clear();
+        let outcome = sink.push_in_place(&mut region, piece.len(), &mut dest, &mut events);
+        assert!(
+            outcome.arena_used <= region.len(),
+            "arena_used past the region"
+        );
+        if outcome.arena_used > 0 {
+            assert!(
+                outcome.arena_used >= piece.len(),
+                "arena_used covers the chunk"
+            );
+        }
+        let mut dest_taken = false;
+        for event in &events {
+            let bytes = match &event.payload {
+                Payload::Arena { start, len } => {
+                    assert!(
+                        *len == 0 || start + len <= outcome.arena_used,
+                        "payload past arena_used"
+                    );
+                    assert!(start + len <= region.len(), "payload past the region");
+                    if *len > 0 && *start < piece.len() {
+                        assert_eq!(
+                            event.kind,
+                            EventKind::Binary,
+                            "only binary stays in the chunk"
+                        );
+                        assert!(
+                            start + len <= piece.len(),
+                            "an in-place payload is in the chunk"
+                        );
+                    } else if *len > 0 {
+                        assert!(*start >= piece.len(), "a copied payload is after the chunk");
+                    }
+                    &region[*start..*start + *len]
+                }
+                Payload::Owned(bytes) => {
+                    run.owned += 1;
+                    bytes.as_slice()
+                }
+                Payload::Dest { len } => {
+                    dest_taken = true;
+                    &dest[..*len]
+                }
+            };
+            run.events
+                .push((event.kind, bytes.to_vec(), event.close_code));
+        }
+        if dest_taken {
+            dest = Vec::new();
+        }
+        if outcome.want_dest > 0 && dest.is_empty() {
+            dest = vec![0x5a; outcome.want_dest];
+        }
+        if let Some(err) = outcome.error {
+            run.error = Some(err);
+        }
+    }
+    run
+}
+
 /// The stream one byte per push.
 pub fn run_bytewise(opts: SinkOptions, stream: &[u8], arena_len: usize) -> Run {
     run_pieces(opts, stream.chunks(1), arena_len)
