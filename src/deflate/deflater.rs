@@ -5,15 +5,18 @@ use std::fmt;
 use super::zstream::{RawDeflate, Tune};
 use super::{StreamParams, TAIL};
 
-/// Level 6, the default (zlib's, `ws`'s and this package's), is zlib-rs's level-4 matcher with the
-/// match search below (zlib-rs's level 6 with the hash chain and the "nice" match length halved
-/// from 128 to 64). zlib-rs's levels 4 to 6 share one matcher (zlib-ng's `deflate_medium`); from
-/// level 5 on it also looks one position past each match and may trade the match's end for a
-/// longer next one, which, when a message repeats one the window holds, ends it with a literal
-/// and a shorter match: one byte more than zlib's level 6. Level 4 skips that step. On text the
-/// output is within about 2 % of zlib's level 6 in size (docs/DEFLATE.md) at about twice
-/// zlib-rs's level-6 speed; levels 1 to 5 and 7 to 9 are zlib-rs's own.
+/// Level 6, the default (zlib's, `ws`'s and this package's), is zlib-rs's level-4 matcher with
+/// the match search of [`LEVEL_6_TUNE`]. zlib-rs's levels 4 to 6 share one matcher (zlib-ng's
+/// `deflate_medium`); from level 5 on it also looks one position past each match, which, when a
+/// message repeats one the window holds, can leave a literal where zlib's level 6 continues the
+/// match: one byte more per such message (docs/DEFLATE.md, "The matcher"). Level 4 runs it without
+/// that step and emits zlib's tokens there, at the same speed and within 0.3 % of the size on text.
 const LEVEL_6_MATCHER: i32 = 4;
+
+/// The match search of level 6: zlib-rs's level 6 with the hash chain and the "nice" match length
+/// halved from 128 to 64. On text the output is within about 2 % of zlib's level 6 in size
+/// (docs/DEFLATE.md) at about twice zlib-rs's level-6 speed; levels 1 to 5 and 7 to 9 are
+/// zlib-rs's own.
 const LEVEL_6_TUNE: Tune = Tune {
     good_length: 8,
     max_lazy: 16,
