@@ -367,6 +367,70 @@ fn context_takeover_compresses_repeated_messages_better() {
 }
 
 #[test]
+fn level_6_sends_a_message_repeating_the_last_but_for_its_first_bytes_as_level_9_does() {
+    // Counters stamped on one 1 KiB record, as a feed sends them: with context takeover each
+    // message is a few literals and back-references to the one before. zlib's level 6 (what `ws`
+    // sends) finds the whole of those matches, and so must this deflater's level 6: message after
+    // message, within 1 % of the bytes of level 9 (zlib-rs's lazy matcher with its longest chains).
+    let mut rng = XorShift::new(21);
+    let record = json_like(&mut rng, 1008);
+    let mut level_6 = Deflater::new(TAKEOVER, 6);
+    let mut level_9 = Deflater::new(TAKEOVER, 9);
+    let mut inflater = Inflater::new(TAKEOVER);
+    let (mut bytes_6, mut bytes_9) = (0, 0);
+    for seq in 0..200u64 {
+        let mut message = format!("{seq:016x}").into_bytes();
+        message.extend_from_slice(&record);
+        let compressed = deflate(&mut level_6, &message);
+        assert!(inflate_frames(&mut inflater, &[&compressed], NO_LIMIT).unwrap() == message);
+        let reference = deflate(&mut level_9, &message).len();
+        if seq > 0 {
+            bytes_6 += compressed.len();
+            bytes_9 += reference;
+        }
+    }
+    assert!(
+        bytes_6 * 100 <= bytes_9 * 101,
+        "level 6: {bytes_6} bytes for 199 repeats, level 9: {bytes_9}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_deflater_keeps_no_page_of_zeros_resident_after_its_first_message() {
+    // zlib-rs zeroes its window, chain and hash table (256 KiB at window 15) when a stream starts
+    // and its symbol buffer (48 KiB) after every block; a small message writes only the first
+    // pages of the window and the chain.
+    let mut deflater = Deflater::new(TAKEOVER, 6);
+    let fresh = deflater.resident_bytes();
+    let mut rng = XorShift::new(8);
+    let message = json_like(&mut rng, 1536);
+    let compressed = deflate(&mut deflater, &message);
+    let after_one = deflater.resident_bytes();
+    assert!(
+        fresh >= 256 * 1024,
+        "{fresh} bytes resident before any message"
+    );
+    // What stays: the hash table's pages (its 128 KiB are indexed by hash, a message touches
+    // most of them), the stream's own state and the first pages of the window and buffers.
+    assert!(
+        after_one <= 160 * 1024,
+        "{after_one} bytes resident after one message"
+    );
+    let mut inflater = Inflater::new(TAKEOVER);
+    assert!(inflate_frames(&mut inflater, &[&compressed], NO_LIMIT).unwrap() == message);
+    // The zeros it reads where pages were handed back are zeros: the stream goes on, and what a
+    // message writes comes back.
+    for _ in 0..3 {
+        let next = deflate(&mut deflater, &message);
+        assert!(inflate_frames(&mut inflater, &[&next], NO_LIMIT).unwrap() == message);
+    }
+    assert!(deflater.resident_bytes() > after_one);
+    assert_eq!(deflater.release(), 4 * message.len());
+    assert_eq!(deflater.resident_bytes(), 0);
+}
+
+#[test]
 fn keeps_to_the_agreed_window_when_compressing() {
     // 600 distinct bytes twice, as two messages: with a 15-bit window the second message is a
     // single match 600 bytes back; with a 9-bit (512-byte) window it cannot be.

@@ -5,10 +5,18 @@ use std::fmt;
 use super::zstream::{RawDeflate, Tune};
 use super::{StreamParams, TAIL};
 
-/// The match search of level 6, the default (zlib's, `ws`'s and this package's): zlib-rs's level 6
-/// with the hash chain and the "nice" match length halved from 128 to 64. On text its output is
-/// within about 2 % of zlib's level 6 in size (docs/DEFLATE.md) at about twice zlib-rs's level-6
-/// speed; levels 1 to 5 and 7 to 9 are zlib-rs's own.
+/// Level 6, the default (zlib's, `ws`'s and this package's), is zlib-rs's level-4 matcher with
+/// the match search of [`LEVEL_6_TUNE`]. zlib-rs's levels 4 to 6 share one matcher (zlib-ng's
+/// `deflate_medium`); from level 5 on it also looks one position past each match, which, when a
+/// message repeats one the window holds, can leave a literal where zlib's level 6 continues the
+/// match: one byte more per such message (docs/DEFLATE.md, "The matcher"). Level 4 runs it without
+/// that step and emits zlib's tokens there, at the same speed and within 0.3 % of the size on text.
+const LEVEL_6_MATCHER: i32 = 4;
+
+/// The match search of level 6: zlib-rs's level 6 with the hash chain and the "nice" match length
+/// halved from 128 to 64. On text the output is within about 2 % of zlib's level 6 in size
+/// (docs/DEFLATE.md) at about twice zlib-rs's level-6 speed; levels 1 to 5 and 7 to 9 are
+/// zlib-rs's own.
 const LEVEL_6_TUNE: Tune = Tune {
     good_length: 8,
     max_lazy: 16,
@@ -81,6 +89,13 @@ impl Deflater {
         self.window.len()
     }
 
+    /// Bytes of the compressor's memory resident right now: on Unix, the pages its messages
+    /// have touched (a new compressor holds no page of zeros, see `zstream.rs`); 0 while released
+    /// and elsewhere.
+    pub fn resident_bytes(&self) -> usize {
+        self.compress.as_ref().map_or(0, RawDeflate::resident_bytes)
+    }
+
     /// Whether the compressor's memory is released (see [`Deflater::release`]).
     pub fn is_released(&self) -> bool {
         self.compress.is_none()
@@ -130,9 +145,10 @@ impl Deflater {
 
 /// A compressor following `params` at `level`.
 fn raw(params: StreamParams, level: u32) -> RawDeflate {
-    RawDeflate::new(
-        level as i32,
-        params.codec_window_bits(),
-        (level == 6).then_some(LEVEL_6_TUNE),
-    )
+    let (matcher, tune) = if level == 6 {
+        (LEVEL_6_MATCHER, Some(LEVEL_6_TUNE))
+    } else {
+        (level as i32, None)
+    };
+    RawDeflate::new(matcher, params.codec_window_bits(), tune)
 }

@@ -8,6 +8,15 @@
 //! that size has been freed (its mmap threshold rises), and memory freed inside the heap stays in the
 //! process. Mapped, a released or dropped compressor gives its pages back to the system at once,
 //! which is what releasing an idle connection's compressor is for.
+//!
+//! zlib-rs zeroes its window, chain and hash table when it starts a stream (256 KiB at window 15),
+//! and its symbol buffer after every block (48 KiB), which makes all of them resident before the
+//! first message is through, though a small message writes only the first pages of the window and
+//! the chain. So after a compressor's first message the pages of its mappings that hold only zeros
+//! are handed back (`madvise(MADV_DONTNEED)`: they read as zeros again, and come back one at a
+//! time if the compressor writes there). Done once per compressor, after its first message rather
+//! than at its start: the pages that message touched (the hash table's, mostly) stay, instead of
+//! being handed back and faulted in again at once.
 
 #![allow(unsafe_code)]
 
@@ -37,6 +46,12 @@ pub(super) struct RawDeflate {
     /// zlib-rs could not allocate its state (every call then fails).
     stream: Option<Box<z::z_stream>>,
     tune: Option<Tune>,
+    /// The record of the blocks zlib-rs took (Unix), which `stream.opaque` points to: owned here
+    /// (a leaked box), freed after the stream is ended.
+    #[cfg(unix)]
+    blocks: std::ptr::NonNull<mapped::Blocks>,
+    /// No message compressed yet (see the module's documentation).
+    first: bool,
 }
 
 impl std::fmt::Debug for RawDeflate {
@@ -54,9 +69,12 @@ impl RawDeflate {
         // library picks its own, here Rust's global allocator).
         let mut stream: Box<z::z_stream> = Box::new(unsafe { MaybeUninit::zeroed().assume_init() });
         #[cfg(unix)]
+        let blocks = std::ptr::NonNull::from(Box::leak(Box::<mapped::Blocks>::default()));
+        #[cfg(unix)]
         {
             stream.zalloc = Some(mapped::zalloc);
             stream.zfree = Some(mapped::zfree);
+            stream.opaque = blocks.as_ptr().cast();
         }
         // SAFETY: `stream` is a valid, zeroed z_stream; the version string and size are the
         // library's own.
@@ -75,9 +93,29 @@ impl RawDeflate {
         let mut raw = RawDeflate {
             stream: (rc == z::Z_OK).then_some(stream),
             tune,
+            #[cfg(unix)]
+            blocks,
+            first: true,
         };
         raw.apply_tune();
         raw
+    }
+
+    /// Hands back the pages of zeros (see the module's documentation).
+    fn drop_zero_pages(&self) {
+        // SAFETY: `blocks` is alive until drop, and no zlib call is running.
+        #[cfg(unix)]
+        unsafe { self.blocks.as_ref() }.drop_zero_pages();
+    }
+
+    /// Bytes of this compressor's memory resident right now (Unix; elsewhere what it allocated is
+    /// not known here, and the answer is 0).
+    pub(super) fn resident_bytes(&self) -> usize {
+        // SAFETY: `blocks` is alive until drop, and no zlib call is running.
+        #[cfg(unix)]
+        return unsafe { self.blocks.as_ref() }.resident_bytes();
+        #[cfg(not(unix))]
+        return 0;
     }
 
     fn apply_tune(&mut self) {
@@ -170,7 +208,12 @@ impl RawDeflate {
             match rc {
                 // zlib: the flush is complete once a call returns with output room to spare; a
                 // repeated flush with nothing new to write answers Z_BUF_ERROR.
-                z::Z_OK | z::Z_BUF_ERROR if done => return Ok(()),
+                z::Z_OK | z::Z_BUF_ERROR if done => {
+                    if std::mem::take(&mut self.first) {
+                        self.drop_zero_pages();
+                    }
+                    return Ok(());
+                }
                 z::Z_OK | z::Z_BUF_ERROR if consumed > 0 || produced > 0 => {}
                 _ => return Err(()),
             }
@@ -184,6 +227,10 @@ impl Drop for RawDeflate {
             // SAFETY: initialised and not yet ended; ended once, here.
             unsafe { z::deflateEnd(stream) };
         }
+        // SAFETY: the box leaked in `new`, freed once, here; the stream that
+        // pointed to it is ended.
+        #[cfg(unix)]
+        drop(unsafe { Box::from_raw(self.blocks.as_ptr()) });
     }
 }
 
@@ -196,7 +243,8 @@ pub fn mapped_bytes() -> usize {
     return 0;
 }
 
-/// zlib allocation functions that map every block on its own (see the module's documentation).
+/// zlib allocation functions that map every block on its own (see the module's documentation),
+/// and the record of one stream's blocks they keep through zlib's `opaque` pointer.
 #[cfg(unix)]
 mod mapped {
     use std::ffi::c_void;
@@ -209,8 +257,74 @@ mod mapped {
     /// Bytes before the block handed to zlib: the mapping's length, kept for `munmap`.
     const HEADER: usize = 16;
 
+    /// The mappings one stream holds, as (start, length).
+    #[derive(Default)]
+    pub(super) struct Blocks(Vec<(usize, usize)>);
+
+    impl Blocks {
+        /// Hands back to the system every page of these mappings that holds only zeros: it reads as
+        /// zeros again afterwards, so nothing the stream sees changes.
+        pub(super) fn drop_zero_pages(&self) {
+            let page = page_size();
+            for &(base, len) in &self.0 {
+                let mut run: Option<usize> = None;
+                let mut at = base;
+                // Whole pages only: the last one may extend past the mapping's length.
+                while at + page <= base + len {
+                    // SAFETY: `at..at + page` lies inside a live mapping of this stream, readable
+                    // and page-aligned (mappings start on a page); nothing writes it during the call.
+                    let words = unsafe { std::slice::from_raw_parts(at as *const u64, page / 8) };
+                    let zero = words
+                        .chunks(64)
+                        .all(|chunk| chunk.iter().fold(0, |acc, w| acc | w) == 0);
+                    match (zero, run) {
+                        (true, None) => run = Some(at),
+                        (false, Some(start)) => {
+                            discard(start, at - start);
+                            run = None;
+                        }
+                        _ => {}
+                    }
+                    at += page;
+                }
+                if let Some(start) = run {
+                    discard(start, at - start);
+                }
+            }
+        }
+
+        /// Bytes of these mappings resident in memory now.
+        pub(super) fn resident_bytes(&self) -> usize {
+            let page = page_size();
+            let mut resident = 0;
+            for &(base, len) in &self.0 {
+                let mut pages = vec![0u8; len.div_ceil(page)];
+                // SAFETY: `base..base + len` is a live mapping; `pages` has a byte per page of it.
+                let rc = unsafe { libc::mincore(base as *mut c_void, len, pages.as_mut_ptr()) };
+                if rc == 0 {
+                    resident += pages.iter().filter(|p| *p & 1 == 1).count() * page;
+                }
+            }
+            resident
+        }
+    }
+
+    fn page_size() -> usize {
+        // SAFETY: sysconf has no preconditions.
+        let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+        usize::try_from(size).unwrap_or(4096)
+    }
+
+    /// Lets the system take back `len` bytes of zeros at `start` (page-aligned, inside a private
+    /// anonymous mapping, which reads as zeros afterwards).
+    fn discard(start: usize, len: usize) {
+        // SAFETY: the range is whole pages of a live private anonymous mapping whose content there
+        // is zero, so dropping the pages changes nothing that can be read.
+        unsafe { libc::madvise(start as *mut c_void, len, libc::MADV_DONTNEED) };
+    }
+
     pub(super) unsafe extern "C" fn zalloc(
-        _opaque: *mut c_void,
+        opaque: *mut c_void,
         items: u32,
         size: u32,
     ) -> *mut c_void {
@@ -235,6 +349,11 @@ mod mapped {
             return ptr::null_mut();
         }
         LIVE.fetch_add(len, Ordering::Relaxed);
+        // SAFETY: `opaque` is the stream's `Blocks` (set by `RawDeflate::new`), alive while the
+        // stream is, and used by one call at a time.
+        if let Some(blocks) = unsafe { opaque.cast::<Blocks>().as_mut() } {
+            blocks.0.push((base as usize, len));
+        }
         // SAFETY: the mapping is at least HEADER bytes long and page-aligned.
         unsafe {
             base.cast::<usize>().write(len);
@@ -242,7 +361,7 @@ mod mapped {
         }
     }
 
-    pub(super) unsafe extern "C" fn zfree(_opaque: *mut c_void, block: *mut c_void) {
+    pub(super) unsafe extern "C" fn zfree(opaque: *mut c_void, block: *mut c_void) {
         if block.is_null() {
             return;
         }
@@ -251,6 +370,10 @@ mod mapped {
         unsafe {
             let base = block.cast::<u8>().sub(HEADER).cast::<c_void>();
             let len = base.cast::<usize>().read();
+            // SAFETY: as in `zalloc`.
+            if let Some(blocks) = opaque.cast::<Blocks>().as_mut() {
+                blocks.0.retain(|&(start, _)| start != base as usize);
+            }
             libc::munmap(base, len);
             LIVE.fetch_sub(len, Ordering::Relaxed);
         }
