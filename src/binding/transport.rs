@@ -67,6 +67,9 @@ mod imp {
     const UV_DISCONNECT: c_int = 4;
     /// The most iovecs handed to one writev.
     const MAX_IOV: usize = 64;
+    /// The most reads of one connection per poll callback (each fills the read window), so that
+    /// one busy connection does not starve the others of the loop.
+    const READS_PER_POLL: usize = 8;
     /// The shortest rest of a write that is queued by reference rather than copied (see
     /// [`Conn::queue_rest`]): above the outgoing slab's size (lib/node/frame-writer.js).
     const HOLD_MIN: usize = 64 * 1024;
@@ -585,7 +588,16 @@ mod imp {
                     }
                 }
             }
-            if events & (UV_READABLE | UV_DISCONNECT) != 0 && (*conn).reading && !(*conn).eof {
+            if events & (UV_READABLE | UV_DISCONNECT) == 0 {
+                return;
+            }
+            // Read again while reads fill the window, as libuv does for its streams: a large
+            // message that the kernel holds in full is read in one poll callback, not one loop
+            // iteration (and one epoll_wait) per read.
+            for _ in 0..READS_PER_POLL {
+                if (*conn).closed || !(*conn).reading || (*conn).eof {
+                    return;
+                }
                 let Some((buf, len)) = READ_BUF.with(Cell::get).target() else {
                     return;
                 };
@@ -599,10 +611,12 @@ mod imp {
                 };
                 if n > 0 {
                     emit(conn, TRANSPORT_READ, n as i64);
+                    if (n as usize) == len {
+                        continue;
+                    }
                     // The peer's FIN is in (UV_DISCONNECT) and this read took everything before it:
                     // the end is reported now, as libuv does for its streams, not one loop later.
                     if events & UV_DISCONNECT != 0
-                        && (n as usize) < len
                         && !(*conn).closed
                         && (*conn).reading
                         && !(*conn).eof
@@ -621,6 +635,7 @@ mod imp {
                         emit(conn, TRANSPORT_ERROR, i64::from(e));
                     }
                 }
+                return;
             }
         }
     }
