@@ -176,6 +176,36 @@ describe('transport after the 101', () => {
     assert.deepEqual(JSON.parse(out.trim().split('\n').pop()), { caught: ['thrown in a read callback'], reply: 'echoed' });
   });
 
+  test("end(): 'finish' even when the peer's FIN is read before the deferred shutdown", { ...T, skip: NATIVE_HERE ? false : 'native transport not in use' }, async (t) => {
+    const { NativeSocket } = require('../lib/node/native-socket.js');
+    const server = net.createServer();
+    await listen(t, server);
+    const accepted = new Promise((resolve) => server.once('connection', resolve));
+    const client = net.connect(server.address().port, '127.0.0.1');
+    cleanup(t, () => client.destroy());
+    const socket = await accepted;
+    const native = new NativeSocket(socket);
+    cleanup(t, () => native.destroy());
+    // Not read until the FIN is in the kernel's buffer.
+    native.pause();
+    const events = [];
+    for (const name of ['end', 'finish', 'close']) native.on(name, () => events.push(name));
+    const peerGone = new Promise((resolve) => client.once('close', resolve));
+    client.on('data', () => {});
+    client.end();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    // From a timer: the FIN is read in this iteration's poll phase, before end()'s shutdown runs
+    // in the check phase.
+    setTimeout(() => {
+      native.resume();
+      native.end();
+    }, 0);
+    await new Promise((resolve) => native.once('close', resolve));
+    assert.deepEqual(events, ['end', 'finish', 'close']);
+    assert.equal(native.writableFinished, true);
+    await peerGone;
+  });
+
   test('a worker thread ending with native connections open: their descriptors are closed', T, async () => {
     const fdCount = () => fs.readdirSync('/proc/self/fd').length;
     if (!fs.existsSync('/proc/self/fd')) return;

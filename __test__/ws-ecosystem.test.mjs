@@ -13,10 +13,21 @@ import { GraphQLObjectType, GraphQLSchema, GraphQLString, GraphQLInt } from 'gra
 import express from 'express';
 import ReferenceWebSocket from 'ws';
 import WebSocket, { WebSocketServer } from '../ws.mjs';
+import { cleanup as teardown } from './fixtures/node-helpers.mjs';
+import { createRequire } from 'node:module';
+
+const { NativeSocket, TRANSPORT_MODE } = createRequire(import.meta.url)('../lib/node/native-socket.js');
+const NATIVE_HERE = TRANSPORT_MODE === 'native' && (process.platform === 'linux' || process.platform === 'darwin');
 
 const T = { timeout: 20_000 };
 
-/** An http server on 127.0.0.1, port 0, closed after the test with every socket it accepted (upgraded ones too). */
+/**
+ * An http server on 127.0.0.1, port 0, closed after the test with every socket it accepted. Teardowns
+ * run in reverse order of registration: the WebSocket servers and clients of a test close before its
+ * http server. They must: on the native transport an upgraded socket is let go at the takeover (it
+ * emits 'close' then), so destroying the sockets collected here does not reach the WebSockets, and
+ * server.close() waits for them, as Node's server does for upgraded sockets on either transport.
+ */
 async function httpServer(t, handler) {
   const server = http.createServer(handler);
   const sockets = new Set();
@@ -26,7 +37,7 @@ async function httpServer(t, handler) {
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
-  t.after(
+  teardown(t, 
     () =>
       new Promise((resolve) => {
         for (const socket of sockets) socket.destroy();
@@ -50,7 +61,7 @@ describe('socket.io 4.8 with wsEngine: WebSocketServer from daloy-ws-native/ws',
   test('connect, emit with ack, rooms (pre-encoded broadcast frames), binary attachments, disconnect', T, async (t) => {
     const { server, port } = await httpServer(t);
     const io = new SocketIOServer(server, { wsEngine: WebSocketServer, transports: ['websocket'] });
-    t.after(() => io.close());
+    teardown(t, () => io.close());
     // Broadcasts reach the sockets as frames pre-encoded by ws's Sender.frame (socket.io-adapter),
     // written through this module's _sender.sendFrame: count them.
     const { sendFrame } = WebSocket.Sender.prototype;
@@ -59,7 +70,7 @@ describe('socket.io 4.8 with wsEngine: WebSocketServer from daloy-ws-native/ws',
       preEncoded++;
       return sendFrame.call(this, list, cb);
     };
-    t.after(() => {
+    teardown(t, () => {
       WebSocket.Sender.prototype.sendFrame = sendFrame;
     });
     const disconnected = [];
@@ -76,7 +87,7 @@ describe('socket.io 4.8 with wsEngine: WebSocketServer from daloy-ws-native/ws',
 
     const connect = async () => {
       const client = ioClient(`http://127.0.0.1:${port}`, { transports: ['websocket'], reconnection: false, forceNew: true });
-      t.after(() => client.close());
+      teardown(t, () => client.close());
       await within(5000, once(client, 'connect'), 'socket.io connect');
       return client;
     };
@@ -87,7 +98,14 @@ describe('socket.io 4.8 with wsEngine: WebSocketServer from daloy-ws-native/ws',
     // The engine's WebSocket is this module's.
     const engineSocket = [...io.of('/').sockets.values()][0].conn.transport.socket;
     assert.ok(engineSocket instanceof WebSocket, 'the transport runs on daloy-ws-native/ws');
-    assert.equal(typeof engineSocket._socket.remoteAddress, 'string');
+    // On the native transport `_socket` is the stand-in, with what engine.io and users read of it.
+    const raw = engineSocket._socket;
+    assert.equal(raw instanceof NativeSocket, NATIVE_HERE, 'the connection runs on the transport the environment selects');
+    assert.equal(raw.remoteAddress, '127.0.0.1');
+    assert.equal(typeof raw.remotePort, 'number');
+    assert.equal(raw.setNoDelay(true), raw);
+    assert.equal(raw.setKeepAlive(true, 1000), raw);
+    assert.equal(raw.setTimeout(0), raw);
 
     assert.deepEqual(await within(3000, a.emitWithAck('echo', { n: 1, s: 'é' }), 'ack'), { got: { n: 1, s: 'é' }, transport: 'websocket' });
 
@@ -137,9 +155,9 @@ describe("graphql-ws's useServer on daloy-ws-native/ws", () => {
     const { server, port } = await httpServer(t);
     const wss = new WebSocketServer({ server, path: '/graphql' });
     const cleanup = useServer({ schema }, wss);
-    t.after(() => cleanup.dispose());
+    teardown(t, () => cleanup.dispose());
     const client = createClient({ url: `ws://127.0.0.1:${port}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0, lazy: false });
-    t.after(() => client.dispose());
+    teardown(t, () => client.dispose());
 
     const query = await within(5000, new Promise((resolve, reject) => {
       let result;
@@ -162,7 +180,7 @@ describe('an Express 5 app using the daloy-ws-native/ws client', () => {
     // The other server: the reference `ws` package, upper-casing what it gets.
     const upstream = new ReferenceWebSocket.WebSocketServer({ port: 0, host: '127.0.0.1' });
     await once(upstream, 'listening');
-    t.after(() => {
+    teardown(t, () => {
       for (const ws of upstream.clients) ws.terminate();
       return new Promise((resolve) => upstream.close(() => resolve()));
     });

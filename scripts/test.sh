@@ -48,6 +48,9 @@ DALOY_WS_TRANSPORT=stream AUTOBAHN_OUT="autobahn-reports/echo-server-stream" bas
 step "Autobahn|Testsuite against examples/ws-echo-server.mjs (daloy-ws-native/ws)"
 AUTOBAHN_SERVER=examples/ws-echo-server.mjs bash scripts/conformance.sh
 
+step "Autobahn|Testsuite against examples/ws-echo-server.mjs, DALOY_WS_TRANSPORT=stream"
+DALOY_WS_TRANSPORT=stream AUTOBAHN_SERVER=examples/ws-echo-server.mjs AUTOBAHN_OUT="autobahn-reports/ws-echo-server-stream" bash scripts/conformance.sh
+
 step "Autobahn|Testsuite in client mode against daloy-ws-native/ws's client"
 AUTOBAHN_MODE=client bash scripts/conformance.sh
 

@@ -279,7 +279,7 @@ Object.assign(scenarios, {
     await delay(100);
     ws.close(1000, 'done');
     rec('readyState after close()', ws.readyState);
-    await next(ws, 'close');
+    await Promise.all([next(ws, 'close'), next(client, 'close')]);
     rec('bufferedAmount', ws.bufferedAmount);
   },
 
@@ -524,9 +524,11 @@ Object.assign(scenarios, {
     const { socket, done, ws } = await rawSocket(port, '/', track, wss);
     ws.on('close', (code) => rec('close', code));
     ws.on('error', (err) => rec('error', err.code));
+    const closed = next(ws, 'close');
     socket.write(clientFrame(0x1, Buffer.from([0xff])));
     socket.end();
     rec('wire', show(await within(3000, done, 'the server to close')));
+    await closed;
   },
 
   'EventTarget: on-attributes, addEventListener with once and handleEvent, event fields': async ({ impl, rec, track }) => {
@@ -615,8 +617,7 @@ Object.assign(scenarios, {
     client.send(Buffer.from('def'));
     await until(() => chunks === 2, 'two chunks');
     duplex.end('bye');
-    await next(client, 'close');
-    await next(duplex, 'close');
+    await Promise.all([next(client, 'close'), next(duplex, 'close')]);
   },
 
   'allowSynchronousEvents false spreads messages over ticks': async ({ impl, rec, track }) => {

@@ -110,6 +110,10 @@ class NativeSocket extends EventEmitter {
   #waiting = null;
   #needDrain = false;
   #ended = false;
+  // 'finish' emitted: end() was called and everything written is out.
+  #finished = false;
+  // The deferred shutdown has run (the addon shuts the writing side once its queue is empty).
+  #shut = false;
   #eof = false;
   #paused = false;
   #held;
@@ -208,7 +212,9 @@ class NativeSocket extends EventEmitter {
     this.#eof = true;
     this.readable = false;
     this.emit('end');
-    if (this.#ended && this.#queued === 0) this.destroy();
+    // Both sides ended: the socket closes, but only after 'finish' (the shutdown may still be
+    // deferred to the next check phase, or the queue not yet drained: those emit it and close).
+    if (this.#finished) this.destroy();
   }
 
   #onDrain() {
@@ -218,8 +224,7 @@ class NativeSocket extends EventEmitter {
     if (waiting !== null) callAll(waiting, null);
     if (this.destroyed) return;
     if (this.#ended) {
-      this.emit('finish');
-      if (this.#eof) this.destroy();
+      if (this.#shut) this.#finish();
       return;
     }
     NativeSocket.#emitDrain(this);
@@ -236,6 +241,11 @@ class NativeSocket extends EventEmitter {
 
   get writableEnded() {
     return this.#ended;
+  }
+
+  /** Whether 'finish' was emitted (end() called and everything written handed to the kernel). */
+  get writableFinished() {
+    return this.#finished;
   }
 
   get readyState() {
@@ -344,11 +354,18 @@ class NativeSocket extends EventEmitter {
 
   static #shutdown(socket) {
     if (socket.destroyed) return;
+    socket.#shut = true;
     socket.#handle.shutdown();
-    if (socket.#queued === 0) {
-      socket.emit('finish');
-      if (socket.#eof) socket.destroy();
-    }
+    if (socket.#queued === 0) socket.#finish();
+  }
+
+  // Once, from the deferred shutdown or the drain after it, whichever sees the queue empty first;
+  // with the peer's side ended already, the socket closes.
+  #finish() {
+    if (this.#finished) return;
+    this.#finished = true;
+    this.emit('finish');
+    if (this.#eof && !this.destroyed) this.destroy();
   }
 
   /** Closes the connection at once (queued bytes are dropped); `close` follows on the next tick. */

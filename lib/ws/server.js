@@ -12,6 +12,7 @@ const { computeAcceptKeySync } = require('../primitives/handshake.js');
 const { WebSocket, kWebSocket } = require('./websocket.js');
 const { DEFAULT_MAX_PAYLOAD, CLOSE_TIMEOUT, kResponse } = require('./constants.js');
 const { EXTENSION_NAME, PerMessageDeflate, deflateConfig } = require('./permessage-deflate.js');
+const { NativeSocket, transportFor } = require('../node/native-socket.js');
 
 const RUNNING = 0;
 const CLOSING = 1;
@@ -209,8 +210,10 @@ class WebSocketServer extends EventEmitter {
 
   /** Writes the 101 (after the `headers` event) and creates the WebSocket. */
   completeUpgrade(extensions, key, protocols, req, socket, head, cb) {
-    if (!socket.readable || !socket.writable) return socket.destroy();
-    if (socket[kWebSocket]) {
+    // A socket the native transport took over is destroyed, yet in use: the misuse `ws` reports.
+    const inUse = Boolean(socket[kWebSocket]);
+    if (!inUse && (!socket.readable || !socket.writable)) return socket.destroy();
+    if (inUse) {
       throw new Error('server.handleUpgrade() was called more than once with the same socket, possibly due to a misconfiguration');
     }
     if (this._state > RUNNING) return abortHandshake(socket, 503);
@@ -236,11 +239,11 @@ class WebSocketServer extends EventEmitter {
     this.emit('headers', headers, req);
     const response = headers.concat('\r\n').join('\r\n');
     socket.removeListener('error', socketOnError);
-    if (head.length > 0) socket.unshift(head);
+    const transport = takeOver(socket, head);
     // Headers a `headers` listener added may not be Latin-1: those go out as UTF-8, as `ws` writes them.
     const latin1 = Buffer.byteLength(response) === response.length;
-    if (!latin1) socket.write(response);
-    ws.setSocket(socket, EMPTY_HEAD, {
+    if (!latin1) transport.write(response);
+    ws.setSocket(transport, EMPTY_HEAD, {
       allowSynchronousEvents: this.options.allowSynchronousEvents,
       maxFragments: this.options.maxFragments,
       maxPayload: this.options.maxPayload,
@@ -257,6 +260,25 @@ class WebSocketServer extends EventEmitter {
 }
 
 const EMPTY_HEAD = Buffer.alloc(0);
+
+// The socket the WebSocket runs on: a plain TCP socket is taken over by the native transport
+// (lib/node/native-socket.js; `ws._socket` is then its stand-in, with the addresses captured),
+// any other stays on Node's stream. Bytes that arrived with the upgrade (and, on the native
+// transport, what Node had read besides) are given back to be read after `connection` listeners
+// are attached, as `ws` does.
+function takeOver(socket, head) {
+  if (transportFor(socket) !== 'native') {
+    if (head.length > 0) socket.unshift(head);
+    return socket;
+  }
+  const native = new NativeSocket(socket);
+  // A second handleUpgrade() with this socket is refused as `ws` refuses it (not silently).
+  socket[kWebSocket] = native;
+  const held = native.takeHeld();
+  if (head.length > 0) held.unshift(head);
+  if (held.length > 0) native.unshift(held.length === 1 ? held[0] : Buffer.concat(held));
+  return /** @type {any} */ (native);
+}
 
 function upgradeRequired(req, res) {
   const body = http.STATUS_CODES[426];

@@ -78,7 +78,7 @@ function createWebSocketStream(ws, options) {
       return;
     }
     if (ws._socket === null) return;
-    if (ws._socket._writableState.finished) {
+    if (ws._socket.writableFinished) {
       callback();
       if (duplex._readableState.endEmitted) duplex.destroy();
     } else {
