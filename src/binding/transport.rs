@@ -42,17 +42,10 @@ pub const TRANSPORT_ERROR: u32 = 3;
 #[napi]
 pub const TRANSPORT_DRAIN: u32 = 4;
 
-/// A chunk handed to a write: its bytes and the JavaScript value (a typed array) they belong to.
-struct Out<'a> {
-    bytes: &'a [u8],
-    value: napi::sys::napi_value,
-}
-
 #[cfg(unix)]
 mod imp {
     use super::*;
     use crate::write_queue::WriteQueue;
-    use bytes::Bytes;
     use napi::bindgen_prelude::JsValue;
     use napi::sys;
     use std::cell::{Cell, RefCell};
@@ -70,56 +63,6 @@ mod imp {
     /// The most reads of one connection per poll callback (each fills the read window), so that
     /// one busy connection does not starve the others of the loop.
     const READS_PER_POLL: usize = 8;
-    /// The shortest rest of a write that is queued by reference rather than copied (see
-    /// [`Conn::queue_rest`]): above the outgoing slab's size (lib/node/frame-writer.js).
-    const HOLD_MIN: usize = 64 * 1024;
-
-    /// Bytes of a JavaScript typed array kept in a write queue without a copy: a reference holds
-    /// the array (so its memory) until the kernel has taken them.
-    struct Held {
-        env: sys::napi_env,
-        reference: sys::napi_ref,
-        ptr: *const u8,
-        len: usize,
-    }
-
-    impl Held {
-        /// Holds `bytes`, which lie in `value`'s memory; `None` when no reference can be made.
-        fn new(env: sys::napi_env, value: sys::napi_value, bytes: &[u8]) -> Option<Held> {
-            let mut reference = std::ptr::null_mut();
-            // SAFETY: a plain N-API call on the live environment of the write, with a value of
-            // that call and an out-pointer to a local.
-            let status = unsafe { sys::napi_create_reference(env, value, 1, &mut reference) };
-            (status == sys::Status::napi_ok).then_some(Held {
-                env,
-                reference,
-                ptr: bytes.as_ptr(),
-                len: bytes.len(),
-            })
-        }
-    }
-
-    impl AsRef<[u8]> for Held {
-        fn as_ref(&self) -> &[u8] {
-            // SAFETY: `ptr` and `len` are bytes of the typed array the reference keeps alive; a
-            // typed array's memory does not move. As for Node's own socket writes, the caller must
-            // not detach (transfer) the array's buffer while the write is pending.
-            unsafe { std::slice::from_raw_parts(self.ptr, self.len) }
-        }
-    }
-
-    impl Drop for Held {
-        fn drop(&mut self) {
-            // SAFETY: a Held lives in a connection's write queue, which is used and emptied only on
-            // the thread of the connection's environment while that environment is alive (the
-            // queue is cleared in `close`, which teardown runs too); deleted once.
-            unsafe { sys::napi_delete_reference(self.env, self.reference) };
-        }
-    }
-
-    // SAFETY: `Bytes::from_owner` asks for `Send`; a Held never leaves the thread of its
-    // environment (see Drop), it is only stored in that thread's connection queues.
-    unsafe impl Send for Held {}
 
     type PollCb = unsafe extern "C" fn(*mut c_void, c_int, c_int);
     type CloseCb = unsafe extern "C" fn(*mut c_void);
@@ -394,9 +337,8 @@ mod imp {
         }
 
         /// Writes `chunks` in order behind what is queued: at once when nothing is, the rest
-        /// queued (see [`Conn::queue_rest`]). Returns the bytes queued, or the errno of a failed
-        /// write.
-        fn write(&mut self, uv: &Uv, chunks: &[Out<'_>]) -> std::result::Result<usize, c_int> {
+        /// copied into the queue. Returns the bytes queued, or the errno of a failed write.
+        fn write(&mut self, uv: &Uv, chunks: &[&[u8]]) -> std::result::Result<usize, c_int> {
             if self.closed || self.shut {
                 return Err(libc::EPIPE);
             }
@@ -406,9 +348,9 @@ mod imp {
                 while index < chunks.len() {
                     let end = (index + MAX_IOV).min(chunks.len());
                     let mut batch: [&[u8]; MAX_IOV] = [&[]; MAX_IOV];
-                    batch[0] = &chunks[index].bytes[offset..];
+                    batch[0] = &chunks[index][offset..];
                     for (slot, chunk) in batch[1..].iter_mut().zip(&chunks[index + 1..end]) {
-                        *slot = chunk.bytes;
+                        *slot = chunk;
                     }
                     let batch = &batch[..end - index];
                     let total: usize = batch.iter().map(|s| s.len()).sum();
@@ -424,7 +366,7 @@ mod imp {
                     };
                     // Advance over what the kernel took.
                     while index < end && taken > 0 {
-                        let rest = chunks[index].bytes.len() - offset;
+                        let rest = chunks[index].len() - offset;
                         if taken >= rest {
                             taken -= rest;
                             index += 1;
@@ -434,7 +376,7 @@ mod imp {
                             taken = 0;
                         }
                     }
-                    while index < chunks.len() && chunks[index].bytes.len() == offset {
+                    while index < chunks.len() && chunks[index].len() == offset {
                         index += 1;
                         offset = 0;
                     }
@@ -444,27 +386,12 @@ mod imp {
                 }
             }
             while index < chunks.len() {
-                self.queue_rest(&chunks[index], offset);
+                self.queue.push_copy(&chunks[index][offset..]);
                 index += 1;
                 offset = 0;
             }
             self.set_events(uv);
             Ok(self.queue.len())
-        }
-
-        /// Queues `chunk` from `offset` on. A large rest (a message's payload) is held where it
-        /// is, through a reference to its JavaScript value, as Node's own socket writes hold their
-        /// buffers: copying it cost a pass over fresh memory (page faults included) for every
-        /// large send the kernel did not take at once. A small rest (a region of the outgoing
-        /// slab) is copied, so that a connection the peer stops reading pins no slab.
-        fn queue_rest(&mut self, chunk: &Out<'_>, offset: usize) {
-            let Some(rest) = chunk.bytes.get(offset..).filter(|rest| !rest.is_empty()) else {
-                return;
-            };
-            match Held::new(self.env, chunk.value, rest).filter(|_| rest.len() >= HOLD_MIN) {
-                Some(held) => self.queue.push(Bytes::from_owner(held)),
-                None => self.queue.push_copy(rest),
-            }
         }
 
         /// Writes from the queue while the kernel takes bytes. Errno of a failed write.
@@ -830,7 +757,7 @@ mod imp {
     }
 
     // Thin accessors for the handle's methods.
-    pub(super) fn write(conn: &mut Conn, chunks: &[Out<'_>]) -> std::result::Result<usize, c_int> {
+    pub(super) fn write(conn: &mut Conn, chunks: &[&[u8]]) -> std::result::Result<usize, c_int> {
         match uv() {
             Some(uv) => conn.write(uv, chunks),
             None => Err(libc::ENOTSUP),
@@ -871,7 +798,7 @@ mod imp {
     pub(super) fn set_read_buffer(_: &Env, _: BufferSlice, _: Uint32ArraySlice) -> Result<()> {
         Ok(())
     }
-    pub(super) fn write(_: &mut Conn, _: &[Out<'_>]) -> std::result::Result<usize, i32> {
+    pub(super) fn write(_: &mut Conn, _: &[&[u8]]) -> std::result::Result<usize, i32> {
         Err(95)
     }
     pub(super) fn set_reading(_: &mut Conn, _: bool) {}
@@ -992,13 +919,7 @@ unsafe fn transport_write_args(
         unsafe { std::slice::from_raw_parts(data.cast::<u8>(), len) }
     };
     let queued = match handle.conn() {
-        Some(conn) => match imp::write(
-            conn,
-            &[Out {
-                bytes: chunk,
-                value: argv[1],
-            }],
-        ) {
+        Some(conn) => match imp::write(conn, &[chunk]) {
             Ok(queued) => queued as f64,
             Err(e) => -f64::from(e),
         },
@@ -1056,14 +977,8 @@ impl NativeSocketHandle {
                 .ok_or_else(|| Error::new(Status::InvalidArg, "write expects Uint8Arrays"))?;
             held.push(chunk);
         }
-        let outs: Vec<Out<'_>> = held
-            .iter()
-            .map(|b| Out {
-                bytes: &b[..],
-                value: napi::bindgen_prelude::JsValue::raw(b),
-            })
-            .collect();
-        Ok(match imp::write(conn, &outs) {
+        let slices: Vec<&[u8]> = held.iter().map(|b| &b[..]).collect();
+        Ok(match imp::write(conn, &slices) {
             Ok(queued) => queued as f64,
             Err(e) => -f64::from(e),
         })
