@@ -15,9 +15,11 @@ import net from 'node:net';
 import { createRequire } from 'node:module';
 import { execFile } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { App } from '../index.js';
 import { attach } from '../node.js';
-import { cleanup, connect, nextMessage, closed, until, upgradeRequest } from './fixtures/node-helpers.mjs';
+import { cleanup, connect, nextMessage, closed, until, upgradeRequest, RawClient } from './fixtures/node-helpers.mjs';
 
 const require = createRequire(import.meta.url);
 const { transportFor, TRANSPORT_MODE } = require('../lib/node/native-socket.js');
@@ -79,6 +81,61 @@ describe('transport after the 101', () => {
     ws.close(1000);
     await closed(ws);
     await until(() => serverClosed);
+  });
+
+  test('large sends the kernel does not take at once arrive whole and in order after their buffers are dropped and collected', T, async (t) => {
+    // The native transport queues the rest of a large send by reference (no copy): the reference
+    // must keep the bytes alive and unchanged until the kernel takes them.
+    const SIZE = 4 * 1024 * 1024 + 5;
+    const COUNT = 6;
+    const byteAt = (i, j) => (i * 31 + j * 7 + (j >>> 12)) & 0xff;
+    const payload = (i) => {
+      const buf = Buffer.allocUnsafe(SIZE);
+      for (let j = 0; j < SIZE; j++) buf[j] = byteAt(i, j);
+      return buf;
+    };
+    v8.setFlagsFromString('--expose-gc');
+    const gc = vm.runInNewContext('gc');
+    let queuedAfterSends = -1;
+    const app = new App({ logger: false }).ws('/big', {
+      backpressureLimit: 2 * SIZE * COUNT,
+      open(conn) {
+        for (let i = 0; i < COUNT; i++) conn.send(payload(i));
+        queuedAfterSends = conn.bufferedAmount;
+        // Nothing refers to the payloads any more but the queue: collect, then reuse the freed memory.
+        gc();
+        const scribble = [];
+        for (let i = 0; i < COUNT; i++) scribble.push(Buffer.alloc(SIZE, 0xee));
+        scribble.length = 0;
+      },
+    });
+    const server = http.createServer();
+    const handle = attach(app, server);
+    cleanup(t, () => handle.close());
+    const port = await listen(t, server);
+    const client = await RawClient.open(t, port);
+    // Not read for a while: the kernel's buffers fill and the server queues the rest.
+    client.socket.pause();
+    client.send(upgradeRequest('/big'));
+    await until(() => queuedAfterSends >= 0);
+    assert.ok(queuedAfterSends > SIZE, `the kernel took all but ${queuedAfterSends} bytes: nothing was queued`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    client.socket.resume();
+    const res = await client.response();
+    assert.equal(res.status, 101);
+    for (let i = 0; i < COUNT; i++) {
+      const frame = await client.frame();
+      assert.equal(frame.opcode, 0x2);
+      assert.equal(frame.payload.length, SIZE);
+      let bad = -1;
+      for (let j = 0; j < SIZE; j++) {
+        if (frame.payload[j] !== byteAt(i, j)) {
+          bad = j;
+          break;
+        }
+      }
+      assert.equal(bad, -1, `message ${i} differs at byte ${bad}`);
+    }
   });
 
   test('TLS: stream', T, async (t) => {

@@ -19,6 +19,7 @@ pub mod extensions;
 pub mod handshake;
 pub mod header;
 pub mod mask;
+pub mod message_buffers;
 pub mod opcode;
 pub mod sink;
 pub mod utf16;

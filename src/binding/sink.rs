@@ -1,5 +1,5 @@
 use napi::bindgen_prelude::{
-    Array, Buffer, BufferSlice, Error, FromNapiValue, JsValue, Object, Result, Status, ToNapiValue,
+    Array, BufferSlice, Error, FromNapiValue, JsValue, Object, Result, Status, ToNapiValue,
     Uint32ArraySlice, Unknown,
 };
 use napi::{sys, Env};
@@ -13,6 +13,7 @@ use super::errors::ErrorRecord;
 use super::frame::payload_limit;
 use super::raw;
 use crate::error::ProtocolError;
+use crate::message_buffers;
 use crate::opcode::OpCode;
 use crate::sink::{Event, EventKind, FrameSink, Payload, SinkOptions};
 use crate::utf16::utf8_to_utf16;
@@ -118,7 +119,7 @@ pub struct NativeFrameSink {
     error: Option<ProtocolError>,
     /// A JavaScript buffer a large message is being assembled in (`PushOutcome::want_dest`): held
     /// by a reference until the message is handed over.
-    dest: Option<Buffer>,
+    dest: Option<Vec<u8>>,
     /// Whether non-ASCII text becomes a string here, through UTF-16 (see `crate::utf16`).
     utf16_text: bool,
     /// Reused UTF-16 buffer for that.
@@ -210,7 +211,12 @@ impl NativeFrameSink {
         table[3] = u32::try_from(self.inner.buffered_len()).unwrap_or(u32::MAX);
         let owned = self.write_batch(env, table, arena)?;
         if outcome.want_dest > 0 && self.dest.is_none() {
-            self.dest = Some(engine_buffer(env, outcome.want_dest)?);
+            self.dest = Some(message_buffers::take(outcome.want_dest).ok_or_else(|| {
+                Error::new(
+                    Status::GenericFailure,
+                    "could not allocate a message buffer",
+                )
+            })?);
         }
         Ok(owned)
     }
@@ -309,16 +315,12 @@ impl NativeFrameSink {
                         ));
                     };
                     let value = if as_string {
-                        utf16_string(env, buffer.get(..len).unwrap_or(&[]), &mut self.units)?
+                        let text =
+                            utf16_string(env, buffer.get(..len).unwrap_or(&[]), &mut self.units);
+                        message_buffers::give_back(buffer);
+                        text?
                     } else {
-                        // SAFETY: `env` is the live environment of this call; the value comes from the buffer's
-                        // own reference, which `to_napi_value` releases.
-                        unsafe {
-                            Unknown::from_napi_value(
-                                env.raw(),
-                                Buffer::to_napi_value(env.raw(), buffer)?,
-                            )?
-                        }
+                        unknown_of(env, hand_over(env, buffer)?)?
                     };
                     (owned_flag, owned.add(value)?, len as u32)
                 }
@@ -565,27 +567,11 @@ unsafe fn slice_mut_or_empty<'a, T>(ptr: *mut T, len: usize) -> &'a mut [T] {
     }
 }
 
-/// A JavaScript buffer of `len` bytes allocated by the engine (not zero-filled: the sink writes
-/// every byte before the message is handed over), held by a reference.
-fn engine_buffer(env: &Env, len: usize) -> Result<Buffer> {
-    let mut data = std::ptr::null_mut();
-    let mut value = std::ptr::null_mut();
-    // SAFETY: plain N-API calls on the live environment of this call, with out-pointers to locals.
-    unsafe {
-        let status = sys::napi_create_buffer(env.raw(), len, &mut data, &mut value);
-        if status != sys::Status::napi_ok {
-            return Err(Error::new(
-                Status::GenericFailure,
-                "could not allocate a message buffer",
-            ));
-        }
-        Buffer::from_napi_value(env.raw(), value)
-    }
-}
-
-/// Gives a payload assembled in Rust to JavaScript without a copy. The engine is told the buffer's
-/// size, so that garbage collection frees dropped messages as promptly as it frees its own buffers:
-/// without it, large messages pile up between collections and every new one lands on fresh pages.
+/// Gives a payload assembled in Rust to JavaScript without a copy; its memory goes back to
+/// `crate::message_buffers` for a later message when the engine collects it. The engine is told the
+/// buffer's size, so that garbage collection frees dropped messages as promptly as it frees its own
+/// buffers: without it, large messages pile up between collections and every new one lands on fresh
+/// pages.
 fn hand_over<'env>(env: &'env Env, bytes: Vec<u8>) -> Result<BufferSlice<'env>> {
     if bytes.is_empty() {
         return BufferSlice::from_data(env, bytes);
@@ -595,8 +581,8 @@ fn hand_over<'env>(env: &'env Env, bytes: Vec<u8>) -> Result<BufferSlice<'env>> 
     let size = i64::try_from(cap).unwrap_or(i64::MAX);
     env.adjust_external_memory(size)?;
     // SAFETY: `ptr`, `len` and `cap` come from a Vec whose ownership moves to the finalizer, which
-    // rebuilds and drops it exactly once when the engine collects the buffer (or at once if the engine
-    // copied the bytes instead).
+    // rebuilds it exactly once when the engine collects the buffer (or at once if the engine copied
+    // the bytes instead): nothing in JavaScript reaches the bytes any more when they are reused.
     let slice = unsafe {
         BufferSlice::from_external(
             env,
@@ -604,7 +590,7 @@ fn hand_over<'env>(env: &'env Env, bytes: Vec<u8>) -> Result<BufferSlice<'env>> 
             len,
             (ptr, len, cap),
             move |env: Env, (ptr, len, cap)| {
-                drop(Vec::from_raw_parts(ptr, len, cap));
+                message_buffers::give_back(Vec::from_raw_parts(ptr, len, cap));
                 let _ = env.adjust_external_memory(-size);
             },
         )

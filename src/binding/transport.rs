@@ -60,6 +60,9 @@ mod imp {
     const UV_DISCONNECT: c_int = 4;
     /// The most iovecs handed to one writev.
     const MAX_IOV: usize = 64;
+    /// The most reads of one connection per poll callback (each fills the read window), so that
+    /// one busy connection does not starve the others of the loop.
+    const READS_PER_POLL: usize = 8;
 
     type PollCb = unsafe extern "C" fn(*mut c_void, c_int, c_int);
     type CloseCb = unsafe extern "C" fn(*mut c_void);
@@ -512,7 +515,16 @@ mod imp {
                     }
                 }
             }
-            if events & (UV_READABLE | UV_DISCONNECT) != 0 && (*conn).reading && !(*conn).eof {
+            if events & (UV_READABLE | UV_DISCONNECT) == 0 {
+                return;
+            }
+            // Read again while reads fill the window, as libuv does for its streams: a large
+            // message that the kernel holds in full is read in one poll callback, not one loop
+            // iteration (and one epoll_wait) per read.
+            for _ in 0..READS_PER_POLL {
+                if (*conn).closed || !(*conn).reading || (*conn).eof {
+                    return;
+                }
                 let Some((buf, len)) = READ_BUF.with(Cell::get).target() else {
                     return;
                 };
@@ -526,10 +538,12 @@ mod imp {
                 };
                 if n > 0 {
                     emit(conn, TRANSPORT_READ, n as i64);
+                    if (n as usize) == len {
+                        continue;
+                    }
                     // The peer's FIN is in (UV_DISCONNECT) and this read took everything before it:
                     // the end is reported now, as libuv does for its streams, not one loop later.
                     if events & UV_DISCONNECT != 0
-                        && (n as usize) < len
                         && !(*conn).closed
                         && (*conn).reading
                         && !(*conn).eof
@@ -548,6 +562,7 @@ mod imp {
                         emit(conn, TRANSPORT_ERROR, i64::from(e));
                     }
                 }
+                return;
             }
         }
     }
