@@ -124,16 +124,23 @@ deno="$tools/node_modules/.bin/deno"
 uws_dir="$tools/node_modules/uwebsockets"
 # Whether a server of this kind is in the matrix, whatever its transport.
 wants() { local s; for s in "${servers[@]}"; do [ "${s%%@*}" = "$1" ] && return 0; done; return 1; }
-if { wants bun && [ ! -x "$bun" ]; } || { wants deno && [ ! -x "$deno" ]; }; then
-  echo "== installing bun@$BUN_VERSION and deno@$DENO_VERSION into bench/.tools"
-  mkdir -p "$tools"
-  npm install --no-save --no-audit --no-fund --prefix "$tools" "bun@$BUN_VERSION" "deno@$DENO_VERSION" >/dev/null
+# Bun, Deno and uWebSockets.js (npm's uwebsockets carries its binaries for Node ABI 115/127/137,
+# Node 20/22/24) go into bench/.tools in one `npm install`: a later `--no-save` install into the same
+# prefix would prune what an earlier one installed.
+tool_pkgs=()
+missing=false
+if wants bun || wants deno; then
+  tool_pkgs+=("bun@$BUN_VERSION" "deno@$DENO_VERSION")
+  { wants bun && [ ! -x "$bun" ]; } || { wants deno && [ ! -x "$deno" ]; } && missing=true
 fi
-# uWebSockets.js: npm's uwebsockets carries its binaries for Node ABI 115/127/137 (Node 20/22/24).
-if wants uws && [ "$(node -p 'require(process.argv[1] + "/package.json").version' "$uws_dir" 2>/dev/null)" != "$UWS_VERSION" ]; then
-  echo "== installing uwebsockets@$UWS_VERSION into bench/.tools"
+if wants uws; then
+  tool_pkgs+=("uwebsockets@$UWS_VERSION")
+  [ "$(node -p 'require(process.argv[1] + "/package.json").version' "$uws_dir" 2>/dev/null)" != "$UWS_VERSION" ] && missing=true
+fi
+if [ "$missing" = true ]; then
+  echo "== installing ${tool_pkgs[*]} into bench/.tools"
   mkdir -p "$tools"
-  npm install --no-save --no-audit --no-fund --no-package-lock --prefix "$tools" "uwebsockets@$UWS_VERSION" >/dev/null
+  npm install --no-save --no-audit --no-fund --no-package-lock --prefix "$tools" "${tool_pkgs[@]}" >/dev/null
 fi
 
 if wants daloy || wants ws-facade; then
