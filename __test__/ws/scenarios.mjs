@@ -449,9 +449,11 @@ Object.assign(scenarios, {
     ws.on('error', (err) => rec('error', err.code, err instanceof RangeError));
     ws.on('close', (code, reason) => rec('close', code, show(reason)));
     recordPeer(client, rec);
+    const serverClosed = next(ws, 'close');
     client.send('0123456789');
     client.send('0123456789a');
     await next(client, 'close');
+    await serverClosed;
   },
 
   'connection: maxFragments refuses a message of more frames with 1008': async ({ impl, rec, track }) => {
