@@ -112,7 +112,7 @@ class NativeSocket extends EventEmitter {
   #ended = false;
   // 'finish' emitted: end() was called and everything written is out.
   #finished = false;
-  // The deferred shutdown has run (the addon shuts the writing side once its queue is empty).
+  // end()'s deferred step has run (the addon shuts the writing side once its queue is empty).
   #shut = false;
   #eof = false;
   #paused = false;
@@ -346,8 +346,12 @@ class NativeSocket extends EventEmitter {
     if (this.destroyed) return this;
     this.#ended = true;
     this.writable = false;
-    // As Node's stream does (libuv shuts a stream down from its next loop iteration), not within
-    // this tick: what else this tick sends on other connections goes out first.
+    // The addon shuts the writing side now, or once its queue is written: the FIN follows the last
+    // frame at once, which the peer, still awake from that frame, takes with it (deferring it to the
+    // next loop iteration, as Node's stream does, cost the peer a second wake-up and this process
+    // ~2 µs of kernel time per connection in a storm of short connections). 'finish' comes from the
+    // next loop iteration, as a stream's does.
+    this.#handle.shutdown();
     setImmediate(NativeSocket.#shutdown, this);
     return this;
   }
@@ -355,7 +359,6 @@ class NativeSocket extends EventEmitter {
   static #shutdown(socket) {
     if (socket.destroyed) return;
     socket.#shut = true;
-    socket.#handle.shutdown();
     if (socket.#queued === 0) socket.#finish();
   }
 

@@ -53,14 +53,16 @@ function validateUpgradeSync(headers) {
   if (headers === null || typeof headers !== 'object') {
     throw new TypeError('validateUpgrade: headers must be a Headers object or a Node headers object');
   }
+  // The accept key (a string) when the headers pass, else `{ status, reason }`.
   const verdict = binding.validateUpgradeHeaders(
     headerValue(headers, 'upgrade'),
     headerValue(headers, 'connection'),
     headerValue(headers, 'sec-websocket-version'),
     headerValue(headers, 'sec-websocket-key'),
-    headerValue(headers, 'sec-websocket-protocol'),
   );
-  if (verdict.ok) return { ok: true, acceptKey: verdict.acceptKey, protocols: verdict.protocols };
+  if (typeof verdict === 'string') {
+    return { ok: true, acceptKey: verdict, protocols: parseSubprotocols(headerValue(headers, 'sec-websocket-protocol')) };
+  }
   return { ok: false, status: verdict.status, reason: verdict.reason };
 }
 

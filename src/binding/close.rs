@@ -1,4 +1,5 @@
-use napi::bindgen_prelude::Buffer;
+use napi::bindgen_prelude::{BufferSlice, Result};
+use napi::Env;
 use napi_derive::napi;
 
 use super::errors::set_last_error;
@@ -13,19 +14,25 @@ pub fn is_valid_wire_close_code(code: f64) -> bool {
         && close::is_valid_wire_close_code(code as u16)
 }
 
-/// CLOSE payload for `code` and `reason`, or `null` (see `takeError`).
+/// CLOSE payload for `code` and `reason`, or `null` (see `takeError`). The payload (at most 125
+/// bytes) is copied into a buffer the engine owns: cheaper than an external buffer over the `Vec`,
+/// whose finalizer the collector would run for every close of every connection.
 #[napi]
-pub fn encode_close_payload(code: f64, reason: String) -> Option<Buffer> {
+pub fn encode_close_payload<'env>(
+    env: &'env Env,
+    code: f64,
+    reason: String,
+) -> Result<Option<BufferSlice<'env>>> {
     let code = if code.fract() == 0.0 && (0.0..=65535.0).contains(&code) {
         code as u16
     } else {
         0
     };
     match close::encode_close_payload(code, &reason) {
-        Ok(bytes) => Some(bytes.into()),
+        Ok(bytes) => BufferSlice::copy_from(env, bytes).map(Some),
         Err(err) => {
             set_last_error(err);
-            None
+            Ok(None)
         }
     }
 }

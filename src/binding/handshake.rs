@@ -1,3 +1,4 @@
+use napi::bindgen_prelude::Either;
 use napi_derive::napi;
 
 use crate::handshake::{self, UpgradeHeaders};
@@ -8,48 +9,37 @@ pub fn compute_accept_key(key: String) -> String {
     handshake::compute_accept_key(&key)
 }
 
-/// Outcome of [`validate_upgrade_headers`]: `ok` with `acceptKey` and `protocols`, or `status` and
-/// `reason` for the HTTP error response.
+/// Why [`validate_upgrade_headers`] refused a handshake: the HTTP status and reason to answer with.
 #[napi(object)]
-pub struct UpgradeVerdict {
-    pub ok: bool,
-    pub accept_key: Option<String>,
-    pub protocols: Option<Vec<String>>,
-    pub status: Option<u32>,
-    pub reason: Option<String>,
+pub struct UpgradeRejection {
+    pub status: u32,
+    pub reason: String,
 }
 
-/// Checks the opening handshake's headers in RFC 6455 §4.2.1 order.
+/// Checks the opening handshake's headers in RFC 6455 §4.2.1 order: the accept key when they pass,
+/// else the rejection. A string rather than an object with the offered subprotocols: the common
+/// case then crosses back with no object built (JavaScript parses a `Sec-WebSocket-Protocol`
+/// header, when there is one, with [`parse_subprotocols`]).
 #[napi]
 pub fn validate_upgrade_headers(
     upgrade: Option<String>,
     connection: Option<String>,
     version: Option<String>,
     key: Option<String>,
-    protocol: Option<String>,
-) -> UpgradeVerdict {
+) -> Either<String, UpgradeRejection> {
     let headers = UpgradeHeaders {
         upgrade: upgrade.as_deref(),
         connection: connection.as_deref(),
         version: version.as_deref(),
         key: key.as_deref(),
-        protocol: protocol.as_deref(),
+        protocol: None,
     };
     match handshake::validate_upgrade(&headers) {
-        Ok(accepted) => UpgradeVerdict {
-            ok: true,
-            accept_key: Some(accepted.accept_key),
-            protocols: Some(accepted.protocols),
-            status: None,
-            reason: None,
-        },
-        Err(rejection) => UpgradeVerdict {
-            ok: false,
-            accept_key: None,
-            protocols: None,
-            status: Some(u32::from(rejection.status)),
-            reason: Some(rejection.reason.to_owned()),
-        },
+        Ok(accepted) => Either::A(accepted.accept_key),
+        Err(rejection) => Either::B(UpgradeRejection {
+            status: u32::from(rejection.status),
+            reason: rejection.reason.to_owned(),
+        }),
     }
 }
 
