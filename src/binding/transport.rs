@@ -774,6 +774,102 @@ mod imp {
     pub(super) fn queued(conn: &Conn) -> usize {
         conn.queue.len()
     }
+
+    extern "C" {
+        // POSIX (arpa/inet.h), in every libc; the libc crate does not declare it.
+        fn inet_ntop(
+            af: c_int,
+            src: *const c_void,
+            dst: *mut libc::c_char,
+            size: libc::socklen_t,
+        ) -> *const libc::c_char;
+    }
+
+    /// The connection's local address, or with `peer` its peer's, as Node's sockets report them:
+    /// the address in text (inet_ntop, as libuv's; a link-local IPv6 address with its interface
+    /// after `%`), whether it is IPv6, and the port. None when the system has none (the peer is
+    /// gone) or the family is neither.
+    pub(super) fn address(conn: &Conn, peer: bool) -> Option<(String, bool, u16)> {
+        if conn.closed {
+            return None;
+        }
+        // SAFETY: a zeroed sockaddr_storage is valid; the calls write at most `len` bytes of it.
+        let mut storage: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
+        let mut len = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+        let sa = (&mut storage as *mut libc::sockaddr_storage).cast::<libc::sockaddr>();
+        // SAFETY: `fd` is this connection's open descriptor (closed only in uv_close's callback,
+        // after `closed`); the out-pointers are to locals of the right size.
+        let rc = unsafe {
+            if peer {
+                libc::getpeername(conn.fd, sa, &mut len)
+            } else {
+                libc::getsockname(conn.fd, sa, &mut len)
+            }
+        };
+        if rc != 0 {
+            return None;
+        }
+        let mut text = [0 as libc::c_char; 64];
+        let (ipv6, port, scope) = match c_int::from(storage.ss_family) {
+            libc::AF_INET => {
+                // SAFETY: the system wrote an AF_INET address, a sockaddr_in, into the storage.
+                let sin = unsafe { &*sa.cast::<libc::sockaddr_in>() };
+                // SAFETY: a 4-byte address into a buffer of 64 bytes (16 needed), NUL-terminated.
+                let ok = unsafe {
+                    !inet_ntop(
+                        libc::AF_INET,
+                        (&sin.sin_addr as *const libc::in_addr).cast(),
+                        text.as_mut_ptr(),
+                        text.len() as libc::socklen_t,
+                    )
+                    .is_null()
+                };
+                if !ok {
+                    return None;
+                }
+                (false, u16::from_be(sin.sin_port), 0)
+            }
+            libc::AF_INET6 => {
+                // SAFETY: the system wrote an AF_INET6 address, a sockaddr_in6, into the storage.
+                let sin6 = unsafe { &*sa.cast::<libc::sockaddr_in6>() };
+                // SAFETY: a 16-byte address into a buffer of 64 bytes (46 needed), NUL-terminated.
+                let ok = unsafe {
+                    !inet_ntop(
+                        libc::AF_INET6,
+                        (&sin6.sin6_addr as *const libc::in6_addr).cast(),
+                        text.as_mut_ptr(),
+                        text.len() as libc::socklen_t,
+                    )
+                    .is_null()
+                };
+                if !ok {
+                    return None;
+                }
+                let bytes = sin6.sin6_addr.s6_addr;
+                let link_local = bytes[0] == 0xfe && bytes[1] & 0xc0 == 0x80;
+                let scope = if link_local { sin6.sin6_scope_id } else { 0 };
+                (true, u16::from_be(sin6.sin6_port), scope)
+            }
+            _ => return None,
+        };
+        // SAFETY: inet_ntop wrote a NUL-terminated string into `text`.
+        let mut address = unsafe { CStr::from_ptr(text.as_ptr()) }
+            .to_string_lossy()
+            .into_owned();
+        if scope != 0 {
+            let mut name = [0 as libc::c_char; libc::IF_NAMESIZE];
+            // SAFETY: if_indextoname writes at most IF_NAMESIZE bytes, NUL-terminated, or fails.
+            let found = unsafe { !libc::if_indextoname(scope, name.as_mut_ptr()).is_null() };
+            address.push('%');
+            if found {
+                // SAFETY: NUL-terminated by if_indextoname.
+                address.push_str(&unsafe { CStr::from_ptr(name.as_ptr()) }.to_string_lossy());
+            } else {
+                address.push_str(&scope.to_string());
+            }
+        }
+        Some((address, ipv6, port))
+    }
 }
 
 #[cfg(not(unix))]
@@ -801,6 +897,9 @@ mod imp {
     pub(super) fn queued(_: &Conn) -> usize {
         0
     }
+    pub(super) fn address(_: &Conn, _: bool) -> Option<(String, bool, u16)> {
+        None
+    }
 }
 
 /// Whether this process can run the native transport: a Unix build inside a runtime that exports
@@ -820,6 +919,15 @@ pub fn set_transport_read_buffer(
     window: Uint32ArraySlice,
 ) -> Result<()> {
     imp::set_read_buffer(&env, buffer, window)
+}
+
+/// A socket address as `net.Socket` reports it (`_getpeername()`, `address()`).
+#[napi(object)]
+pub struct SocketAddress {
+    pub address: String,
+    /// `IPv4` or `IPv6`.
+    pub family: String,
+    pub port: u32,
 }
 
 /// A taken-over socket: see the module's documentation. Created by lib/node/native-socket.js.
@@ -999,6 +1107,20 @@ impl NativeSocketHandle {
         if let Some(conn) = self.conn() {
             imp::shutdown(conn);
         }
+    }
+
+    /// The socket's local address, or with `peer` its peer's, as a `net.Socket` reports them
+    /// (read from the descriptor when asked, not at the takeover); undefined once closed, or when
+    /// the system has none (the peer is gone).
+    #[napi]
+    pub fn address(&mut self, peer: bool) -> Option<SocketAddress> {
+        let conn = self.conn()?;
+        let (address, ipv6, port) = imp::address(conn, peer)?;
+        Some(SocketAddress {
+            address,
+            family: if ipv6 { "IPv6" } else { "IPv4" }.to_owned(),
+            port: u32::from(port),
+        })
     }
 
     /// Stops everything; the descriptor is closed once libuv has let go of the handle.
