@@ -548,14 +548,10 @@ mod imp {
                         && (*conn).reading
                         && !(*conn).eof
                     {
-                        (*conn).eof = true;
-                        (*conn).set_events(uv);
-                        emit(conn, TRANSPORT_END, 0);
+                        end(conn, uv);
                     }
                 } else if n == 0 {
-                    (*conn).eof = true;
-                    (*conn).set_events(uv);
-                    emit(conn, TRANSPORT_END, 0);
+                    end(conn, uv);
                 } else {
                     let e = errno();
                     if !would_block(e) {
@@ -564,6 +560,21 @@ mod imp {
                 }
                 return;
             }
+        }
+    }
+
+    /// The peer ended its side: reading stops, after JavaScript was told, so that a socket closed
+    /// from that call (both sides ended) leaves the loop's poll set once, in uv_close, and not
+    /// first here.
+    ///
+    /// # Safety
+    /// As `emit`.
+    unsafe fn end(conn: *mut Conn, uv: &Uv) {
+        // SAFETY: by the caller; nothing is borrowed across the call into JavaScript.
+        unsafe {
+            (*conn).eof = true;
+            emit(conn, TRANSPORT_END, 0);
+            (*conn).set_events(uv);
         }
     }
 
@@ -685,7 +696,7 @@ mod imp {
             c.queue.clear();
             sys::napi_delete_reference(c.env, c.receiver);
             sys::napi_delete_reference(c.env, c.callback);
-            (uv.poll_stop)(c.handle);
+            // uv_close stops a poll handle itself (one removal from the poll set, not two).
             (uv.close)(c.handle, on_close);
         }
     }
