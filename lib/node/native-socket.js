@@ -161,7 +161,6 @@ class NativeSocket extends EventEmitter {
     this.#held = held;
     const raw = /** @type {any} */ (socket);
     this.#handle = new binding.NativeSocketHandle(raw._handle.fd, this, NativeSocket.#onEvent);
-    this.#handle.register();
     // Addresses code read of Node's socket before are kept; Node's socket, once let go, answers
     // remoteAddress & co. from its `_peername` (net.js), which then reads this socket's: the `ws`
     // module's `req.socket.remoteAddress` in a `connection` listener still works.

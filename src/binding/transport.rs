@@ -945,13 +945,13 @@ pub struct SocketAddress {
 #[napi]
 pub struct NativeSocketHandle {
     conn: *mut imp::Conn,
-    /// The address `register` recorded in LIVE_HANDLES (0 before).
+    /// The address its first `transportWrite` recorded in LIVE_HANDLES (0 before).
     registered: usize,
 }
 
 /// The addresses of the live handles, as LIVE_SINKS in sink.rs: `transportWrite` uses a wrapped
-/// pointer only if `register` (a `#[napi]` method, called only on an object of this class) recorded
-/// it and the handle has not been dropped since.
+/// pointer only if it recorded it (from an object with this class's type tag, so without a
+/// registering call per connection) and the handle has not been dropped since.
 static LIVE_HANDLES: Mutex<Option<HashSet<usize>>> = Mutex::new(None);
 
 fn live_handles() -> MutexGuard<'static, Option<HashSet<usize>>> {
@@ -1007,9 +1007,12 @@ unsafe fn transport_write_args(
             raw,
             argv[0],
             |address| {
-                live_handles()
-                    .as_ref()
-                    .is_some_and(|live| live.contains(&address))
+                let mut live = live_handles();
+                let live = live.get_or_insert_with(HashSet::new);
+                // A handle's first write registers it, if the object carries the class's type tag
+                // (stamped by its constructor); a wrapped object of any other class is refused
+                // before anything is read through the pointer.
+                live.contains(&address) || (is_handle(raw, argv[0]) && live.insert(address))
             },
             "transportWrite expects a NativeSocketHandle",
         )?
@@ -1026,6 +1029,8 @@ unsafe fn transport_write_args(
     // SAFETY: the pointer is a live, registered NativeSocketHandle; JavaScript is single-threaded
     // and nothing else borrows it during this call.
     let handle = unsafe { &mut *wrapped.cast::<NativeSocketHandle>() };
+    // Forgotten by the set when the handle is dropped.
+    handle.registered = wrapped as usize;
     let chunk: &[u8] = if len == 0 || data.is_null() {
         &[]
     } else {
@@ -1045,6 +1050,17 @@ unsafe fn transport_write_args(
     Ok(value)
 }
 
+/// Whether `value` is a NativeSocketHandle: the type tag its constructor stamped.
+fn is_handle(raw: napi::sys::napi_env, value: napi::sys::napi_value) -> bool {
+    use napi::bindgen_prelude::TypeTag;
+    let tag = <NativeSocketHandle as TypeTag>::type_tag();
+    let mut matches = false;
+    // SAFETY: a plain N-API call on the live environment of this call, with a value of it and an
+    // out-pointer to a local.
+    let status = unsafe { napi::sys::napi_check_object_type_tag(raw, value, &tag, &mut matches) };
+    status == napi::sys::Status::napi_ok && matches
+}
+
 impl NativeSocketHandle {
     fn conn(&mut self) -> Option<&mut imp::Conn> {
         // SAFETY: a non-null `conn` is live: it is nulled by `close`, before the Conn can be freed.
@@ -1062,19 +1078,6 @@ impl NativeSocketHandle {
             conn: imp::open(&env, fd, receiver, callback)?,
             registered: 0,
         })
-    }
-
-    /// Makes this handle one `transportWrite` accepts; called once, right after construction.
-    #[napi]
-    pub fn register(&mut self) {
-        let address = self as *mut Self as usize;
-        let mut live = live_handles();
-        let live = live.get_or_insert_with(HashSet::new);
-        if self.registered != 0 {
-            live.remove(&self.registered);
-        }
-        live.insert(address);
-        self.registered = address;
     }
 
     /// Writes the chunks (Uint8Arrays, in order) behind what is queued. Returns the bytes queued
