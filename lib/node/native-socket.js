@@ -153,12 +153,15 @@ class NativeSocket extends EventEmitter {
       readsRegistered = true;
     }
     if (typeof socket.setNoDelay === 'function') socket.setNoDelay(true);
-    /** @type {Buffer[]} */
-    const held = [];
-    let chunk;
-    // What Node's stream has read and not delivered.
-    while ((chunk = socket.read()) !== null) held.push(chunk);
-    this.#held = held;
+    // What Node's stream has read and not delivered (read() only when there is some: on an empty
+    // buffer it would ask the handle to start reading, for nothing).
+    if (socket.readableLength > 0) {
+      /** @type {Buffer[]} */
+      const held = [];
+      let chunk;
+      while ((chunk = socket.read()) !== null) held.push(chunk);
+      this.#held = held;
+    }
     const raw = /** @type {any} */ (socket);
     this.#handle = new binding.NativeSocketHandle(raw._handle.fd, this, NativeSocket.#onEvent);
     // Addresses code read of Node's socket before are kept; Node's socket, once let go, answers
