@@ -18,6 +18,7 @@ const { Buffer } = require('node:buffer');
 const net = require('node:net');
 const util = require('node:util');
 const binding = require('../primitives/addon.js');
+const { FrameWriter } = require('./frame-writer.js');
 
 const { TRANSPORT_READ, TRANSPORT_END, TRANSPORT_ERROR, TRANSPORT_DRAIN } = binding;
 // Exported by the binding's module initialisation (src/binding/transport.rs), outside binding.d.ts.
@@ -27,6 +28,7 @@ const HIGH_WATER_MARK = 16 * 1024;
 // Not enumerable exports of frame-sink.js (outside the package's surface).
 const { readIntoArena, readChunk } = /** @type {any} */ (require('../primitives/frame-sink.js'));
 let readsRegistered = false;
+const { beginRead, endRead } = FrameWriter;
 
 function transportMode() {
   let mode;
@@ -193,7 +195,13 @@ class NativeSocket extends EventEmitter {
     switch (kind) {
       case TRANSPORT_READ: {
         this.bytesRead += value;
-        this.emit('data', readChunk(value));
+        // What the read's callbacks send leaves when they return (frame-writer.js).
+        beginRead();
+        try {
+          this.emit('data', readChunk(value));
+        } finally {
+          endRead();
+        }
         break;
       }
       case TRANSPORT_END:
