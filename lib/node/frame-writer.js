@@ -127,7 +127,8 @@ class FrameWriter {
       const offset = this.#stage(at + length);
       const slab = outSlab;
       writeFrameHeader(slab, offset, fin, opcode, false, length);
-      if (isString) utf8Write(slab, payload, offset + at, length);
+      // A string whose UTF-8 length is its length is ASCII: written as Latin-1, a plain copy.
+      if (isString) (length === payload.length ? latin1Write : utf8Write)(slab, payload, offset + at, length);
       else slab.set(payload, offset + at);
       if (cb !== undefined) this.#addCallback(cb);
       return;
@@ -169,7 +170,7 @@ class FrameWriter {
     if (!this.#corked) this.#cork();
     const socket = this.#socket;
     if (header !== null) socket.write(header);
-    const flushed = isString ? socket.write(payload, 'utf8', cb) : socket.write(payload, cb);
+    const flushed = isString ? socket.write(payload, length === payload.length ? 'latin1' : 'utf8', cb) : socket.write(payload, cb);
     // A large frame goes to the kernel now, with whatever was corked before it: holding it to
     // the end of the tick saves no system call, and what the kernel refuses is then visible as
     // backpressure to the next send.
