@@ -33,6 +33,12 @@ let readsRegistered = false;
 let lastRemoteAddress;
 let lastLocalAddress;
 
+// The listener table of a NativeSocket: an object of fast properties whose prototype has none
+// (nothing inherited, as with EventEmitter's own `{ __proto__: null }`, which is a hash table of a
+// few hundred bytes for every idle connection).
+function ListenerTable() {}
+ListenerTable.prototype = Object.create(null);
+
 function shared(address, last) {
   return address === last ? last : address;
 }
@@ -156,6 +162,7 @@ class NativeSocket extends EventEmitter {
    */
   constructor(socket) {
     super();
+    /** @type {any} */ (this)._events = new /** @type {any} */ (ListenerTable)();
     this.remoteAddress = lastRemoteAddress = shared(socket.remoteAddress, lastRemoteAddress);
     this.remotePort = socket.remotePort;
     this.remoteFamily = socket.remoteFamily;
