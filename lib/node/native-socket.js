@@ -18,6 +18,7 @@ const { Buffer } = require('node:buffer');
 const net = require('node:net');
 const util = require('node:util');
 const binding = require('../primitives/addon.js');
+const { FrameWriter } = require('./frame-writer.js');
 
 const { TRANSPORT_READ, TRANSPORT_END, TRANSPORT_ERROR, TRANSPORT_DRAIN } = binding;
 // Exported by the binding's module initialisation (src/binding/transport.rs), outside binding.d.ts.
@@ -27,6 +28,21 @@ const HIGH_WATER_MARK = 16 * 1024;
 // Not enumerable exports of frame-sink.js (outside the package's surface).
 const { readIntoArena, readChunk } = /** @type {any} */ (require('../primitives/frame-sink.js'));
 let readsRegistered = false;
+// The address strings of the last connection taken over: an equal one is shared instead of kept
+// once more per connection (the local address is the server's, the remote one often repeats).
+let lastRemoteAddress;
+let lastLocalAddress;
+
+// The listener table of a NativeSocket: an object of fast properties whose prototype has none
+// (nothing inherited, as with EventEmitter's own `{ __proto__: null }`, which is a hash table of a
+// few hundred bytes for every idle connection).
+function ListenerTable() {}
+ListenerTable.prototype = Object.create(null);
+
+function shared(address, last) {
+  return address === last ? last : address;
+}
+const { beginRead, endRead } = FrameWriter;
 
 function transportMode() {
   let mode;
@@ -104,7 +120,9 @@ function emitClose(socket, hadError) {
 class NativeSocket extends EventEmitter {
   #handle;
   #corked = 0;
-  #corkedChunks = [];
+  // The chunks written while corked (null: none).
+  /** @type {Uint8Array[] | null} */
+  #corkedChunks = null;
   #corkedBytes = 0;
   // Write callbacks waiting for the native queue to empty.
   #waiting = null;
@@ -144,10 +162,11 @@ class NativeSocket extends EventEmitter {
    */
   constructor(socket) {
     super();
-    this.remoteAddress = socket.remoteAddress;
+    /** @type {any} */ (this)._events = new /** @type {any} */ (ListenerTable)();
+    this.remoteAddress = lastRemoteAddress = shared(socket.remoteAddress, lastRemoteAddress);
     this.remotePort = socket.remotePort;
     this.remoteFamily = socket.remoteFamily;
-    this.localAddress = socket.localAddress;
+    this.localAddress = lastLocalAddress = shared(socket.localAddress, lastLocalAddress);
     this.localPort = socket.localPort;
     if (!readsRegistered) {
       // Reads land in the frame sinks' arena, where a push parses them in place.
@@ -176,8 +195,9 @@ class NativeSocket extends EventEmitter {
 
   /** Bytes Node had read before the takeover (once). */
   takeHeld() {
-    const held = this.#held;
-    this.#held = [];
+    const held = this.#held ?? [];
+    // Not kept for the connection's lifetime.
+    this.#held = null;
     return held;
   }
 
@@ -193,7 +213,13 @@ class NativeSocket extends EventEmitter {
     switch (kind) {
       case TRANSPORT_READ: {
         this.bytesRead += value;
-        this.emit('data', readChunk(value));
+        // What the read's callbacks send leaves when they return (frame-writer.js).
+        beginRead();
+        try {
+          this.emit('data', readChunk(value));
+        } finally {
+          endRead();
+        }
         break;
       }
       case TRANSPORT_END:
@@ -273,7 +299,8 @@ class NativeSocket extends EventEmitter {
     if (!ok) this.#needDrain = true;
     if (cb !== undefined) this.#wait(cb);
     if (this.#corked > 0) {
-      this.#corkedChunks.push(bytes);
+      if (this.#corkedChunks === null) this.#corkedChunks = [bytes];
+      else this.#corkedChunks.push(bytes);
       this.#corkedBytes += bytes.length;
     } else {
       this.#afterWrite(transportWrite(this.#handle, bytes));
@@ -322,8 +349,8 @@ class NativeSocket extends EventEmitter {
 
   #flushCorked() {
     const chunks = this.#corkedChunks;
-    if (chunks.length === 0 || this.destroyed) return;
-    this.#corkedChunks = [];
+    if (chunks === null || this.destroyed) return;
+    this.#corkedChunks = null;
     this.#corkedBytes = 0;
     const queued = chunks.length === 1 ? transportWrite(this.#handle, chunks[0]) : this.#handle.write(chunks);
     this.#afterWrite(queued);
@@ -384,7 +411,7 @@ class NativeSocket extends EventEmitter {
       server._connections--;
       if (typeof server._emitCloseIfDrained === 'function') server._emitCloseIfDrained();
     }
-    this.#corkedChunks = [];
+    this.#corkedChunks = null;
     this.#corkedBytes = 0;
     const waiting = this.#waiting;
     this.#waiting = null;
