@@ -11,7 +11,7 @@ import { frame } from './helpers/frames.mjs';
 const versions = process.versions;
 const ON_NODE = versions.bun === undefined && versions.deno === undefined;
 
-test('dropped large messages cost no full collection', { skip: !ON_NODE && 'garbage collection entries are Node’s' }, async () => {
+test('dropped large messages: counted once, freed by young collections where the engine runs them first', { skip: !ON_NODE && 'garbage collection entries are Node’s' }, async () => {
   const SIZE = 1 << 20;
   const COUNT = 256;
   const payload = new Uint8Array(SIZE);
@@ -50,8 +50,11 @@ test('dropped large messages cost no full collection', { skip: !ON_NODE && 'garb
   assert.ok(intact, 'every message arrived intact');
   const full = kinds.filter((kind) => kind === constants.NODE_PERFORMANCE_GC_MAJOR).length;
   const young = kinds.filter((kind) => kind === constants.NODE_PERFORMANCE_GC_MINOR).length;
-  // 256 MiB of messages: counted as external memory alone, they made 4 full collections (8 while
-  // counted twice); freed by young collections, none.
-  assert.ok(full <= 1, `${full} full and ${young} young collections for ${COUNT} messages of 1 MiB`);
-  assert.ok(young >= 1, `${young} young collections for ${COUNT} messages of 1 MiB`);
+  const seen = `${full} full and ${young} young collections for ${COUNT} messages of 1 MiB`;
+  // Each buffer counted once as external memory: at most a full collection per 64 MiB (7 when
+  // they were counted twice). V8 before 12 (Node 20) also runs the young collection first: none.
+  // V8 13 (Node 24) checks its young buffers against a larger bound, reached after the full one.
+  const youngFirst = Number.parseInt(process.versions.v8, 10) < 12;
+  assert.ok(full <= (youngFirst ? 1 : COUNT / 64 + 1), seen);
+  if (youngFirst) assert.ok(young >= 1, seen);
 });

@@ -579,8 +579,10 @@ unsafe fn slice_mut_or_empty<'a, T>(ptr: *mut T, len: usize) -> &'a mut [T] {
 /// itself, whether its young buffers hold more than twice the young generation's largest size,
 /// and then runs a young collection, which frees the dropped messages cheaply (V8's
 /// `Heap::AllocateExternalBackingStore`). A one-byte buffer allocated by the engine after each
-/// hand-over makes that check happen: measured, full collections fell from one per 35 messages of
-/// 1 MiB to none, and server CPU per message by about a third (bench/README.md).
+/// hand-over makes that check happen: measured on Node 20, full collections fell from one per 35
+/// messages of 1 MiB to none, and server CPU per message by about a third (bench/README.md). Node
+/// 24's engine checks against a larger bound, reached only after the full collection: there the
+/// single count halves the full collections.
 fn hand_over<'env>(env: &'env Env, bytes: Vec<u8>) -> Result<BufferSlice<'env>> {
     if bytes.is_empty() {
         return BufferSlice::from_data(env, bytes);
