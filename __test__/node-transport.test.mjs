@@ -52,6 +52,45 @@ function recordChoices(server) {
 }
 
 describe('transport after the 101', () => {
+  // On the native transport what a read's callbacks send leaves when they return, not from a
+  // nextTick (frame-writer.js, beginRead/endRead): the order of everything sent stays the stream's.
+  test('sends from a message handler, its nextTicks and microtasks, to itself and to another connection, keep their order', T, async (t) => {
+    const conns = [];
+    const app = new App({ logger: false }).ws('/order', {
+      open(conn) {
+        conns.push(conn);
+      },
+      message(conn, data) {
+        const other = conns.find((c) => c !== conn);
+        conn.send(`a:${data}`);
+        process.nextTick(() => conn.send(`b:${data}`));
+        queueMicrotask(() => conn.send(`c:${data}`));
+        if (other !== undefined) other.send(`o:${data}`);
+        conn.send(`d:${data}`);
+      },
+    });
+    const server = http.createServer();
+    const handle = attach(app, server);
+    cleanup(t, () => handle.close());
+    const port = await listen(t, server);
+    const first = await connect(t, `ws://127.0.0.1:${port}/order`);
+    const second = await connect(t, `ws://127.0.0.1:${port}/order`);
+    await until(() => conns.length === 2);
+    const texts = async (ws, n) => {
+      const out = [];
+      for (let i = 0; i < n; i++) out.push(String((await nextMessage(ws)).data));
+      return out;
+    };
+    for (const round of ['1', '2']) {
+      first.send(round);
+      assert.deepEqual(await texts(first, 4), [`a:${round}`, `d:${round}`, `b:${round}`, `c:${round}`]);
+      assert.deepEqual(await texts(second, 1), [`o:${round}`]);
+    }
+    second.send('3');
+    assert.deepEqual(await texts(second, 4), ['a:3', 'd:3', 'b:3', 'c:3']);
+    assert.deepEqual(await texts(first, 1), ['o:3']);
+  });
+
   test('plain TCP on Node: native (unless DALOY_WS_TRANSPORT=stream), Node counts the connection', T, async (t) => {
     const server = http.createServer();
     const { choices, sockets } = recordChoices(server);

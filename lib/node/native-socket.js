@@ -19,6 +19,7 @@ const { Buffer } = require('node:buffer');
 const net = require('node:net');
 const util = require('node:util');
 const binding = require('../primitives/addon.js');
+const { FrameWriter } = require('./frame-writer.js');
 
 const { TRANSPORT_READ, TRANSPORT_END, TRANSPORT_ERROR, TRANSPORT_DRAIN } = binding;
 // Exported by the binding's module initialisation (src/binding/transport.rs), outside binding.d.ts.
@@ -28,6 +29,13 @@ const HIGH_WATER_MARK = 16 * 1024;
 // Not enumerable exports of frame-sink.js (outside the package's surface).
 const { readIntoArena, readChunk } = /** @type {any} */ (require('../primitives/frame-sink.js'));
 let readsRegistered = false;
+
+// The listener table of a NativeSocket: an object of fast properties whose prototype has none
+// (nothing inherited, as with EventEmitter's own `{ __proto__: null }`, which is a hash table of a
+// few hundred bytes for every idle connection).
+function ListenerTable() {}
+ListenerTable.prototype = Object.create(null);
+const { beginRead, endRead } = FrameWriter;
 
 function transportMode() {
   let mode;
@@ -105,7 +113,9 @@ function emitClose(socket, hadError) {
 class NativeSocket extends EventEmitter {
   #handle;
   #corked = 0;
-  #corkedChunks = [];
+  // The chunks written while corked (null: none).
+  /** @type {Uint8Array[] | null} */
+  #corkedChunks = null;
   #corkedBytes = 0;
   // Write callbacks waiting for the native queue to empty.
   #waiting = null;
@@ -147,6 +157,7 @@ class NativeSocket extends EventEmitter {
    */
   constructor(socket) {
     super();
+    /** @type {any} */ (this)._events = new /** @type {any} */ (ListenerTable)();
     if (!readsRegistered) {
       // Reads land in the frame sinks' arena, where a push parses them in place.
       readIntoArena((arena, window) => binding.setTransportReadBuffer(arena, window));
@@ -183,6 +194,7 @@ class NativeSocket extends EventEmitter {
   /** Bytes Node had read before the takeover (once). */
   takeHeld() {
     const held = this.#held ?? [];
+    // Not kept for the connection's lifetime.
     this.#held = null;
     return held;
   }
@@ -229,7 +241,13 @@ class NativeSocket extends EventEmitter {
     switch (kind) {
       case TRANSPORT_READ: {
         this.bytesRead += value;
-        this.emit('data', readChunk(value));
+        // What the read's callbacks send leaves when they return (frame-writer.js).
+        beginRead();
+        try {
+          this.emit('data', readChunk(value));
+        } finally {
+          endRead();
+        }
         break;
       }
       case TRANSPORT_END:
@@ -309,7 +327,8 @@ class NativeSocket extends EventEmitter {
     if (!ok) this.#needDrain = true;
     if (cb !== undefined) this.#wait(cb);
     if (this.#corked > 0) {
-      this.#corkedChunks.push(bytes);
+      if (this.#corkedChunks === null) this.#corkedChunks = [bytes];
+      else this.#corkedChunks.push(bytes);
       this.#corkedBytes += bytes.length;
     } else {
       this.#afterWrite(transportWrite(this.#handle, bytes));
@@ -358,8 +377,8 @@ class NativeSocket extends EventEmitter {
 
   #flushCorked() {
     const chunks = this.#corkedChunks;
-    if (chunks.length === 0 || this.destroyed) return;
-    this.#corkedChunks = [];
+    if (chunks === null || this.destroyed) return;
+    this.#corkedChunks = null;
     this.#corkedBytes = 0;
     const queued = chunks.length === 1 ? transportWrite(this.#handle, chunks[0]) : this.#handle.write(chunks);
     this.#afterWrite(queued);
@@ -420,7 +439,7 @@ class NativeSocket extends EventEmitter {
       server._connections--;
       if (typeof server._emitCloseIfDrained === 'function') server._emitCloseIfDrained();
     }
-    this.#corkedChunks = [];
+    this.#corkedChunks = null;
     this.#corkedBytes = 0;
     const waiting = this.#waiting;
     this.#waiting = null;

@@ -53,7 +53,8 @@ let onReadArena = null;
 function updateReadWindow() {
   if (onReadArena === null) return;
   if (arena.length - arenaOffset - READ_RESERVE < READ_MIN) {
-    arena = Buffer.allocUnsafeSlow(READ_ARENA);
+    // From the memory of collected arenas when there is some: reads into fresh memory fault on every page.
+    arena = binding.takeArena(READ_ARENA);
     arenaOffset = 0;
     onReadArena(arena, readWindow);
   }

@@ -160,6 +160,11 @@ mod imp {
         hook: sys::napi_async_cleanup_hook_handle,
         /// The environment is being torn down: the hook is done when `conns` is empty.
         tearing_down: bool,
+        /// The callback of the environment's connections (NativeSocket's, one function for all),
+        /// held once here instead of once per connection (a reference is about 80 bytes of an idle
+        /// connection); deleted at teardown, once every connection is closed. Null until the first
+        /// connection's callback is adopted.
+        callback: sys::napi_ref,
     }
 
     thread_local! {
@@ -190,9 +195,49 @@ mod imp {
                 conns: HashSet::from([conn as usize]),
                 hook,
                 tearing_down: false,
+                callback: std::ptr::null_mut(),
             });
             Ok(())
         })
+    }
+
+    /// Makes a connection just tracked use its environment's callback reference instead of its
+    /// own when both hold the same function; the first connection's becomes the environment's.
+    ///
+    /// # Safety
+    /// `conn` is a live, tracked Conn that owns its callback reference, in a call from JavaScript.
+    unsafe fn share_callback(conn: *mut Conn) {
+        // SAFETY: by the caller.
+        let c = unsafe { &mut *conn };
+        let env = c.env;
+        let shared = ENVS.with(|envs| {
+            let mut envs = envs.borrow_mut();
+            let entry = envs.iter_mut().find(|e| e.env == env)?;
+            if entry.callback.is_null() {
+                entry.callback = c.callback;
+                c.owns_callback = false;
+                return None;
+            }
+            Some(entry.callback)
+        });
+        let Some(shared) = shared else { return };
+        let mut value = std::ptr::null_mut();
+        let mut mine = std::ptr::null_mut();
+        let mut same = false;
+        // SAFETY: plain N-API calls on the live environment, with references of it and
+        // out-pointers to locals; the connection's own reference is deleted once, here.
+        unsafe {
+            if sys::napi_get_reference_value(env, shared, &mut value) == sys::Status::napi_ok
+                && sys::napi_get_reference_value(env, c.callback, &mut mine) == sys::Status::napi_ok
+                && !value.is_null()
+                && sys::napi_strict_equals(env, value, mine, &mut same) == sys::Status::napi_ok
+                && same
+            {
+                sys::napi_delete_reference(env, c.callback);
+                c.callback = shared;
+                c.owns_callback = false;
+            }
+        }
     }
 
     /// Forgets a connection whose handle libuv released; ends a teardown waiting for it.
@@ -215,15 +260,16 @@ mod imp {
     unsafe extern "C" fn on_teardown(_hook: sys::napi_async_cleanup_hook_handle, arg: *mut c_void) {
         let _ = catch_unwind(AssertUnwindSafe(|| {
             let env: sys::napi_env = arg.cast();
-            let conns: Vec<usize> = ENVS.with(|envs| {
+            let (conns, callback): (Vec<usize>, sys::napi_ref) = ENVS.with(|envs| {
                 let mut envs = envs.borrow_mut();
                 envs.iter_mut()
                     .find(|e| e.env == env)
                     .map(|entry| {
                         entry.tearing_down = true;
-                        entry.conns.iter().copied().collect()
+                        let callback = std::mem::replace(&mut entry.callback, std::ptr::null_mut());
+                        (entry.conns.iter().copied().collect(), callback)
                     })
-                    .unwrap_or_default()
+                    .unwrap_or((Vec::new(), std::ptr::null_mut()))
             });
             for address in conns {
                 let conn = address as *mut Conn;
@@ -238,6 +284,11 @@ mod imp {
             let old = READ_BUF.with(|cell| cell.replace(NO_READ_BUF));
             // SAFETY: the environment is alive while its cleanup hooks run; deleted once.
             unsafe { release_read_buf(env, old) };
+            if !callback.is_null() {
+                // SAFETY: the environment's shared reference, taken out of its entry above, so
+                // deleted once; every connection is closed, none calls it any more.
+                unsafe { sys::napi_delete_reference(env, callback) };
+            }
             // Nothing was open: done at once.
             untrack(env, std::ptr::null_mut());
         }));
@@ -254,6 +305,8 @@ mod imp {
         /// open: the socket cannot be collected while the descriptor is polled.
         receiver: sys::napi_ref,
         callback: sys::napi_ref,
+        /// `callback` is this connection's own reference (deleted on close), not its environment's.
+        owns_callback: bool,
         queue: WriteQueue,
         /// The poll mask in force.
         events: c_int,
@@ -650,6 +703,7 @@ mod imp {
             env: raw,
             receiver: receiver_ref,
             callback: callback_ref,
+            owns_callback: true,
             queue: WriteQueue::new(),
             events: 0,
             reading: true,
@@ -677,8 +731,11 @@ mod imp {
             unsafe { close(conn) };
             return Err(e);
         }
-        // SAFETY: the live Conn just opened.
-        unsafe { (*conn).set_events(uv) };
+        // SAFETY: the live Conn just opened and tracked, owning its callback reference.
+        unsafe {
+            share_callback(conn);
+            (*conn).set_events(uv);
+        }
         Ok(conn)
     }
 
@@ -695,7 +752,9 @@ mod imp {
             c.closed = true;
             c.queue.clear();
             sys::napi_delete_reference(c.env, c.receiver);
-            sys::napi_delete_reference(c.env, c.callback);
+            if c.owns_callback {
+                sys::napi_delete_reference(c.env, c.callback);
+            }
             // uv_close stops a poll handle itself (one removal from the poll set, not two).
             (uv.close)(c.handle, on_close);
         }
