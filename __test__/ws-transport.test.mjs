@@ -155,6 +155,60 @@ describe('the taken-over connection', () => {
     })(), 'the http server closes');
   });
 
+  test("addresses: ws._socket's and req.socket's are the client's and the server's, on IPv4 and IPv6", T, async (t) => {
+    for (const host of ['127.0.0.1', '::1']) {
+      const wss = new WebSocketServer({ port: 0, host });
+      try {
+        await once(wss, 'listening');
+      } catch (err) {
+        if (host === '::1' && err.code === 'EADDRNOTAVAIL') continue; // no IPv6 loopback here
+        throw err;
+      }
+      cleanup(t, () => new Promise((resolve) => wss.close(() => resolve())));
+      const accepted = new Promise((resolve) => {
+        wss.on('connection', (ws, req) => {
+          // Read in the listener, as engine.io and loggers do.
+          resolve({ ws, request: req, req: [req.socket.remoteAddress, req.socket.remotePort, req.socket.remoteFamily] });
+        });
+      });
+      const url = `ws://${host.includes(':') ? `[${host}]` : host}:${wss.address().port}`;
+      const ws = await client(t, url);
+      const { ws: server, request, req } = await accepted;
+      const family = host.includes(':') ? 'IPv6' : 'IPv4';
+      const mine = ws._socket;
+      assert.deepEqual(req, [host, mine.localPort, family], 'req.socket: the peer');
+      const socket = server._socket;
+      assert.equal(socket instanceof NativeSocket, NATIVE_HERE);
+      assert.deepEqual([socket.remoteAddress, socket.remotePort, socket.remoteFamily], [host, mine.localPort, family]);
+      assert.deepEqual([socket.localAddress, socket.localPort], [host, wss.address().port]);
+      assert.deepEqual(socket.address(), { address: host, family, port: wss.address().port });
+      const closed = once(server, 'close');
+      ws.close(1000);
+      await within(3000, closed, 'the close');
+      // Read while open, kept after the close, as Node's socket keeps the peer's (its local
+      // address it forgets with its handle; the native transport's keeps it too).
+      assert.equal(socket.remoteAddress, host);
+      assert.equal(request.socket.remoteAddress, host);
+      assert.equal(socket.localPort, NATIVE_HERE ? wss.address().port : undefined);
+    }
+  });
+
+  test('addresses never read before the close are undefined after it, as a net.Socket\'s', T, async (t) => {
+    const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    await once(wss, 'listening');
+    cleanup(t, () => new Promise((resolve) => wss.close(() => resolve())));
+    const accepted = once(wss, 'connection');
+    const ws = await client(t, `ws://127.0.0.1:${wss.address().port}`);
+    const [server] = await accepted;
+    const socket = server._socket;
+    const closed = once(server, 'close');
+    ws.close(1000);
+    await within(3000, closed, 'the close');
+    assert.equal(socket.remotePort, undefined);
+    assert.equal(socket.localAddress, undefined);
+    assert.deepEqual(socket.address(), {});
+  });
+
   test('handleUpgrade() twice with the same socket throws, as ws does', T, async (t) => {
     const httpServer = http.createServer();
     const wss = new WebSocketServer({ noServer: true });

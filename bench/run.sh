@@ -28,6 +28,9 @@
 # (Node servers write a V8 CPU profile per start into DIR, for bench/lib/cpuprofile-summary.mjs; the
 # profiler slows them, so such a run's figures are for the profile only). Environment only:
 # IDLE_CONNS (10000), IDLE_HOLD (1 s), BUN_VERSION, DENO_VERSION, UWS_VERSION.
+# The idle cell's RSS is read after a full garbage collection on the Node servers (they start with
+# --expose-gc and bench/lib/gc-on-signal.cjs; the load generator signals them, --gc-signal); Bun and
+# Deno are read as they are.
 #
 # Run nothing else meanwhile (serialize benchmarks with flock(1) on a shared machine): two at once
 # measure each other.
@@ -172,6 +175,11 @@ server_cmd() {
 server_pid=""
 server_url=""
 
+# Whether server $1 runs on Node (and so takes bench/lib/gc-on-signal.cjs).
+is_node() {
+  case "${1%%@*}" in daloy | ws-facade | ws-addons | ws-plain | uws) return 0 ;; *) return 1 ;; esac
+}
+
 stop_server() {
   [ -n "$server_pid" ] || return 0
   kill -TERM "$server_pid" 2>/dev/null || true
@@ -196,6 +204,10 @@ start_server() {
   case "$name" in
     daloy* | ws-facade*) cmd="node --require ./bench/lib/transport-report.cjs ${cmd#node }" ;;
   esac
+  # Node servers collect their garbage when the idle cell asks (bench/lib/gc-on-signal.cjs).
+  if is_node "$name"; then
+    cmd="node --expose-gc --require ./bench/lib/gc-on-signal.cjs ${cmd#node }"
+  fi
   if [ -n "$cpu_prof" ] && [ "${cmd%% *}" = node ]; then
     mkdir -p "$cpu_prof"
     cmd="node --cpu-prof --cpu-prof-dir=$cpu_prof --cpu-prof-name=$tag.cpuprofile ${cmd#node }"
@@ -262,6 +274,9 @@ cell_args() {
 run_cell() {
   local name=$1 cell=$2 rep=$3 args line rc
   args=$(cell_args "$cell")
+  # The idle cell's RSS readings follow a full collection where the server can be asked for one (Node);
+  # Bun and Deno are read as they are.
+  if [ "$cell" = idle ] && is_node "$name"; then args="$args --gc-signal"; fi
   rc=0
   # shellcheck disable=SC2086
   line=$(taskset -c "$LOAD_CORE" "$loadgen" --url "$server_url" --server-pid "$server_pid" --label "$name/$cell" \

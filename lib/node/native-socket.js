@@ -7,7 +7,8 @@
 //
 // NativeSocket is the subset of net.Socket that the connection (connection.js), the frame writer
 // (frame-writer.js) and the `ws`-compatible WebSocket (lib/ws/websocket.js) use, with the address
-// fields captured before the takeover, so code that reads `ws._socket.remoteAddress` still works.
+// fields (read from the descriptor when first asked), so code that reads
+// `ws._socket.remoteAddress` still works.
 //
 // Where it applies: Node (not Bun or Deno), Linux and macOS, a net.Socket that is not TLS and has a
 // descriptor. DALOY_WS_TRANSPORT=stream keeps every connection on Node's stream; =native (the
@@ -28,20 +29,12 @@ const HIGH_WATER_MARK = 16 * 1024;
 // Not enumerable exports of frame-sink.js (outside the package's surface).
 const { readIntoArena, readChunk } = /** @type {any} */ (require('../primitives/frame-sink.js'));
 let readsRegistered = false;
-// The address strings of the last connection taken over: an equal one is shared instead of kept
-// once more per connection (the local address is the server's, the remote one often repeats).
-let lastRemoteAddress;
-let lastLocalAddress;
 
 // The listener table of a NativeSocket: an object of fast properties whose prototype has none
 // (nothing inherited, as with EventEmitter's own `{ __proto__: null }`, which is a hash table of a
 // few hundred bytes for every idle connection).
 function ListenerTable() {}
 ListenerTable.prototype = Object.create(null);
-
-function shared(address, last) {
-  return address === last ? last : address;
-}
 const { beginRead, endRead } = FrameWriter;
 
 function transportMode() {
@@ -134,7 +127,14 @@ class NativeSocket extends EventEmitter {
   #shut = false;
   #eof = false;
   #paused = false;
-  #held;
+  // What Node's stream had read and not delivered at the takeover (null: nothing).
+  /** @type {Buffer[] | null} */
+  #held = null;
+  // The addresses, `{ address, family, port }` as net.Socket's `_getpeername()` and
+  // `_getsockname()` give them: read from the descriptor when first asked (most connections are
+  // never asked), kept from then on; before that, after the close, undefined (as net.Socket's).
+  #peer = undefined;
+  #local = undefined;
   // Bytes the native queue holds, as of the last write or drain (the kernel may have taken some
   // since; like a stream's writableLength, it falls when a write completes): read here rather than
   // asked of the addon on every send.
@@ -147,11 +147,6 @@ class NativeSocket extends EventEmitter {
   readable = true;
   writable = true;
   encrypted = undefined;
-  remoteAddress;
-  remotePort;
-  remoteFamily;
-  localAddress;
-  localPort;
   bytesRead = 0;
 
   /**
@@ -163,25 +158,28 @@ class NativeSocket extends EventEmitter {
   constructor(socket) {
     super();
     /** @type {any} */ (this)._events = new /** @type {any} */ (ListenerTable)();
-    this.remoteAddress = lastRemoteAddress = shared(socket.remoteAddress, lastRemoteAddress);
-    this.remotePort = socket.remotePort;
-    this.remoteFamily = socket.remoteFamily;
-    this.localAddress = lastLocalAddress = shared(socket.localAddress, lastLocalAddress);
-    this.localPort = socket.localPort;
     if (!readsRegistered) {
       // Reads land in the frame sinks' arena, where a push parses them in place.
       readIntoArena((arena, window) => binding.setTransportReadBuffer(arena, window));
       readsRegistered = true;
     }
     if (typeof socket.setNoDelay === 'function') socket.setNoDelay(true);
-    /** @type {Buffer[]} */
-    const held = [];
-    let chunk;
-    // What Node's stream has read and not delivered.
-    while ((chunk = socket.read()) !== null) held.push(chunk);
-    this.#held = held;
-    this.#handle = new binding.NativeSocketHandle(/** @type {any} */ (socket)._handle.fd, this, NativeSocket.#onEvent);
-    this.#handle.register();
+    // What Node's stream has read and not delivered (read() only when there is some: on an empty
+    // buffer it would ask the handle to start reading, for nothing).
+    if (socket.readableLength > 0) {
+      /** @type {Buffer[]} */
+      const held = [];
+      let chunk;
+      while ((chunk = socket.read()) !== null) held.push(chunk);
+      this.#held = held;
+    }
+    const raw = /** @type {any} */ (socket);
+    this.#handle = new binding.NativeSocketHandle(raw._handle.fd, this, NativeSocket.#onEvent);
+    // Addresses code read of Node's socket before are kept; Node's socket, once let go, answers
+    // remoteAddress & co. from its `_peername` (net.js), which then reads this socket's: the `ws`
+    // module's `req.socket.remoteAddress` in a `connection` listener still works.
+    if (raw._peername) this.#peer = raw._peername;
+    else raw._peername = new PeerName(this);
     // The server keeps counting the connection (getConnections(), and close() waiting for it) as
     // it did the stream: destroying Node's socket must not uncount it; destroy() below does.
     const server = /** @type {any} */ (socket)._server;
@@ -199,6 +197,36 @@ class NativeSocket extends EventEmitter {
     // Not kept for the connection's lifetime.
     this.#held = null;
     return held;
+  }
+
+  get remoteAddress() {
+    return this.#peerName()?.address;
+  }
+
+  get remotePort() {
+    return this.#peerName()?.port;
+  }
+
+  get remoteFamily() {
+    return this.#peerName()?.family;
+  }
+
+  get localAddress() {
+    return this.#sockName()?.address;
+  }
+
+  get localPort() {
+    return this.#sockName()?.port;
+  }
+
+  #peerName() {
+    if (this.#peer === undefined && !this.destroyed) this.#peer = this.#handle.address(true) ?? undefined;
+    return this.#peer;
+  }
+
+  #sockName() {
+    if (this.#local === undefined && !this.destroyed) this.#local = this.#handle.address(false) ?? undefined;
+    return this.#local;
   }
 
   /**
@@ -465,7 +493,8 @@ class NativeSocket extends EventEmitter {
   }
 
   address() {
-    return { address: this.localAddress, family: this.remoteFamily, port: this.localPort };
+    const local = this.#sockName();
+    return local === undefined ? {} : { address: local.address, family: local.family, port: local.port };
   }
 
   // The socket's options were set on the descriptor before the takeover (TCP_NODELAY); timeouts are
@@ -492,5 +521,27 @@ class NativeSocket extends EventEmitter {
 }
 
 function noop() {}
+
+// The `_peername` of Node's socket after the takeover: its fields are the NativeSocket's.
+class PeerName {
+  #socket;
+
+  /** @param {NativeSocket} socket */
+  constructor(socket) {
+    this.#socket = socket;
+  }
+
+  get address() {
+    return this.#socket.remoteAddress;
+  }
+
+  get family() {
+    return this.#socket.remoteFamily;
+  }
+
+  get port() {
+    return this.#socket.remotePort;
+  }
+}
 
 module.exports = { NativeSocket, transportFor, TRANSPORT_MODE: MODE };

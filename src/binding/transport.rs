@@ -601,14 +601,10 @@ mod imp {
                         && (*conn).reading
                         && !(*conn).eof
                     {
-                        (*conn).eof = true;
-                        (*conn).set_events(uv);
-                        emit(conn, TRANSPORT_END, 0);
+                        end(conn, uv);
                     }
                 } else if n == 0 {
-                    (*conn).eof = true;
-                    (*conn).set_events(uv);
-                    emit(conn, TRANSPORT_END, 0);
+                    end(conn, uv);
                 } else {
                     let e = errno();
                     if !would_block(e) {
@@ -617,6 +613,21 @@ mod imp {
                 }
                 return;
             }
+        }
+    }
+
+    /// The peer ended its side: reading stops, after JavaScript was told, so that a socket closed
+    /// from that call (both sides ended) leaves the loop's poll set once, in uv_close, and not
+    /// first here.
+    ///
+    /// # Safety
+    /// As `emit`.
+    unsafe fn end(conn: *mut Conn, uv: &Uv) {
+        // SAFETY: by the caller; nothing is borrowed across the call into JavaScript.
+        unsafe {
+            (*conn).eof = true;
+            emit(conn, TRANSPORT_END, 0);
+            (*conn).set_events(uv);
         }
     }
 
@@ -744,7 +755,7 @@ mod imp {
             if c.owns_callback {
                 sys::napi_delete_reference(c.env, c.callback);
             }
-            (uv.poll_stop)(c.handle);
+            // uv_close stops a poll handle itself (one removal from the poll set, not two).
             (uv.close)(c.handle, on_close);
         }
     }
@@ -833,6 +844,102 @@ mod imp {
     pub(super) fn queued(conn: &Conn) -> usize {
         conn.queue.len()
     }
+
+    extern "C" {
+        // POSIX (arpa/inet.h), in every libc; the libc crate does not declare it.
+        fn inet_ntop(
+            af: c_int,
+            src: *const c_void,
+            dst: *mut libc::c_char,
+            size: libc::socklen_t,
+        ) -> *const libc::c_char;
+    }
+
+    /// The connection's local address, or with `peer` its peer's, as Node's sockets report them:
+    /// the address in text (inet_ntop, as libuv's; a link-local IPv6 address with its interface
+    /// after `%`), whether it is IPv6, and the port. None when the system has none (the peer is
+    /// gone) or the family is neither.
+    pub(super) fn address(conn: &Conn, peer: bool) -> Option<(String, bool, u16)> {
+        if conn.closed {
+            return None;
+        }
+        // SAFETY: a zeroed sockaddr_storage is valid; the calls write at most `len` bytes of it.
+        let mut storage: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
+        let mut len = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+        let sa = (&mut storage as *mut libc::sockaddr_storage).cast::<libc::sockaddr>();
+        // SAFETY: `fd` is this connection's open descriptor (closed only in uv_close's callback,
+        // after `closed`); the out-pointers are to locals of the right size.
+        let rc = unsafe {
+            if peer {
+                libc::getpeername(conn.fd, sa, &mut len)
+            } else {
+                libc::getsockname(conn.fd, sa, &mut len)
+            }
+        };
+        if rc != 0 {
+            return None;
+        }
+        let mut text = [0 as libc::c_char; 64];
+        let (ipv6, port, scope) = match c_int::from(storage.ss_family) {
+            libc::AF_INET => {
+                // SAFETY: the system wrote an AF_INET address, a sockaddr_in, into the storage.
+                let sin = unsafe { &*sa.cast::<libc::sockaddr_in>() };
+                // SAFETY: a 4-byte address into a buffer of 64 bytes (16 needed), NUL-terminated.
+                let ok = unsafe {
+                    !inet_ntop(
+                        libc::AF_INET,
+                        (&sin.sin_addr as *const libc::in_addr).cast(),
+                        text.as_mut_ptr(),
+                        text.len() as libc::socklen_t,
+                    )
+                    .is_null()
+                };
+                if !ok {
+                    return None;
+                }
+                (false, u16::from_be(sin.sin_port), 0)
+            }
+            libc::AF_INET6 => {
+                // SAFETY: the system wrote an AF_INET6 address, a sockaddr_in6, into the storage.
+                let sin6 = unsafe { &*sa.cast::<libc::sockaddr_in6>() };
+                // SAFETY: a 16-byte address into a buffer of 64 bytes (46 needed), NUL-terminated.
+                let ok = unsafe {
+                    !inet_ntop(
+                        libc::AF_INET6,
+                        (&sin6.sin6_addr as *const libc::in6_addr).cast(),
+                        text.as_mut_ptr(),
+                        text.len() as libc::socklen_t,
+                    )
+                    .is_null()
+                };
+                if !ok {
+                    return None;
+                }
+                let bytes = sin6.sin6_addr.s6_addr;
+                let link_local = bytes[0] == 0xfe && bytes[1] & 0xc0 == 0x80;
+                let scope = if link_local { sin6.sin6_scope_id } else { 0 };
+                (true, u16::from_be(sin6.sin6_port), scope)
+            }
+            _ => return None,
+        };
+        // SAFETY: inet_ntop wrote a NUL-terminated string into `text`.
+        let mut address = unsafe { CStr::from_ptr(text.as_ptr()) }
+            .to_string_lossy()
+            .into_owned();
+        if scope != 0 {
+            let mut name = [0 as libc::c_char; libc::IF_NAMESIZE];
+            // SAFETY: if_indextoname writes at most IF_NAMESIZE bytes, NUL-terminated, or fails.
+            let found = unsafe { !libc::if_indextoname(scope, name.as_mut_ptr()).is_null() };
+            address.push('%');
+            if found {
+                // SAFETY: NUL-terminated by if_indextoname.
+                address.push_str(&unsafe { CStr::from_ptr(name.as_ptr()) }.to_string_lossy());
+            } else {
+                address.push_str(&scope.to_string());
+            }
+        }
+        Some((address, ipv6, port))
+    }
 }
 
 #[cfg(not(unix))]
@@ -860,6 +967,9 @@ mod imp {
     pub(super) fn queued(_: &Conn) -> usize {
         0
     }
+    pub(super) fn address(_: &Conn, _: bool) -> Option<(String, bool, u16)> {
+        None
+    }
 }
 
 /// Whether this process can run the native transport: a Unix build inside a runtime that exports
@@ -881,17 +991,26 @@ pub fn set_transport_read_buffer(
     imp::set_read_buffer(&env, buffer, window)
 }
 
+/// A socket address as `net.Socket` reports it (`_getpeername()`, `address()`).
+#[napi(object)]
+pub struct SocketAddress {
+    pub address: String,
+    /// `IPv4` or `IPv6`.
+    pub family: String,
+    pub port: u32,
+}
+
 /// A taken-over socket: see the module's documentation. Created by lib/node/native-socket.js.
 #[napi]
 pub struct NativeSocketHandle {
     conn: *mut imp::Conn,
-    /// The address `register` recorded in LIVE_HANDLES (0 before).
+    /// The address its first `transportWrite` recorded in LIVE_HANDLES (0 before).
     registered: usize,
 }
 
 /// The addresses of the live handles, as LIVE_SINKS in sink.rs: `transportWrite` uses a wrapped
-/// pointer only if `register` (a `#[napi]` method, called only on an object of this class) recorded
-/// it and the handle has not been dropped since.
+/// pointer only if it recorded it (from an object with this class's type tag, so without a
+/// registering call per connection) and the handle has not been dropped since.
 static LIVE_HANDLES: Mutex<Option<HashSet<usize>>> = Mutex::new(None);
 
 fn live_handles() -> MutexGuard<'static, Option<HashSet<usize>>> {
@@ -947,9 +1066,12 @@ unsafe fn transport_write_args(
             raw,
             argv[0],
             |address| {
-                live_handles()
-                    .as_ref()
-                    .is_some_and(|live| live.contains(&address))
+                let mut live = live_handles();
+                let live = live.get_or_insert_with(HashSet::new);
+                // A handle's first write registers it, if the object carries the class's type tag
+                // (stamped by its constructor); a wrapped object of any other class is refused
+                // before anything is read through the pointer.
+                live.contains(&address) || (is_handle(raw, argv[0]) && live.insert(address))
             },
             "transportWrite expects a NativeSocketHandle",
         )?
@@ -966,6 +1088,8 @@ unsafe fn transport_write_args(
     // SAFETY: the pointer is a live, registered NativeSocketHandle; JavaScript is single-threaded
     // and nothing else borrows it during this call.
     let handle = unsafe { &mut *wrapped.cast::<NativeSocketHandle>() };
+    // Forgotten by the set when the handle is dropped.
+    handle.registered = wrapped as usize;
     let chunk: &[u8] = if len == 0 || data.is_null() {
         &[]
     } else {
@@ -985,6 +1109,17 @@ unsafe fn transport_write_args(
     Ok(value)
 }
 
+/// Whether `value` is a NativeSocketHandle: the type tag its constructor stamped.
+fn is_handle(raw: napi::sys::napi_env, value: napi::sys::napi_value) -> bool {
+    use napi::bindgen_prelude::TypeTag;
+    let tag = <NativeSocketHandle as TypeTag>::type_tag();
+    let mut matches = false;
+    // SAFETY: a plain N-API call on the live environment of this call, with a value of it and an
+    // out-pointer to a local.
+    let status = unsafe { napi::sys::napi_check_object_type_tag(raw, value, &tag, &mut matches) };
+    status == napi::sys::Status::napi_ok && matches
+}
+
 impl NativeSocketHandle {
     fn conn(&mut self) -> Option<&mut imp::Conn> {
         // SAFETY: a non-null `conn` is live: it is nulled by `close`, before the Conn can be freed.
@@ -1002,19 +1137,6 @@ impl NativeSocketHandle {
             conn: imp::open(&env, fd, receiver, callback)?,
             registered: 0,
         })
-    }
-
-    /// Makes this handle one `transportWrite` accepts; called once, right after construction.
-    #[napi]
-    pub fn register(&mut self) {
-        let address = self as *mut Self as usize;
-        let mut live = live_handles();
-        let live = live.get_or_insert_with(HashSet::new);
-        if self.registered != 0 {
-            live.remove(&self.registered);
-        }
-        live.insert(address);
-        self.registered = address;
     }
 
     /// Writes the chunks (Uint8Arrays, in order) behind what is queued. Returns the bytes queued
@@ -1058,6 +1180,20 @@ impl NativeSocketHandle {
         if let Some(conn) = self.conn() {
             imp::shutdown(conn);
         }
+    }
+
+    /// The socket's local address, or with `peer` its peer's, as a `net.Socket` reports them
+    /// (read from the descriptor when asked, not at the takeover); undefined once closed, or when
+    /// the system has none (the peer is gone).
+    #[napi]
+    pub fn address(&mut self, peer: bool) -> Option<SocketAddress> {
+        let conn = self.conn()?;
+        let (address, ipv6, port) = imp::address(conn, peer)?;
+        Some(SocketAddress {
+            address,
+            family: if ipv6 { "IPv6" } else { "IPv4" }.to_owned(),
+            port: u32::from(port),
+        })
     }
 
     /// Stops everything; the descriptor is closed once libuv has let go of the handle.

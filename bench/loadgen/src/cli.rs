@@ -24,6 +24,8 @@ USAGE: daloy-loadgen --url ws://127.0.0.1:PORT/echo [flags]
   --threads N          load threads, each with its own runtime (default 1)
   --max-messages N     stop sending after N messages in all (default 1e9)
   --open-concurrency N idle: handshakes in progress at once (default 128)
+  --gc-signal          idle: before each RSS reading, send the server SIGUSR2 and wait 500 ms (a server
+                       started with bench/lib/gc-on-signal.cjs collects its garbage on it)
   --read-buf N        bytes each connection reads at once (default 64KiB, 256KiB for messages over 4 KiB)
   --timeout SECS       connect/handshake timeout, and how old an unanswered message may be (default 5)
   --label TEXT         a name echoed into the output
@@ -71,6 +73,7 @@ pub struct Config {
     pub threads: usize,
     pub max_messages: u64,
     pub open_concurrency: usize,
+    pub gc_signal: bool,
     pub timeout: Duration,
     pub read_buf: Option<usize>,
     pub label: String,
@@ -154,6 +157,7 @@ pub fn parse(args: &[String]) -> Result<Config, String> {
     let mut threads = 1usize;
     let mut max_messages = 1_000_000_000u64;
     let mut open_concurrency = 128usize;
+    let mut gc_signal = false;
     let mut timeout = Duration::from_secs(5);
     let mut label = String::new();
     let mut read_buf = None;
@@ -197,6 +201,7 @@ pub fn parse(args: &[String]) -> Result<Config, String> {
             "--threads" => threads = int(value()?)?.max(1),
             "--max-messages" => max_messages = int(value()?)? as u64,
             "--open-concurrency" => open_concurrency = int(value()?)?.max(1),
+            "--gc-signal" => gc_signal = true,
             "--timeout" => timeout = parse_secs(&value()?)?,
             "--label" => label = value()?,
             "--read-buf" => read_buf = Some(parse_size(&value()?)?.clamp(4096, 64 << 20)),
@@ -246,6 +251,7 @@ pub fn parse(args: &[String]) -> Result<Config, String> {
         threads,
         max_messages,
         open_concurrency,
+        gc_signal,
         timeout,
         read_buf,
         label,

@@ -196,7 +196,14 @@ fn run_storm(cfg: &Config) -> Report {
 
 /// Idle hold runs on one thread: opening connections is the only work, and the point is the server's memory.
 fn run_idle(cfg: &Config) -> Report {
-    let rss_before = cfg.server_pid.and_then(stats::process_rss);
+    let rss = || {
+        let pid = cfg.server_pid?;
+        if cfg.gc_signal {
+            stats::ask_for_gc(pid);
+        }
+        stats::process_rss(pid)
+    };
+    let rss_before = rss();
     let (rt, local) = local_runtime();
     let shared = Rc::new(idle::Shared {
         target: cfg.target.clone(),
@@ -218,7 +225,7 @@ fn run_idle(cfg: &Config) -> Report {
     let open_time = t0.elapsed();
     // Hold with the runtime idle: nothing is read or written while the server's memory is measured.
     std::thread::sleep(cfg.duration);
-    let rss_after = cfg.server_pid.and_then(stats::process_rss);
+    let rss_after = rss();
     let held = shared.held.borrow().len();
     let stats = shared.stats.replace(Stats::new());
     let mut r = Report::new(cfg, stats, open_time, None);

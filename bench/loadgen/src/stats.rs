@@ -91,6 +91,15 @@ pub fn process_cpu(pid: u32) -> Option<Duration> {
 }
 
 /// Resident set size in bytes, from `VmRSS` in `/proc/<pid>/status`.
+/// Asks the server to collect its garbage (SIGUSR2, which bench/lib/gc-on-signal.cjs answers with a
+/// full collection) and gives it 500 ms, so that an RSS reading counts live memory, not garbage the
+/// collector had not reached yet.
+pub fn ask_for_gc(pid: u32) {
+    // SAFETY: kill(2) with a pid and a signal number; a gone process is ESRCH, nothing else.
+    unsafe { libc::kill(pid as libc::pid_t, libc::SIGUSR2) };
+    std::thread::sleep(Duration::from_millis(500));
+}
+
 pub fn process_rss(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
