@@ -50,6 +50,7 @@ mod imp {
     use napi::sys;
     use std::cell::{Cell, RefCell};
     use std::ffi::{c_int, c_void, CStr};
+    use std::net::{Ipv4Addr, Ipv6Addr};
     use std::panic::{catch_unwind, AssertUnwindSafe};
     use std::sync::OnceLock;
 
@@ -845,19 +846,9 @@ mod imp {
         conn.queue.len()
     }
 
-    extern "C" {
-        // POSIX (arpa/inet.h), in every libc; the libc crate does not declare it.
-        fn inet_ntop(
-            af: c_int,
-            src: *const c_void,
-            dst: *mut libc::c_char,
-            size: libc::socklen_t,
-        ) -> *const libc::c_char;
-    }
-
     /// The connection's local address, or with `peer` its peer's, as Node's sockets report them:
-    /// the address in text (inet_ntop, as libuv's; a link-local IPv6 address with its interface
-    /// after `%`), whether it is IPv6, and the port. None when the system has none (the peer is
+    /// the address in text (RFC 5952's form, as libuv's `inet_ntop`, an IPv4-mapped IPv6 address
+    /// ending in the dotted quad; a link-local IPv6 address with its interface after `%`), whether it is IPv6, and the port. None when the system has none (the peer is
     /// gone) or the family is neither.
     pub(super) fn address(conn: &Conn, peer: bool) -> Option<(String, bool, u16)> {
         if conn.closed {
@@ -879,53 +870,26 @@ mod imp {
         if rc != 0 {
             return None;
         }
-        let mut text = [0 as libc::c_char; 64];
-        let (ipv6, port, scope) = match c_int::from(storage.ss_family) {
+        let (mut address, ipv6, port, scope) = match c_int::from(storage.ss_family) {
             libc::AF_INET => {
                 // SAFETY: the system wrote an AF_INET address, a sockaddr_in, into the storage.
                 let sin = unsafe { &*sa.cast::<libc::sockaddr_in>() };
-                // SAFETY: a 4-byte address into a buffer of 64 bytes (16 needed), NUL-terminated.
-                let ok = unsafe {
-                    !inet_ntop(
-                        libc::AF_INET,
-                        (&sin.sin_addr as *const libc::in_addr).cast(),
-                        text.as_mut_ptr(),
-                        text.len() as libc::socklen_t,
-                    )
-                    .is_null()
-                };
-                if !ok {
-                    return None;
-                }
-                (false, u16::from_be(sin.sin_port), 0)
+                let ip = Ipv4Addr::from(u32::from_be(sin.sin_addr.s_addr));
+                (ip.to_string(), false, u16::from_be(sin.sin_port), 0)
             }
             libc::AF_INET6 => {
                 // SAFETY: the system wrote an AF_INET6 address, a sockaddr_in6, into the storage.
                 let sin6 = unsafe { &*sa.cast::<libc::sockaddr_in6>() };
-                // SAFETY: a 16-byte address into a buffer of 64 bytes (46 needed), NUL-terminated.
-                let ok = unsafe {
-                    !inet_ntop(
-                        libc::AF_INET6,
-                        (&sin6.sin6_addr as *const libc::in6_addr).cast(),
-                        text.as_mut_ptr(),
-                        text.len() as libc::socklen_t,
-                    )
-                    .is_null()
+                let ip = Ipv6Addr::from(sin6.sin6_addr.s6_addr);
+                let scope = if ip.is_unicast_link_local() {
+                    sin6.sin6_scope_id
+                } else {
+                    0
                 };
-                if !ok {
-                    return None;
-                }
-                let bytes = sin6.sin6_addr.s6_addr;
-                let link_local = bytes[0] == 0xfe && bytes[1] & 0xc0 == 0x80;
-                let scope = if link_local { sin6.sin6_scope_id } else { 0 };
-                (true, u16::from_be(sin6.sin6_port), scope)
+                (ip.to_string(), true, u16::from_be(sin6.sin6_port), scope)
             }
             _ => return None,
         };
-        // SAFETY: inet_ntop wrote a NUL-terminated string into `text`.
-        let mut address = unsafe { CStr::from_ptr(text.as_ptr()) }
-            .to_string_lossy()
-            .into_owned();
         if scope != 0 {
             let mut name = [0 as libc::c_char; libc::IF_NAMESIZE];
             // SAFETY: if_indextoname writes at most IF_NAMESIZE bytes, NUL-terminated, or fails.
