@@ -212,7 +212,7 @@ describe('transport after the 101', () => {
     const out = await new Promise((resolve, reject) => {
       execFile(process.execPath, [child.pathname], { timeout: 20_000 }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout)));
     });
-    assert.deepEqual(JSON.parse(out.trim().split('\n').pop()), { caught: ['thrown in a read callback'], reply: 'echoed' });
+    assert.deepEqual(JSON.parse(out.trim().split('\n').pop()), { caught: ['thrown in a read callback', 'thrown in a parsed read callback'], reply: 'echoed', parsedReply: 'echoed' });
   });
 
   test("end(): 'finish' even when the peer's FIN is read before the deferred shutdown", { ...T, skip: NATIVE_HERE ? false : 'native transport not in use' }, async (t) => {

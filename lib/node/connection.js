@@ -10,6 +10,9 @@
 const { Buffer } = require('node:buffer');
 const { WS_READY_STATE, WS_OPCODE, WS_CLOSE_CODE } = require('../primitives/constants.js');
 const { FrameSink } = require('../primitives/frame-sink.js');
+// Not enumerable (outside the package's surface): the delivery of a read the native transport
+// pushed through the sink itself (native-socket.js readWith()).
+const { deliverRead } = /** @type {any} */ (require('../primitives/frame-sink.js'));
 const { encodeClosePayload } = require('../primitives/close.js');
 const { FrameWriter, buildFrame } = require('./frame-writer.js');
 const { log } = require('../app/logger.js');
@@ -312,6 +315,10 @@ class WebSocketConnection extends TopicMember {
     socket.on('close', WebSocketConnection.#socketClose);
     socket.on('error', WebSocketConnection.#socketError);
     socket.on('drain', WebSocketConnection.#socketDrain);
+    // The native transport pushes each read through the sink itself and calls #parsedRead ('data'
+    // then only carries bytes given back with unshift()).
+    const native = /** @type {any} */ (socket);
+    if (typeof native.readWith === 'function') native.readWith(this.#sink, WebSocketConnection.#parsedRead, this);
     // A socket paused while an async beforeUpgrade held its bytes would otherwise stay paused.
     socket.resume();
   }
@@ -337,10 +344,20 @@ class WebSocketConnection extends TopicMember {
     this[kConnection].#onDrain();
   }
 
+  static #parsedRead(conn, owned) {
+    conn.#receive(owned, true);
+  }
+
   #onData(chunk) {
+    this.#receive(chunk, false);
+  }
+
+  // Socket bytes, or (parsed) the owned values of a read the transport pushed through the sink.
+  #receive(input, parsed) {
     this.#lastInbound = Date.now();
     try {
-      this.#sink.push(chunk);
+      if (parsed) deliverRead(this.#sink, input);
+      else this.#sink.push(input);
     } catch (err) {
       // Handlers are guarded where they are called; reaching here is a fault of this wiring.
       log(this.#host.logger, 'error', { err, path: this.#route.path }, 'WebSocket frame dispatch failed');

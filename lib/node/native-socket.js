@@ -21,13 +21,13 @@ const util = require('node:util');
 const binding = require('../primitives/addon.js');
 const { FrameWriter } = require('./frame-writer.js');
 
-const { TRANSPORT_READ, TRANSPORT_END, TRANSPORT_ERROR, TRANSPORT_DRAIN } = binding;
+const { TRANSPORT_READ, TRANSPORT_PARSED, TRANSPORT_END, TRANSPORT_ERROR, TRANSPORT_DRAIN } = binding;
 // Exported by the binding's module initialisation (src/binding/transport.rs), outside binding.d.ts.
 const transportWrite = /** @type {any} */ (binding).transportWrite;
 // Node's default highWaterMark for sockets: write() returns false from this many bytes queued.
 const HIGH_WATER_MARK = 16 * 1024;
 // Not enumerable exports of frame-sink.js (outside the package's surface).
-const { readIntoArena, readChunk } = /** @type {any} */ (require('../primitives/frame-sink.js'));
+const { readIntoArena, readChunk, nativeOf } = /** @type {any} */ (require('../primitives/frame-sink.js'));
 let readsRegistered = false;
 
 // The listener table of a NativeSocket: an object of fast properties whose prototype has none
@@ -143,6 +143,10 @@ class NativeSocket extends EventEmitter {
   #server = null;
   // Bytes given back with unshift(), delivered as 'data' before the next read.
   #backlog = null;
+  // readWith(): reads are pushed through a FrameSink by the addon and handed to #onRead(#reader,
+  // owned) instead of emitted as 'data' (null: emitted).
+  #reader = null;
+  #onRead = null;
   destroyed = false;
   readable = true;
   writable = true;
@@ -160,7 +164,7 @@ class NativeSocket extends EventEmitter {
     /** @type {any} */ (this)._events = new /** @type {any} */ (ListenerTable)();
     if (!readsRegistered) {
       // Reads land in the frame sinks' arena, where a push parses them in place.
-      readIntoArena((arena, window) => binding.setTransportReadBuffer(arena, window));
+      readIntoArena((arena, window, table) => binding.setTransportReadBuffer(arena, window, table));
       readsRegistered = true;
     }
     if (typeof socket.setNoDelay === 'function') socket.setNoDelay(true);
@@ -189,6 +193,22 @@ class NativeSocket extends EventEmitter {
     }
     socket.on('error', noop);
     socket.destroy();
+  }
+
+  /**
+   * From now on every read is pushed through `sink` (a FrameSink) by the addon, in the poll
+   * callback, and `onRead(reader, owned)` is called instead of a 'data' event: it delivers the
+   * read's events with frame-sink.js's deliverRead(sink, owned). One call into JavaScript per read,
+   * no Buffer, no event. Bytes given back with unshift() still come as 'data'.
+   * @param {import('../primitives/frame-sink.js').FrameSink} sink
+   * @param {(reader: any, owned: unknown[] | null) => void} onRead
+   * @param {any} reader
+   */
+  readWith(sink, onRead, reader) {
+    if (this.destroyed) return;
+    this.#handle.setSink(nativeOf(sink));
+    this.#reader = reader;
+    this.#onRead = onRead;
   }
 
   /** Bytes Node had read before the takeover (once). */
@@ -233,12 +253,22 @@ class NativeSocket extends EventEmitter {
    * The addon's callback, called with the socket as `this` (src/binding/transport.rs).
    * @this {NativeSocket}
    */
-  static #onEvent(kind, value) {
-    this.#event(kind, value);
+  static #onEvent(kind, value, owned) {
+    this.#event(kind, value, owned);
   }
 
-  #event(kind, value) {
+  #event(kind, value, owned) {
     switch (kind) {
+      case TRANSPORT_PARSED: {
+        this.bytesRead += value;
+        beginRead();
+        try {
+          /** @type {any} */ (this.#onRead)(this.#reader, owned);
+        } finally {
+          endRead();
+        }
+        break;
+      }
       case TRANSPORT_READ: {
         this.bytesRead += value;
         // What the read's callbacks send leaves when they return (frame-writer.js).
@@ -433,6 +463,8 @@ class NativeSocket extends EventEmitter {
     this.readable = false;
     this.writable = false;
     this.#handle.close();
+    this.#reader = null;
+    this.#onRead = null;
     const server = this.#server;
     if (server !== null) {
       this.#server = null;

@@ -82,6 +82,11 @@ fn live_sinks() -> MutexGuard<'static, HashSet<usize, BuildHasherDefault<Address
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
+/// Whether `address` is that of a live, registered NativeFrameSink.
+pub(super) fn is_live_sink(address: usize) -> bool {
+    live_sinks().contains(&address)
+}
+
 /// Hashes a heap address with one multiplication (the set's keys are its own sinks' addresses, not
 /// input anyone controls): SipHash, the default, cost more than the rest of the check.
 #[derive(Default)]
@@ -174,7 +179,7 @@ impl NativeFrameSink {
     /// strings here (`SINK_STRING_FLAG`). After an error or a CLOSE the sink ignores all input. Called by
     /// `sinkPush` (see `sink_push`), the one crossing per socket read. `chunk` `None`: the chunk is
     /// the first `in_place_len` bytes of `arena` (a read into the free arena), parsed where it lies.
-    fn push<'env>(
+    pub(super) fn push<'env>(
         &mut self,
         env: &'env Env,
         chunk: Option<&[u8]>,
@@ -541,7 +546,7 @@ unsafe fn sink_push_args(env: &Env, info: sys::napi_callback_info) -> Result<sys
 }
 
 /// Whether the byte ranges `(address, length)` `a` and `b` share a byte.
-fn overlaps(a: (usize, usize), b: (usize, usize)) -> bool {
+pub(super) fn overlaps(a: (usize, usize), b: (usize, usize)) -> bool {
     a.1 != 0 && b.1 != 0 && a.0 < b.0.saturating_add(b.1) && b.0 < a.0.saturating_add(a.1)
 }
 

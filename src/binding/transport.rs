@@ -41,10 +41,18 @@ pub const TRANSPORT_ERROR: u32 = 3;
 /// The write queue emptied.
 #[napi]
 pub const TRANSPORT_DRAIN: u32 = 4;
+/// A read was pushed through the connection's frame sink (`setSink`) inside the poll callback:
+/// the value is the byte count, the third argument what `sinkPush` would have returned (the
+/// batch's owned values, or null) and the event table registered with the read buffer is filled.
+#[napi]
+pub const TRANSPORT_PARSED: u32 = 5;
 
 #[cfg(unix)]
 mod imp {
     use super::*;
+    use crate::binding::sink::{
+        is_live_sink, overlaps, NativeFrameSink, SINK_EVENT_WORDS, SINK_TABLE_HEAD,
+    };
     use crate::write_queue::WriteQueue;
     use napi::bindgen_prelude::JsValue;
     use napi::sys;
@@ -112,10 +120,11 @@ mod imp {
         .as_ref()
     }
 
-    /// The read buffer registered by `setTransportReadBuffer`: a JavaScript buffer and a window
-    /// (a `Uint32Array`: offset, bytes a read may take), both held by references. One per thread
-    /// (one loop per thread): a poll callback reads into it and JavaScript consumes it before the
-    /// callback returns.
+    /// The read buffer registered by `setTransportReadBuffer`: a JavaScript buffer, a window
+    /// (a `Uint32Array`: offset, bytes a read may take) and the frame sinks' event table (a
+    /// `Uint32Array` that does not overlap the buffer), all held by references. One per thread
+    /// (one loop per thread): a poll callback reads into it, pushes the read through the
+    /// connection's sink into the table, and JavaScript consumes both before the callback returns.
     #[derive(Clone, Copy)]
     pub(super) struct ReadBuf {
         ptr: *mut u8,
@@ -123,6 +132,9 @@ mod imp {
         reference: sys::napi_ref,
         window: *const u32,
         window_reference: sys::napi_ref,
+        table: *mut u32,
+        table_len: usize,
+        table_reference: sys::napi_ref,
     }
 
     const NO_READ_BUF: ReadBuf = ReadBuf {
@@ -131,11 +143,14 @@ mod imp {
         reference: std::ptr::null_mut(),
         window: std::ptr::null(),
         window_reference: std::ptr::null_mut(),
+        table: std::ptr::null_mut(),
+        table_len: 0,
+        table_reference: std::ptr::null_mut(),
     };
 
     impl ReadBuf {
-        /// Where the next read goes: the window's range, clamped to the buffer.
-        fn target(&self) -> Option<(*mut u8, usize)> {
+        /// Where the next read goes: the window's offset and length, clamped to the buffer.
+        fn target(&self) -> Option<(usize, usize)> {
             if self.ptr.is_null() || self.window.is_null() {
                 return None;
             }
@@ -144,8 +159,7 @@ mod imp {
             let (offset, limit) = unsafe { (*self.window as usize, *self.window.add(1) as usize) };
             let offset = offset.min(self.len);
             let limit = limit.min(self.len - offset);
-            // SAFETY: `offset` is within the buffer of `len` bytes.
-            (limit > 0).then(|| (unsafe { self.ptr.add(offset) }, limit))
+            (limit > 0).then_some((offset, limit))
         }
     }
 
@@ -308,6 +322,11 @@ mod imp {
         callback: sys::napi_ref,
         /// `callback` is this connection's own reference (deleted on close), not its environment's.
         owns_callback: bool,
+        /// The address of the connection's NativeFrameSink (`setSink`; 0: none, reads are handed
+        /// to JavaScript unparsed). Not a reference: the receiver holds the sink through its reader
+        /// while the connection is open, and the address is checked against the live sinks before
+        /// every push.
+        sink: usize,
         queue: WriteQueue,
         /// The poll mask in force.
         events: c_int,
@@ -485,6 +504,19 @@ mod imp {
     /// `conn` must point at a live Conn that is not closed, on the thread of its environment, with
     /// no JavaScript running (a libuv callback).
     unsafe fn emit(conn: *mut Conn, kind: u32, value: i64) {
+        // SAFETY: by the caller.
+        unsafe { call(conn, |_| (kind, value, None)) }
+    }
+
+    /// Calls the connection's JavaScript callback as `emit` does, with `(kind, value)` and, when
+    /// there is one, a third argument, as `prepare` gives them inside the call's handle scope.
+    ///
+    /// # Safety
+    /// As `emit`; `prepare` runs no JavaScript.
+    unsafe fn call(
+        conn: *mut Conn,
+        prepare: impl FnOnce(sys::napi_env) -> (u32, i64, Option<sys::napi_value>),
+    ) {
         // SAFETY: by the caller; copied out, no reference is held across the call into JavaScript,
         // which may use the connection.
         let (env, receiver_ref, callback_ref) =
@@ -496,9 +528,12 @@ mod imp {
             if sys::napi_open_handle_scope(env, &mut scope) != sys::Status::napi_ok {
                 return;
             }
+            let (kind, value, extra) = prepare(env);
             let mut receiver = std::ptr::null_mut();
             let mut callback = std::ptr::null_mut();
-            let mut args = [std::ptr::null_mut(); 2];
+            let mut args = [std::ptr::null_mut(); 3];
+            let argc = if extra.is_some() { 3 } else { 2 };
+            args[2] = extra.unwrap_or(std::ptr::null_mut());
             if sys::napi_get_reference_value(env, receiver_ref, &mut receiver)
                 == sys::Status::napi_ok
                 && sys::napi_get_reference_value(env, callback_ref, &mut callback)
@@ -512,7 +547,7 @@ mod imp {
                     std::ptr::null_mut(),
                     receiver,
                     callback,
-                    2,
+                    argc,
                     args.as_ptr(),
                     &mut result,
                 );
@@ -579,19 +614,30 @@ mod imp {
                 if (*conn).closed || !(*conn).reading || (*conn).eof {
                     return;
                 }
-                let Some((buf, len)) = READ_BUF.with(Cell::get).target() else {
+                let read_buf = READ_BUF.with(Cell::get);
+                let Some((offset, len)) = read_buf.target() else {
                     return;
                 };
                 let n = loop {
-                    // SAFETY: `buf` is the registered JavaScript buffer of `len` bytes, alive
+                    // SAFETY: `offset + len` is within the registered JavaScript buffer, alive
                     // through its reference; no JavaScript runs during the read.
-                    let n = libc::read((*conn).fd, buf.cast(), len);
+                    let n = libc::read((*conn).fd, read_buf.ptr.add(offset).cast(), len);
                     if n >= 0 || errno() != libc::EINTR {
                         break n;
                     }
                 };
                 if n > 0 {
-                    emit(conn, TRANSPORT_READ, n as i64);
+                    let sink = (*conn).sink;
+                    if sink != 0 {
+                        call(conn, |env| {
+                            match push_read(env, &read_buf, sink, offset, n as usize) {
+                                Ok(owned) => (TRANSPORT_PARSED, n as i64, Some(owned)),
+                                Err(_) => (TRANSPORT_ERROR, i64::from(libc::EIO), None),
+                            }
+                        });
+                    } else {
+                        emit(conn, TRANSPORT_READ, n as i64);
+                    }
                     if (n as usize) == len {
                         continue;
                     }
@@ -613,6 +659,49 @@ mod imp {
                     }
                 }
                 return;
+            }
+        }
+    }
+
+    /// Pushes the `n` bytes just read at `offset` of the read buffer through the sink at `sink`,
+    /// in place, as `sinkPush` does for a chunk that starts the free arena; the events go to the
+    /// registered table. Returns the batch's owned values (JavaScript null when none).
+    ///
+    /// # Safety
+    /// Inside a handle scope of the live `env`, with no JavaScript running; `offset + n` is within
+    /// `read_buf`, the buffer registered now.
+    unsafe fn push_read(
+        env: sys::napi_env,
+        read_buf: &ReadBuf,
+        sink: usize,
+        offset: usize,
+        n: usize,
+    ) -> Result<sys::napi_value> {
+        if read_buf.table.is_null() || !is_live_sink(sink) {
+            return Err(Error::from_reason("no sink to push into"));
+        }
+        // SAFETY: `sink` is the address of a live NativeFrameSink (just checked against the
+        // registry; it cannot be dropped while no JavaScript runs), and no other reference to it
+        // exists: JavaScript is not running and a push is never re-entered.
+        let sink = unsafe { &mut *(sink as *mut NativeFrameSink) };
+        // SAFETY: the buffer from `offset` and the table are JavaScript memory held by the read
+        // buffer's references, disjoint (checked when they were registered), untouched by
+        // anything else during this call; `offset <= len` (the window is clamped to it).
+        let (arena, table) = unsafe {
+            (
+                std::slice::from_raw_parts_mut(read_buf.ptr.add(offset), read_buf.len - offset),
+                std::slice::from_raw_parts_mut(read_buf.table, read_buf.table_len),
+            )
+        };
+        let env = Env::from_raw(env);
+        let owned = sink.push(&env, None, n, arena, offset as u32, table)?;
+        match owned {
+            Some(list) => Ok(list.raw()),
+            None => {
+                let mut null = std::ptr::null_mut();
+                // SAFETY: out-pointer to a local.
+                unsafe { sys::napi_get_null(env.raw(), &mut null) };
+                Ok(null)
             }
         }
     }
@@ -705,6 +794,7 @@ mod imp {
             receiver: receiver_ref,
             callback: callback_ref,
             owns_callback: true,
+            sink: 0,
             queue: WriteQueue::new(),
             events: 0,
             reading: true,
@@ -772,6 +862,9 @@ mod imp {
             if !old.window_reference.is_null() {
                 sys::napi_delete_reference(env, old.window_reference);
             }
+            if !old.table_reference.is_null() {
+                sys::napi_delete_reference(env, old.table_reference);
+            }
         }
     }
 
@@ -779,6 +872,7 @@ mod imp {
         env: &Env,
         buffer: BufferSlice,
         window: Uint32ArraySlice,
+        table: Uint32ArraySlice,
     ) -> Result<()> {
         if window.len() < 2 {
             return Err(Error::new(
@@ -786,16 +880,35 @@ mod imp {
                 "the read window must hold an offset and a length",
             ));
         }
+        if table.len() < (SINK_TABLE_HEAD + SINK_EVENT_WORDS) as usize {
+            return Err(Error::new(Status::InvalidArg, "event table too small"));
+        }
+        let span = |ptr: *const u8, len: usize| (ptr as usize, len);
+        let buffer_span = span(buffer.as_ptr(), buffer.len());
+        let table_span = span(table.as_ptr().cast(), table.len() * 4);
+        let window_span = span(window.as_ptr().cast(), 8);
+        if overlaps(buffer_span, table_span)
+            || overlaps(window_span, table_span)
+            || overlaps(window_span, buffer_span)
+        {
+            return Err(Error::new(
+                Status::InvalidArg,
+                "the read buffer, its window and the event table must not overlap",
+            ));
+        }
         let raw = env.raw();
         let mut reference = std::ptr::null_mut();
         let mut window_reference = std::ptr::null_mut();
-        // SAFETY: N-API calls on the live environment; the buffer's and the window's memory stay
-        // alive (and in place: a typed array's backing store does not move) while the references
-        // hold them.
+        let mut table_reference = std::ptr::null_mut();
+        // SAFETY: N-API calls on the live environment; the buffer's, the window's and the table's
+        // memory stay alive (and in place: a typed array's backing store does not move) while the
+        // references hold them.
         unsafe {
             if sys::napi_create_reference(raw, buffer.raw(), 1, &mut reference)
                 != sys::Status::napi_ok
                 || sys::napi_create_reference(raw, window.raw(), 1, &mut window_reference)
+                    != sys::Status::napi_ok
+                || sys::napi_create_reference(raw, table.raw(), 1, &mut table_reference)
                     != sys::Status::napi_ok
             {
                 release_read_buf(
@@ -803,18 +916,23 @@ mod imp {
                     ReadBuf {
                         reference,
                         window_reference,
+                        table_reference,
                         ..NO_READ_BUF
                     },
                 );
                 return Err(Error::from_reason("cannot hold the read buffer"));
             }
             let mut slice = buffer;
+            let mut table = table;
             let new = ReadBuf {
                 ptr: slice.as_mut_ptr(),
                 len: slice.len(),
                 reference,
                 window: window.as_ptr(),
                 window_reference,
+                table: table.as_mut().as_mut_ptr(),
+                table_len: table.len(),
+                table_reference,
             };
             let old = READ_BUF.with(|cell| cell.replace(new));
             release_read_buf(raw, old);
@@ -828,6 +946,10 @@ mod imp {
             Some(uv) => conn.write(uv, chunks),
             None => Err(libc::ENOTSUP),
         }
+    }
+
+    pub(super) fn set_sink(conn: &mut Conn, sink: usize) {
+        conn.sink = sink;
     }
 
     pub(super) fn set_reading(conn: &mut Conn, reading: bool) {
@@ -920,9 +1042,15 @@ mod imp {
         ))
     }
     pub(super) unsafe fn close(_: *mut Conn) {}
-    pub(super) fn set_read_buffer(_: &Env, _: BufferSlice, _: Uint32ArraySlice) -> Result<()> {
+    pub(super) fn set_read_buffer(
+        _: &Env,
+        _: BufferSlice,
+        _: Uint32ArraySlice,
+        _: Uint32ArraySlice,
+    ) -> Result<()> {
         Ok(())
     }
+    pub(super) fn set_sink(_: &mut Conn, _: usize) {}
     pub(super) fn write(_: &mut Conn, _: &[&[u8]]) -> std::result::Result<usize, i32> {
         Err(95)
     }
@@ -944,15 +1072,17 @@ pub fn native_transport_available() -> bool {
 }
 
 /// Registers the buffer every read of this thread goes into (JavaScript reads it in the callback),
-/// and its window: a `Uint32Array` whose first two words are the offset of the next read and the
-/// most bytes it may take (JavaScript keeps them current).
+/// its window: a `Uint32Array` whose first two words are the offset of the next read and the
+/// most bytes it may take (JavaScript keeps them current), and the event table a read pushed
+/// through a connection's sink fills (`TRANSPORT_PARSED`, the layout `sinkPush` fills).
 #[napi]
 pub fn set_transport_read_buffer(
     env: Env,
     buffer: BufferSlice,
     window: Uint32ArraySlice,
+    table: Uint32ArraySlice,
 ) -> Result<()> {
-    imp::set_read_buffer(&env, buffer, window)
+    imp::set_read_buffer(&env, buffer, window, table)
 }
 
 /// A socket address as `net.Socket` reports it (`_getpeername()`, `address()`).
@@ -1128,6 +1258,33 @@ impl NativeSocketHandle {
     #[napi(getter)]
     pub fn queued(&mut self) -> f64 {
         self.conn().map_or(0.0, |c| imp::queued(c) as f64)
+    }
+
+    /// Makes every later read be pushed through `sink` (a NativeFrameSink) before JavaScript is
+    /// called (`TRANSPORT_PARSED`), or, with null, handed over unparsed (`TRANSPORT_READ`). The
+    /// caller keeps the sink reachable from the receiver while it is set.
+    #[napi]
+    pub fn set_sink(&mut self, env: Env, sink: Unknown) -> Result<()> {
+        use napi::bindgen_prelude::{JsValue, ValueType};
+        let address = if matches!(sink.get_type()?, ValueType::Null | ValueType::Undefined) {
+            0
+        } else {
+            // SAFETY: a live value of this call; the address is used only while the registry of
+            // live sinks holds it.
+            let wrapped = unsafe {
+                raw::unwrap_live(
+                    env.raw(),
+                    sink.raw(),
+                    super::sink::is_live_sink,
+                    "setSink expects a NativeFrameSink",
+                )?
+            };
+            wrapped as usize
+        };
+        if let Some(conn) = self.conn() {
+            imp::set_sink(conn, address);
+        }
+        Ok(())
     }
 
     /// Reads (true) or stops reading (false).
