@@ -20,7 +20,7 @@
 //! hook reports done only after libuv has run the last `uv_close` callback, so Node's loop closes
 //! with no handle of ours open and no descriptor is left behind.
 
-use super::raw;
+use super::raw::{self, AddressSet};
 use napi::bindgen_prelude::{
     Array, BufferSlice, Error, Object, Result, Status, Uint32ArraySlice, Unknown,
 };
@@ -1105,9 +1105,10 @@ pub struct NativeSocketHandle {
 /// The addresses of the live handles, as LIVE_SINKS in sink.rs: `transportWrite` uses a wrapped
 /// pointer only if it recorded it (from an object with this class's type tag, so without a
 /// registering call per connection) and the handle has not been dropped since.
-static LIVE_HANDLES: Mutex<Option<HashSet<usize>>> = Mutex::new(None);
+static LIVE_HANDLES: Mutex<AddressSet> =
+    Mutex::new(AddressSet::with_hasher(std::hash::BuildHasherDefault::new()));
 
-fn live_handles() -> MutexGuard<'static, Option<HashSet<usize>>> {
+fn live_handles() -> MutexGuard<'static, AddressSet> {
     LIVE_HANDLES
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -1116,9 +1117,7 @@ fn live_handles() -> MutexGuard<'static, Option<HashSet<usize>>> {
 impl Drop for NativeSocketHandle {
     fn drop(&mut self) {
         if self.registered != 0 {
-            if let Some(live) = live_handles().as_mut() {
-                live.remove(&self.registered);
-            }
+            live_handles().remove(&self.registered);
         }
     }
 }
@@ -1161,7 +1160,6 @@ unsafe fn transport_write_args(
             argv[0],
             |address| {
                 let mut live = live_handles();
-                let live = live.get_or_insert_with(HashSet::new);
                 // A handle's first write registers it, if the object carries the class's type tag
                 // (stamped by its constructor); a wrapped object of any other class is refused
                 // before anything is read through the pointer.
