@@ -202,6 +202,32 @@ describe('transport after the 101', () => {
     assert.throws(() => binding.transportWrite(), /transportWrite\(handle, chunk\)/);
   });
 
+  test('setSink takes only a registered frame sink; the read buffer, its window and the event table must not overlap', { ...T, skip: NATIVE_HERE ? false : 'native transport not in use' }, async (t) => {
+    const binding = require('../lib/primitives/addon.js');
+    const server = net.createServer();
+    await listen(t, server);
+    const accepted = new Promise((resolve) => server.once('connection', resolve));
+    const client = net.connect(server.address().port, '127.0.0.1');
+    cleanup(t, () => client.destroy());
+    const socket = await accepted;
+    cleanup(t, () => socket.destroy());
+    const handle = new binding.NativeSocketHandle(socket._handle.fd, {}, () => {});
+    cleanup(t, () => handle.close());
+    assert.throws(() => handle.setSink({}), /NativeFrameSink/);
+    assert.throws(() => handle.setSink(handle), /NativeFrameSink/);
+    // Constructed but never registered: refused too.
+    assert.throws(() => handle.setSink(new binding.NativeFrameSink(true, 10, 10)), /NativeFrameSink/);
+    const sink = new binding.NativeFrameSink(true, 10, 10);
+    sink.register();
+    handle.setSink(sink);
+    handle.setSink(null);
+    const buffer = Buffer.alloc(4096);
+    const window = new Uint32Array(2);
+    const inside = new Uint32Array(buffer.buffer, buffer.byteOffset, 64);
+    assert.throws(() => binding.setTransportReadBuffer(buffer, window, inside), /overlap/);
+    assert.throws(() => binding.setTransportReadBuffer(buffer, window, new Uint32Array(4)), /too small/);
+  });
+
   test('a socket that is not a net.Socket: stream', () => {
     const { Duplex } = require('node:stream');
     assert.equal(transportFor(new Duplex({ read() {}, write(_c, _e, cb) { cb(); } })), 'stream');
