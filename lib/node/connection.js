@@ -4,7 +4,8 @@
 // `net.Socket` (or a TLS socket), driving the route's handler callbacks.
 //
 // Hot path, per socket read: one FrameSink.push (one native call) dispatches every message of the
-// read. What handlers send goes through the connection's FrameWriter (frame-writer.js): everything
+// read; on the native transport the addon has pushed the read already, and its events are delivered
+// (deliverRead) from the read's one call into JavaScript. What handlers send goes through the connection's FrameWriter (frame-writer.js): everything
 // sent in one tick leaves in one socket write.
 
 const { Buffer } = require('node:buffer');

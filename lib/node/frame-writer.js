@@ -38,8 +38,8 @@ const utf8Write =
 // Frames from this payload size on are flushed at once instead of at the end of the tick.
 const FLUSH_FRAME = 64 * 1024;
 
-// Inside a read of the native transport (native-socket.js: beginRead/endRead around its 'data'
-// event) a writer's end of tick is its end of the read: the writers that sent are flushed when the
+// Inside a read of the native transport (native-socket.js: beginRead/endRead around the read's
+// delivery) a writer's end of tick is its end of the read: the writers that sent are flushed when the
 // read's callbacks return, not from a nextTick. The frames leave in the same write as they would
 // (what a read's callbacks send is all sent by then), and Node has no tick queue to run for it
 // after the read's callback: measured one JavaScript call and a tick per read on small echoes.

@@ -2,7 +2,8 @@
 
 // The native transport on Node: after the 101, a plain TCP connection's descriptor is taken over by
 // the addon (src/binding/transport.rs), which polls it on Node's own libuv loop. Reads land in the
-// frame sinks' arena (parsed there in place) and are handed here with one call per read; writes go
+// frame sinks' arena and are pushed, in place, through the connection's FrameSink by the addon
+// (readWith()), which then calls here once per read with the events in the sinks' table; writes go
 // to the kernel at once (vectored), the part it refuses is queued natively.
 //
 // NativeSocket is the subset of net.Socket that the connection (connection.js), the frame writer

@@ -1,9 +1,11 @@
 //! The native transport on Node: a connection's socket descriptor, taken over after the 101, polled
 //! on Node's own libuv loop (`uv_poll_t`, no thread). Readable: one `read` into the process's read
-//! buffer (a JavaScript buffer registered once) and one JavaScript call with the byte count, which
-//! pushes the bytes through the connection's FrameSink. The buffer is the frame sink's arena and the
-//! read lands in its free part (where JavaScript's window says), so the sink parses it in place. Writes: a vectored write at once, the part
-//! the kernel did not take in a [`WriteQueue`], written when the socket is writable again.
+//! buffer (a JavaScript buffer registered once), a push of those bytes through the connection's
+//! frame sink (`setSink`) into the registered event table, and one JavaScript call that delivers the
+//! table (without a sink: a call with the byte count, for JavaScript to push). The buffer is the
+//! frame sinks' arena and the read lands in its free part (where JavaScript's window says), so the
+//! sink parses it in place. Writes: a vectored write at once, the part the kernel did not take in a
+//! [`WriteQueue`], written when the socket is writable again.
 //!
 //! libuv is reached without link-time symbols: its functions are looked up with `dlsym` in the
 //! running process the first time a transport is asked for, so the addon still loads where they do
