@@ -349,8 +349,33 @@ mod imp {
         e == libc::EAGAIN || e == libc::EWOULDBLOCK
     }
 
+    /// A write of one slice, the common case (a read's echo): `send`, which the kernel takes
+    /// without copying in a message header and an iovec array as `sendmsg` does.
+    fn write_one(fd: c_int, bytes: &[u8]) -> std::result::Result<usize, c_int> {
+        loop {
+            #[cfg(target_os = "linux")]
+            // SAFETY: `bytes` is a live slice the kernel only reads; `fd` is this connection's open
+            // descriptor. MSG_NOSIGNAL: a closed peer is EPIPE, not SIGPIPE.
+            let n =
+                unsafe { libc::send(fd, bytes.as_ptr().cast(), bytes.len(), libc::MSG_NOSIGNAL) };
+            #[cfg(not(target_os = "linux"))]
+            // SAFETY: as above; Node ignores SIGPIPE.
+            let n = unsafe { libc::write(fd, bytes.as_ptr().cast(), bytes.len()) };
+            if n >= 0 {
+                return Ok(n as usize);
+            }
+            let e = errno();
+            if e != libc::EINTR {
+                return Err(e);
+            }
+        }
+    }
+
     /// A vectored write of `slices` (at most MAX_IOV); bytes taken, or the errno.
     fn writev(fd: c_int, slices: &[&[u8]]) -> std::result::Result<usize, c_int> {
+        if let [only] = slices {
+            return write_one(fd, only);
+        }
         let mut iov: [libc::iovec; MAX_IOV] = [libc::iovec {
             iov_base: std::ptr::null_mut(),
             iov_len: 0,
@@ -422,12 +447,19 @@ mod imp {
             if self.queue.is_empty() {
                 while index < chunks.len() {
                     let end = (index + MAX_IOV).min(chunks.len());
-                    let mut batch: [&[u8]; MAX_IOV] = [&[]; MAX_IOV];
-                    batch[0] = &chunks[index][offset..];
-                    for (slot, chunk) in batch[1..].iter_mut().zip(&chunks[index + 1..end]) {
-                        *slot = chunk;
-                    }
-                    let batch = &batch[..end - index];
+                    let partial: [&[u8]; MAX_IOV];
+                    // The chunks as they are, unless the first was partly taken already.
+                    let batch = if offset == 0 {
+                        &chunks[index..end]
+                    } else {
+                        let mut rest: [&[u8]; MAX_IOV] = [&[]; MAX_IOV];
+                        rest[0] = &chunks[index][offset..];
+                        for (slot, chunk) in rest[1..].iter_mut().zip(&chunks[index + 1..end]) {
+                            *slot = chunk;
+                        }
+                        partial = rest;
+                        &partial[..end - index]
+                    };
                     let total: usize = batch.iter().map(|s| s.len()).sum();
                     if total == 0 {
                         index = end;
