@@ -197,12 +197,12 @@ describe('transport after the 101', () => {
 
   test('transportWrite refuses what is not a registered transport handle', () => {
     const binding = require('../lib/primitives/addon.js');
-    assert.throws(() => binding.transportWrite({}, Buffer.alloc(1)), /NativeSocketHandle/);
-    assert.throws(() => binding.transportWrite(new binding.NativeFrameSink(true, 10, 10), Buffer.alloc(1)), /NativeSocketHandle/);
-    assert.throws(() => binding.transportWrite(), /transportWrite\(handle, chunk\)/);
+    assert.throws(() => binding.transportWrite({}, Buffer.alloc(1), 0, 1), /NativeSocketHandle/);
+    assert.throws(() => binding.transportWrite(new binding.NativeFrameSink(true, 10, 10), Buffer.alloc(1), 0, 1), /NativeSocketHandle/);
+    assert.throws(() => binding.transportWrite(), /transportWrite\(handle, bytes, start, end\)/);
   });
 
-  test('setSink takes only a registered frame sink; the read buffer, its window and the event table must not overlap', { ...T, skip: NATIVE_HERE ? false : 'native transport not in use' }, async (t) => {
+  test('setSink takes only a registered frame sink; transportWrite only a range within its bytes; the read buffer, its window and the event table must not overlap', { ...T, skip: NATIVE_HERE ? false : 'native transport not in use' }, async (t) => {
     const binding = require('../lib/primitives/addon.js');
     const server = net.createServer();
     await listen(t, server);
@@ -221,6 +221,14 @@ describe('transport after the 101', () => {
     sink.register();
     handle.setSink(sink);
     handle.setSink(null);
+    for (const [start, end] of [[2, 1], [0, 5], [-1, 2]]) {
+      assert.throws(() => binding.transportWrite(handle, Buffer.alloc(4), start, end), /start and end/);
+    }
+    assert.throws(() => binding.transportWrite(handle, Buffer.alloc(4), 'a', 2), /start and end/);
+    assert.equal(binding.transportWrite(handle, Buffer.from('abcd'), 1, 3), 0, 'two bytes written, none queued');
+    assert.equal(binding.transportWrite(handle, Buffer.from('abcd'), 2, 2), 0, 'an empty range');
+    const received = new Promise((resolve) => client.once('data', resolve));
+    assert.equal(String(await received), 'bc');
     const buffer = Buffer.alloc(4096);
     const window = new Uint32Array(2);
     const inside = new Uint32Array(buffer.buffer, buffer.byteOffset, 64);

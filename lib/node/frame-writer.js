@@ -202,7 +202,12 @@ class FrameWriter {
     const done = callbacks === null ? undefined : callbacks.length === 1 ? callbacks[0] : (err) => callAll(callbacks, err);
     const length = end - start;
     let flushed;
-    if (socket.writableLength > this.#tickBytes) {
+    const native = /** @type {any} */ (socket);
+    if (native.writeRange !== undefined) {
+      // The native transport (native-socket.js): the region itself, no view of it; what the kernel
+      // refuses is copied into the addon's queue, so the slab is never pinned.
+      flushed = native.writeRange(buf, start, end, done);
+    } else if (socket.writableLength > this.#tickBytes) {
       // The kernel is refusing bytes already: these will wait in the stream, so they must not pin the slab.
       flushed = socket.write(Buffer.from(buf.subarray(start, end)), done);
     } else {

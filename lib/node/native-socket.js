@@ -347,22 +347,43 @@ class NativeSocket extends EventEmitter {
       cb = encoding;
       encoding = undefined;
     }
-    if (this.destroyed || this.#ended) {
-      if (cb !== undefined) process.nextTick(cb, this.destroyed ? destroyedError() : endedError());
-      return false;
-    }
+    if (this.destroyed || this.#ended) return this.#refuse(cb);
     const bytes = typeof data === 'string' ? Buffer.from(data, /** @type {BufferEncoding} */ (encoding === undefined ? 'utf8' : encoding)) : data;
+    return this.#write(bytes, 0, bytes.length, cb);
+  }
+
+  /**
+   * write() of bytes [start, end) of `bytes` (the frame writer's slab region), with no view made
+   * for them unless they wait for an uncork.
+   * @param {Uint8Array} bytes
+   * @param {number} start
+   * @param {number} end
+   * @param {(err?: Error) => void} [cb]
+   */
+  writeRange(bytes, start, end, cb) {
+    if (this.destroyed || this.#ended) return this.#refuse(cb);
+    return this.#write(bytes, start, end, cb);
+  }
+
+  #refuse(cb) {
+    if (cb !== undefined) process.nextTick(cb, this.destroyed ? destroyedError() : endedError());
+    return false;
+  }
+
+  #write(bytes, start, end, cb) {
+    const length = end - start;
     // As a stream: false once what is buffered, this write included, reaches the high-water mark;
     // 'drain' follows when everything is out.
-    const ok = this.#queued + this.#corkedBytes + bytes.length < HIGH_WATER_MARK;
+    const ok = this.#queued + this.#corkedBytes + length < HIGH_WATER_MARK;
     if (!ok) this.#needDrain = true;
     if (cb !== undefined) this.#wait(cb);
     if (this.#corked > 0) {
-      if (this.#corkedChunks === null) this.#corkedChunks = [bytes];
-      else this.#corkedChunks.push(bytes);
-      this.#corkedBytes += bytes.length;
+      const chunk = start === 0 && end === bytes.length ? bytes : bytes.subarray(start, end);
+      if (this.#corkedChunks === null) this.#corkedChunks = [chunk];
+      else this.#corkedChunks.push(chunk);
+      this.#corkedBytes += length;
     } else {
-      this.#afterWrite(transportWrite(this.#handle, bytes));
+      this.#afterWrite(transportWrite(this.#handle, bytes, start, end));
     }
     return ok;
   }
@@ -411,7 +432,7 @@ class NativeSocket extends EventEmitter {
     if (chunks === null || this.destroyed) return;
     this.#corkedChunks = null;
     this.#corkedBytes = 0;
-    const queued = chunks.length === 1 ? transportWrite(this.#handle, chunks[0]) : this.#handle.write(chunks);
+    const queued = chunks.length === 1 ? transportWrite(this.#handle, chunks[0], 0, chunks[0].length) : this.#handle.write(chunks);
     this.#afterWrite(queued);
   }
 

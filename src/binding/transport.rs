@@ -1156,8 +1156,9 @@ impl Drop for NativeSocketHandle {
     }
 }
 
-/// Exports `transportWrite(handle, chunk)`, the write of one chunk, as a plain Node-API function
-/// (see raw.rs).
+/// Exports `transportWrite(handle, bytes, start, end)`, the write of bytes `[start, end)` of a
+/// Uint8Array (a region of the frame writer's slab, without a view made for it), as a plain
+/// Node-API function (see raw.rs).
 pub(super) fn export(exports: &mut Object, env: &Env) -> Result<()> {
     raw::export_function(exports, env, "transportWrite", transport_write)
 }
@@ -1185,8 +1186,8 @@ unsafe fn transport_write_args(
 ) -> Result<napi::sys::napi_value> {
     use napi::sys;
     // SAFETY: by the caller.
-    let argv: [sys::napi_value; 2] =
-        unsafe { raw::arguments(raw, info, "transportWrite(handle, chunk)")? };
+    let argv: [sys::napi_value; 4] =
+        unsafe { raw::arguments(raw, info, "transportWrite(handle, bytes, start, end)")? };
     // SAFETY: live values of this call.
     let wrapped = unsafe {
         raw::unwrap_live(
@@ -1216,11 +1217,25 @@ unsafe fn transport_write_args(
     let handle = unsafe { &mut *wrapped.cast::<NativeSocketHandle>() };
     // Forgotten by the set when the handle is dropped.
     handle.registered = wrapped as usize;
-    let chunk: &[u8] = if len == 0 || data.is_null() {
+    let (mut start, mut end) = (0u32, 0u32);
+    // SAFETY: live values of this call, out-pointers to locals.
+    let numbers = unsafe {
+        sys::napi_get_value_uint32(raw, argv[2], &mut start) == sys::Status::napi_ok
+            && sys::napi_get_value_uint32(raw, argv[3], &mut end) == sys::Status::napi_ok
+    };
+    let (start, end) = (start as usize, end as usize);
+    if !numbers || start > end || end > len {
+        return Err(Error::new(
+            Status::InvalidArg,
+            "transportWrite: start and end must be offsets within the bytes, start <= end",
+        ));
+    }
+    let chunk: &[u8] = if start == end || data.is_null() {
         &[]
     } else {
-        // SAFETY: the typed array's bytes, alive for this synchronous call; only read.
-        unsafe { std::slice::from_raw_parts(data.cast::<u8>(), len) }
+        // SAFETY: bytes [start, end) of the typed array (just checked to be within it), alive for
+        // this synchronous call; only read.
+        unsafe { std::slice::from_raw_parts(data.cast::<u8>().add(start), end - start) }
     };
     let queued = match handle.conn() {
         Some(conn) => match imp::write(conn, &[chunk]) {
