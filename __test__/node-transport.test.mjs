@@ -230,8 +230,9 @@ describe('transport after the 101', () => {
     const received = new Promise((resolve) => client.once('data', resolve));
     assert.equal(String(await received), 'bc');
     const buffer = Buffer.alloc(4096);
-    const window = new Uint32Array(2);
+    const window = new Uint32Array(3);
     const inside = new Uint32Array(buffer.buffer, buffer.byteOffset, 64);
+    assert.throws(() => binding.setTransportReadBuffer(buffer, new Uint32Array(2), new Uint32Array(64)), /window must hold/);
     assert.throws(() => binding.setTransportReadBuffer(buffer, window, inside), /overlap/);
     assert.throws(() => binding.setTransportReadBuffer(buffer, window, new Uint32Array(4)), /too small/);
   });

@@ -46,7 +46,9 @@ const READ_MAX = 256 * 1024;
 const READ_ARENA = 1024 * 1024;
 const READ_RESERVE = WS_MAX_CONTROL_PAYLOAD + ARENA_CARRY_MAX;
 const READ_MIN = 64 * 1024 + 16;
-const readWindow = new Uint32Array(2);
+// The window: the next read's offset, the most bytes it may take, and how many pushes are under
+// way (pushDepth): while one is, sharedTable is in use and a read must not be pushed into it.
+const readWindow = new Uint32Array(3);
 // Called with the arena whenever reads move to a new one (null: nobody reads into the arena).
 let onReadArena = null;
 // FrameSink's internals for the native transport (set in its static block): a sink's native half,
@@ -213,7 +215,7 @@ class FrameSink {
     const slab = arena;
     const base = arenaOffset;
     const table = pushDepth === 0 ? sharedTable : new Uint32Array(TABLE_LENGTH);
-    pushDepth++;
+    readWindow[2] = ++pushDepth;
     try {
       const owned = sinkPush(this.#native, bytes, slab, base, table);
       arenaOffset = base + table[1];
@@ -221,7 +223,7 @@ class FrameSink {
       this.#buffered = table[3];
       this.#run(table, 0, slab, owned, table[2]);
     } finally {
-      pushDepth--;
+      readWindow[2] = --pushDepth;
     }
   }
 
@@ -238,7 +240,7 @@ class FrameSink {
     arenaOffset = readWindow[0] + table[1];
     updateReadWindow();
     this.#buffered = table[3];
-    pushDepth++;
+    readWindow[2] = ++pushDepth;
     try {
       if (this.#pending !== null) {
         // The held batch first; it may push into other sinks, which then take tables of their own,
@@ -253,7 +255,7 @@ class FrameSink {
         this.#run(table, 0, slab, owned, table[2]);
       }
     } finally {
-      pushDepth--;
+      readWindow[2] = --pushDepth;
     }
   }
 

@@ -163,6 +163,14 @@ mod imp {
             let limit = limit.min(self.len - offset);
             (limit > 0).then_some((offset, limit))
         }
+
+        /// Whether a push is under way in JavaScript (the window's third word): the table is in
+        /// use, so a read is handed over unparsed (a poll callback inside JavaScript happens only
+        /// when something runs the loop from inside a callback).
+        fn pushing(&self) -> bool {
+            // SAFETY: as in `target`: three u32s, checked when the window was registered.
+            !self.window.is_null() && unsafe { *self.window.add(2) } != 0
+        }
     }
 
     thread_local! {
@@ -662,7 +670,7 @@ mod imp {
                 };
                 if n > 0 {
                     let sink = (*conn).sink;
-                    if sink != 0 {
+                    if sink != 0 && !read_buf.pushing() {
                         call(conn, |env| {
                             match push_read(env, &read_buf, sink, offset, n as usize) {
                                 Ok(owned) => (TRANSPORT_PARSED, n as i64, Some(owned)),
@@ -908,10 +916,10 @@ mod imp {
         window: Uint32ArraySlice,
         table: Uint32ArraySlice,
     ) -> Result<()> {
-        if window.len() < 2 {
+        if window.len() < 3 {
             return Err(Error::new(
                 Status::InvalidArg,
-                "the read window must hold an offset and a length",
+                "the read window must hold an offset, a length and the pushes under way",
             ));
         }
         if table.len() < (SINK_TABLE_HEAD + SINK_EVENT_WORDS) as usize {
@@ -920,7 +928,7 @@ mod imp {
         let span = |ptr: *const u8, len: usize| (ptr as usize, len);
         let buffer_span = span(buffer.as_ptr(), buffer.len());
         let table_span = span(table.as_ptr().cast(), table.len() * 4);
-        let window_span = span(window.as_ptr().cast(), 8);
+        let window_span = span(window.as_ptr().cast(), 12);
         if overlaps(buffer_span, table_span)
             || overlaps(window_span, table_span)
             || overlaps(window_span, buffer_span)
@@ -1106,9 +1114,10 @@ pub fn native_transport_available() -> bool {
 }
 
 /// Registers the buffer every read of this thread goes into (JavaScript reads it in the callback),
-/// its window: a `Uint32Array` whose first two words are the offset of the next read and the
-/// most bytes it may take (JavaScript keeps them current), and the event table a read pushed
-/// through a connection's sink fills (`TRANSPORT_PARSED`, the layout `sinkPush` fills).
+/// its window: a `Uint32Array` whose first two words are the offset of the next read and the most
+/// bytes it may take, and whose third is non-zero while JavaScript is inside a push (JavaScript
+/// keeps them current), and the event table a read pushed through a connection's sink fills
+/// (`TRANSPORT_PARSED`, the layout `sinkPush` fills).
 #[napi]
 pub fn set_transport_read_buffer(
     env: Env,
