@@ -70,8 +70,8 @@ function updateReadWindow() {
 
 /**
  * Makes socket reads land in the arena: `register(arena, window, table)` is called now and whenever
- * the arena changes, and must hand all three to the reader; the window's two words (offset, most
- * bytes) are kept current after every push. A read goes either through readChunk() and push(), or
+ * the arena changes, and must hand all three to the reader; the window's words (offset, most
+ * bytes, pushes under way) are kept current. A read goes either through readChunk() and push(), or
  * is pushed by the reader itself, in place, through the sink's native half (nativeOf()) into
  * `table`, the event table of pushes made outside any other, and then delivered by deliverRead().
  * @param {(arena: Buffer, window: Uint32Array, table: Uint32Array) => void} register
