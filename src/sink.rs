@@ -7,6 +7,8 @@
 //! (at most 14 bytes), a partial control frame (a fixed 125-byte buffer) and the message being
 //! assembled (one `Vec`, reserved from declared lengths that already passed the limits).
 
+use std::cell::Cell;
+
 use crate::close::decode_close_payload;
 use crate::deflate::{Inflater, StreamParams};
 use crate::error::{ErrorKind, ProtocolError};
@@ -340,10 +342,14 @@ pub struct FrameSink {
     /// The inflater of compressed messages. With context takeover (the peer keeps its window
     /// between messages) it lives as long as the sink; without, it is held only from a
     /// compressed message's first frame to its last and then goes back to the thread's pool, so
-    /// an idle connection holds none.
-    inflater: Option<Inflater>,
-    /// The list [`FrameSink::push_in_place`] fills, kept so that a push allocates nothing.
-    in_place: Vec<InPlace>,
+    /// an idle connection holds none (and a pointer's room for it, not the inflater's).
+    inflater: Option<Box<Inflater>>,
+}
+
+thread_local! {
+    /// The list [`FrameSink::push_in_place`] fills, one per thread rather than one per sink: a
+    /// push allocates nothing once the thread's list has grown, and an idle connection holds none.
+    static IN_PLACE: Cell<Vec<InPlace>> = const { Cell::new(Vec::new()) };
 }
 
 impl FrameSink {
@@ -359,7 +365,6 @@ impl FrameSink {
             control_len: 0,
             message: Assembly::default(),
             inflater: None,
-            in_place: Vec::new(),
         }
     }
 
@@ -419,7 +424,8 @@ impl FrameSink {
     ) -> PushOutcome {
         let chunk_len = chunk_len.min(region.len());
         let (chunk, arena) = region.split_at_mut(chunk_len);
-        let mut in_place = std::mem::take(&mut self.in_place);
+        // Taken for the push (no push runs inside another); a thread being torn down gets a fresh one.
+        let mut in_place = IN_PLACE.try_with(Cell::take).unwrap_or_default();
         in_place.clear();
         let batch = Batch {
             arena,
@@ -439,7 +445,7 @@ impl FrameSink {
             outcome.arena_used += chunk_len;
         }
         in_place.clear();
-        self.in_place = in_place;
+        let _ = IN_PLACE.try_with(|list| list.set(in_place));
         outcome
     }
 
