@@ -334,9 +334,9 @@ pub struct FrameSink {
     /// The frame whose payload is arriving, when it straddles pushes or belongs to a message
     /// assembled in `message`.
     frame: Option<Frame>,
-    /// The payload of a control frame split across pushes.
-    control: [u8; MAX_CONTROL],
-    control_len: usize,
+    /// The payload of a control frame split across pushes (at most 125 bytes): allocated only
+    /// while one is, so that a connection between frames holds no room for it.
+    control: Vec<u8>,
     /// The data message being assembled: fragmented, or one frame split across pushes.
     message: Assembly,
     /// The inflater of compressed messages. With context takeover (the peer keeps its window
@@ -361,8 +361,7 @@ impl FrameSink {
             head: [0; MAX_HEADER_LEN],
             head_len: 0,
             frame: None,
-            control: [0; MAX_CONTROL],
-            control_len: 0,
+            control: Vec::new(),
             message: Assembly::default(),
             inflater: None,
         }
@@ -498,7 +497,7 @@ impl FrameSink {
     /// Bytes held for an unfinished header, control frame or message.
     pub fn buffered_len(&self) -> usize {
         self.head_len
-            + self.control_len
+            + self.control.len()
             + self.message.bytes.len()
             + self.message.dest_written.unwrap_or(0)
     }
@@ -508,7 +507,7 @@ impl FrameSink {
         self.done = true;
         self.head_len = 0;
         self.frame = None;
-        self.control_len = 0;
+        self.control = Vec::new();
         self.message = Assembly::default();
         if let Some(inflater) = self.inflater.take() {
             crate::deflate::release_inflater(inflater);
@@ -617,7 +616,7 @@ impl FrameSink {
             return Err(ErrorKind::UnknownDataOpcode(header.opcode).into());
         };
         if opcode.is_control() {
-            self.control_len = 0;
+            self.control.clear();
             self.frame = Some(Frame {
                 control: Some(opcode),
                 fin: true,
@@ -788,10 +787,13 @@ impl FrameSink {
         // at index i modulo 4 of the masking key").
         let phase = (frame.received % 4) as usize;
         if frame.control.is_some() {
-            let end = self.control_len + take;
-            if let Some(dst) = self.control.get_mut(self.control_len..end) {
-                copy_payload(dst, src, frame.mask, phase);
-                self.control_len = end;
+            let start = self.control.len();
+            let end = start + take;
+            if end <= MAX_CONTROL {
+                self.control.resize(end, 0);
+                if let Some(dst) = self.control.get_mut(start..end) {
+                    copy_payload(dst, src, frame.mask, phase);
+                }
             }
         } else if self.message.compressed {
             let last = frame.fin && take as u64 == frame.remaining;
@@ -899,8 +901,9 @@ impl FrameSink {
 
     fn complete_frame(&mut self, frame: Frame, batch: &mut Batch<'_>) -> Result<(), ProtocolError> {
         if let Some(opcode) = frame.control {
-            let payload = self.control.get(..self.control_len).unwrap_or(&[]);
-            self.control_len = 0;
+            // Its room is let go with it.
+            let control = std::mem::take(&mut self.control);
+            let payload = control.as_slice();
             match opcode {
                 OpCode::Ping => batch.emit_copy(EventKind::Ping, payload, 0),
                 OpCode::Pong => batch.emit_copy(EventKind::Pong, payload, 0),

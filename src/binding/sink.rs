@@ -92,9 +92,9 @@ pub(super) fn is_live_sink(address: usize) -> bool {
 #[napi]
 pub struct NativeFrameSink {
     inner: FrameSink,
-    /// The thread's lists while a batch of this sink is being written (see `Scratch`), empty
+    /// The thread's lists while a batch of this sink is being written (see `Scratch`), `None`
     /// otherwise; `cursor` is the first event not yet written to a table.
-    scratch: Scratch,
+    scratch: Option<Box<Scratch>>,
     cursor: usize,
     /// Where the last push's arena started in the JavaScript buffer: table offsets are absolute.
     arena_base: u32,
@@ -121,15 +121,27 @@ struct Scratch {
 }
 
 impl Scratch {
-    const EMPTY: Scratch = Scratch {
-        events: Vec::new(),
-        ascii: Vec::new(),
-        units: Vec::new(),
-    };
+    const fn empty() -> Scratch {
+        Scratch {
+            events: Vec::new(),
+            ascii: Vec::new(),
+            units: Vec::new(),
+        }
+    }
+
+    /// The thread's lists, or new ones when another sink holds them (or the thread is being torn
+    /// down).
+    fn lend() -> Box<Scratch> {
+        SCRATCH
+            .try_with(Cell::take)
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| Box::new(Scratch::empty()))
+    }
 }
 
 thread_local! {
-    static SCRATCH: Cell<Scratch> = const { Cell::new(Scratch::EMPTY) };
+    static SCRATCH: Cell<Option<Box<Scratch>>> = const { Cell::new(None) };
 }
 
 #[napi]
@@ -158,7 +170,7 @@ impl NativeFrameSink {
         };
         NativeFrameSink {
             inner: FrameSink::new(opts),
-            scratch: Scratch::EMPTY,
+            scratch: None,
             cursor: 0,
             arena_base: 0,
             error: None,
@@ -188,28 +200,20 @@ impl NativeFrameSink {
             return Err(Error::new(Status::InvalidArg, "event table too small"));
         }
         // This sink's lists when it still holds them (events of its last batch left unwritten,
-        // dropped now as before), else the thread's; a thread being torn down lends fresh ones.
-        if self.scratch.events.capacity() == 0 {
-            self.scratch = SCRATCH
-                .try_with(|lists| lists.replace(Scratch::EMPTY))
-                .unwrap_or(Scratch::EMPTY);
-        }
-        self.scratch.events.clear();
+        // dropped now as before), else the thread's.
+        let lists = self.scratch.get_or_insert_with(Scratch::lend);
+        lists.events.clear();
         self.cursor = 0;
         self.arena_base = arena_offset;
         let dest: &mut [u8] = match self.dest.as_mut() {
             Some(buffer) => buffer,
             None => &mut [],
         };
+        let Scratch { events, ascii, .. } = &mut **lists;
         let outcome = match chunk {
-            Some(chunk) => self
-                .inner
-                .push_into(chunk, arena, dest, &mut self.scratch.events),
-            None => self
-                .inner
-                .push_in_place(arena, in_place_len, dest, &mut self.scratch.events),
+            Some(chunk) => self.inner.push_into(chunk, arena, dest, events),
+            None => self.inner.push_in_place(arena, in_place_len, dest, events),
         };
-        let Scratch { events, ascii, .. } = &mut self.scratch;
         ascii.clear();
         for event in events.iter() {
             // The payload was just written: checking it while it is in cache costs little.
@@ -267,14 +271,20 @@ impl NativeFrameSink {
 
     /// Gives the lists back to the thread once every event of the batch is written.
     fn give_back_scratch(&mut self) {
-        if self.cursor < self.scratch.events.len() || self.scratch.events.capacity() == 0 {
+        if self
+            .scratch
+            .as_ref()
+            .is_some_and(|lists| self.cursor < lists.events.len())
+        {
             return;
         }
-        let mut lists = std::mem::replace(&mut self.scratch, Scratch::EMPTY);
+        let Some(mut lists) = self.scratch.take() else {
+            return;
+        };
         lists.events.clear();
         lists.ascii.clear();
         self.cursor = 0;
-        let _ = SCRATCH.try_with(|scratch| scratch.set(lists));
+        let _ = SCRATCH.try_with(|scratch| scratch.set(Some(lists)));
     }
 
     /// The error that ended the last batch, once.
@@ -291,7 +301,13 @@ impl NativeFrameSink {
         arena: &[u8],
     ) -> Result<Option<Array<'env>>> {
         let capacity = (table.len() - TABLE_HEAD) / EVENT_WORDS;
-        let end = self.scratch.events.len().min(self.cursor + capacity);
+        // No lists: no events (`next` after the batch was all written).
+        let mut none = Scratch::empty();
+        let lists = match self.scratch.as_deref_mut() {
+            Some(lists) => lists,
+            None => &mut none,
+        };
+        let end = lists.events.len().min(self.cursor + capacity);
         let mut owned = Owned {
             env,
             list: None,
@@ -300,12 +316,12 @@ impl NativeFrameSink {
         for i in 0..end - self.cursor {
             let index = self.cursor + i;
             let slot = TABLE_HEAD + i * EVENT_WORDS;
-            let event = &mut self.scratch.events[index];
+            let event = &mut lists.events[index];
             let kind = event.kind;
             let close_code = event.close_code;
             let payload =
                 std::mem::replace(&mut event.payload, Payload::Arena { start: 0, len: 0 });
-            let ascii = self.scratch.ascii.get(index).copied().unwrap_or(false);
+            let ascii = lists.ascii.get(index).copied().unwrap_or(false);
             let as_string = self.utf16_text && kind == EventKind::Text && !ascii;
             // A payload outside the arena, or text made a string here, is an entry of the returned array.
             let owned_flag = SINK_OWNED_FLAG | if as_string { SINK_STRING_FLAG } else { 0 };
@@ -318,7 +334,7 @@ impl NativeFrameSink {
                     match text {
                         Some(bytes) => (
                             owned_flag,
-                            owned.add(utf16_string(env, bytes, &mut self.scratch.units)?)?,
+                            owned.add(utf16_string(env, bytes, &mut lists.units)?)?,
                             len as u32,
                         ),
                         None => (0, self.arena_base + start as u32, len as u32),
@@ -327,7 +343,7 @@ impl NativeFrameSink {
                 Payload::Owned(bytes) => {
                     let len = bytes.len() as u32;
                     let value = if as_string {
-                        utf16_string(env, &bytes, &mut self.scratch.units)?
+                        utf16_string(env, &bytes, &mut lists.units)?
                     } else {
                         unknown_of(env, hand_over(env, bytes)?)?
                     };
@@ -341,11 +357,8 @@ impl NativeFrameSink {
                         ));
                     };
                     let value = if as_string {
-                        let text = utf16_string(
-                            env,
-                            buffer.get(..len).unwrap_or(&[]),
-                            &mut self.scratch.units,
-                        );
+                        let text =
+                            utf16_string(env, buffer.get(..len).unwrap_or(&[]), &mut lists.units);
                         message_buffers::give_back(buffer);
                         text?
                     } else {
@@ -362,7 +375,7 @@ impl NativeFrameSink {
         }
         table[0] = (end - self.cursor) as u32;
         self.cursor = end;
-        table[2] = if end < self.scratch.events.len() {
+        table[2] = if end < lists.events.len() {
             SINK_FLAG_MORE
         } else if self.error.is_some() {
             SINK_FLAG_ERROR
