@@ -7,6 +7,8 @@
 //! (at most 14 bytes), a partial control frame (a fixed 125-byte buffer) and the message being
 //! assembled (one `Vec`, reserved from declared lengths that already passed the limits).
 
+use std::cell::Cell;
+
 use crate::close::decode_close_payload;
 use crate::deflate::{Inflater, StreamParams};
 use crate::error::{ErrorKind, ProtocolError};
@@ -332,18 +334,22 @@ pub struct FrameSink {
     /// The frame whose payload is arriving, when it straddles pushes or belongs to a message
     /// assembled in `message`.
     frame: Option<Frame>,
-    /// The payload of a control frame split across pushes.
-    control: [u8; MAX_CONTROL],
-    control_len: usize,
+    /// The payload of a control frame split across pushes (at most 125 bytes): allocated only
+    /// while one is, so that a connection between frames holds no room for it.
+    control: Vec<u8>,
     /// The data message being assembled: fragmented, or one frame split across pushes.
     message: Assembly,
     /// The inflater of compressed messages. With context takeover (the peer keeps its window
     /// between messages) it lives as long as the sink; without, it is held only from a
     /// compressed message's first frame to its last and then goes back to the thread's pool, so
-    /// an idle connection holds none.
-    inflater: Option<Inflater>,
-    /// The list [`FrameSink::push_in_place`] fills, kept so that a push allocates nothing.
-    in_place: Vec<InPlace>,
+    /// an idle connection holds none (and a pointer's room for it, not the inflater's).
+    inflater: Option<Box<Inflater>>,
+}
+
+thread_local! {
+    /// The list [`FrameSink::push_in_place`] fills, one per thread rather than one per sink: a
+    /// push allocates nothing once the thread's list has grown, and an idle connection holds none.
+    static IN_PLACE: Cell<Vec<InPlace>> = const { Cell::new(Vec::new()) };
 }
 
 impl FrameSink {
@@ -355,11 +361,9 @@ impl FrameSink {
             head: [0; MAX_HEADER_LEN],
             head_len: 0,
             frame: None,
-            control: [0; MAX_CONTROL],
-            control_len: 0,
+            control: Vec::new(),
             message: Assembly::default(),
             inflater: None,
-            in_place: Vec::new(),
         }
     }
 
@@ -419,7 +423,8 @@ impl FrameSink {
     ) -> PushOutcome {
         let chunk_len = chunk_len.min(region.len());
         let (chunk, arena) = region.split_at_mut(chunk_len);
-        let mut in_place = std::mem::take(&mut self.in_place);
+        // Taken for the push (no push runs inside another); a thread being torn down gets a fresh one.
+        let mut in_place = IN_PLACE.try_with(Cell::take).unwrap_or_default();
         in_place.clear();
         let batch = Batch {
             arena,
@@ -439,7 +444,7 @@ impl FrameSink {
             outcome.arena_used += chunk_len;
         }
         in_place.clear();
-        self.in_place = in_place;
+        let _ = IN_PLACE.try_with(|list| list.set(in_place));
         outcome
     }
 
@@ -492,7 +497,7 @@ impl FrameSink {
     /// Bytes held for an unfinished header, control frame or message.
     pub fn buffered_len(&self) -> usize {
         self.head_len
-            + self.control_len
+            + self.control.len()
             + self.message.bytes.len()
             + self.message.dest_written.unwrap_or(0)
     }
@@ -502,7 +507,7 @@ impl FrameSink {
         self.done = true;
         self.head_len = 0;
         self.frame = None;
-        self.control_len = 0;
+        self.control = Vec::new();
         self.message = Assembly::default();
         if let Some(inflater) = self.inflater.take() {
             crate::deflate::release_inflater(inflater);
@@ -611,7 +616,7 @@ impl FrameSink {
             return Err(ErrorKind::UnknownDataOpcode(header.opcode).into());
         };
         if opcode.is_control() {
-            self.control_len = 0;
+            self.control.clear();
             self.frame = Some(Frame {
                 control: Some(opcode),
                 fin: true,
@@ -782,10 +787,13 @@ impl FrameSink {
         // at index i modulo 4 of the masking key").
         let phase = (frame.received % 4) as usize;
         if frame.control.is_some() {
-            let end = self.control_len + take;
-            if let Some(dst) = self.control.get_mut(self.control_len..end) {
-                copy_payload(dst, src, frame.mask, phase);
-                self.control_len = end;
+            let start = self.control.len();
+            let end = start + take;
+            if end <= MAX_CONTROL {
+                self.control.resize(end, 0);
+                if let Some(dst) = self.control.get_mut(start..end) {
+                    copy_payload(dst, src, frame.mask, phase);
+                }
             }
         } else if self.message.compressed {
             let last = frame.fin && take as u64 == frame.remaining;
@@ -893,8 +901,9 @@ impl FrameSink {
 
     fn complete_frame(&mut self, frame: Frame, batch: &mut Batch<'_>) -> Result<(), ProtocolError> {
         if let Some(opcode) = frame.control {
-            let payload = self.control.get(..self.control_len).unwrap_or(&[]);
-            self.control_len = 0;
+            // Its room is let go with it.
+            let control = std::mem::take(&mut self.control);
+            let payload = control.as_slice();
             match opcode {
                 OpCode::Ping => batch.emit_copy(EventKind::Ping, payload, 0),
                 OpCode::Pong => batch.emit_copy(EventKind::Pong, payload, 0),

@@ -1010,3 +1010,11 @@ fn validates_text_written_to_the_dest_as_it_arrives() {
     assert!(run.events.is_empty());
     assert_eq!(run.error, err(ErrorKind::InvalidUtf8));
 }
+
+/// Every connection holds a sink for its lifetime: the room for an inflater, a control payload split
+/// across reads or the lists of a push is allocated only while used (inline they made it 480 bytes).
+#[test]
+fn a_sink_between_frames_holds_no_room_for_what_it_rarely_needs() {
+    let size = std::mem::size_of::<FrameSink>();
+    assert!(size <= 192, "FrameSink is {size} bytes");
+}

@@ -38,15 +38,12 @@ function noop() {}
 const kConnection = Symbol('daloy-ws-native.connection');
 
 // The options of one connection's FrameSink and the receiver of its events: one small object per
-// connection instead of a closure per callback. The methods are installed by WebSocketConnection's
-// static block, where its private methods are in reach.
+// connection instead of a closure per callback. Its only field is the connection: the methods, and
+// the options (read once, by the FrameSink constructor) as getters of the connection's route and
+// agreement, are installed by WebSocketConnection's static block, where its private state is in reach.
 class SinkEvents {
-  constructor(conn, options, deflate) {
+  constructor(conn) {
     this.conn = conn;
-    this.requireMask = true;
-    this.maxPayloadLength = options.maxPayloadLength;
-    this.maxFragments = options.maxFragments;
-    this.inflate = deflate === null ? undefined : inflateOptions(deflate);
   }
 }
 
@@ -104,7 +101,7 @@ class WebSocketConnection extends TopicMember {
       this.#deflater = new MessageDeflater(config, deflate);
       this.#threshold = config.threshold;
     }
-    this.#sink = new FrameSink(new SinkEvents(this, options, deflate));
+    this.#sink = new FrameSink(new SinkEvents(this));
   }
 
   static {
@@ -117,6 +114,25 @@ class WebSocketConnection extends TopicMember {
       this.conn.#onPing(payload);
     };
     events.onPong = noop;
+    events.requireMask = true;
+    Object.defineProperties(events, {
+      maxPayloadLength: {
+        get() {
+          return this.conn.#route.options.maxPayloadLength;
+        },
+      },
+      maxFragments: {
+        get() {
+          return this.conn.#route.options.maxFragments;
+        },
+      },
+      inflate: {
+        get() {
+          const deflate = this.conn.#deflate;
+          return deflate === null ? undefined : inflateOptions(deflate);
+        },
+      },
+    });
     events.onClose = function onClose(code, reason) {
       this.conn.#onPeerClose(code, reason);
     };

@@ -38,6 +38,20 @@ function ListenerTable() {}
 ListenerTable.prototype = Object.create(null);
 const { beginRead, endRead } = FrameWriter;
 
+// The bits of NativeSocket's #flags: one small integer for what were six boolean fields (8 bytes
+// each on every idle connection).
+// write() returned false: 'drain' follows once everything is out.
+const NEED_DRAIN = 1;
+// end() was called.
+const ENDED = 2;
+// 'finish' emitted: end() was called and everything written is out.
+const FINISHED = 4;
+// end()'s deferred step has run (the addon shuts the writing side once its queue is empty).
+const SHUT = 8;
+// The peer ended its side.
+const EOF = 16;
+const PAUSED = 32;
+
 function transportMode() {
   let mode;
   try {
@@ -120,14 +134,8 @@ class NativeSocket extends EventEmitter {
   #corkedBytes = 0;
   // Write callbacks waiting for the native queue to empty.
   #waiting = null;
-  #needDrain = false;
-  #ended = false;
-  // 'finish' emitted: end() was called and everything written is out.
-  #finished = false;
-  // end()'s deferred step has run (the addon shuts the writing side once its queue is empty).
-  #shut = false;
-  #eof = false;
-  #paused = false;
+  // NEED_DRAIN, ENDED, FINISHED, SHUT, EOF, PAUSED.
+  #flags = 0;
   // What Node's stream had read and not delivered at the takeover (null: nothing).
   /** @type {Buffer[] | null} */
   #held = null;
@@ -149,9 +157,6 @@ class NativeSocket extends EventEmitter {
   #reader = null;
   #onRead = null;
   destroyed = false;
-  readable = true;
-  writable = true;
-  encrypted = undefined;
   bytesRead = 0;
 
   /**
@@ -294,12 +299,11 @@ class NativeSocket extends EventEmitter {
   }
 
   #onEnd() {
-    this.#eof = true;
-    this.readable = false;
+    this.#flags |= EOF;
     this.emit('end');
     // Both sides ended: the socket closes, but only after 'finish' (the shutdown may still be
     // deferred to the next check phase, or the queue not yet drained: those emit it and close).
-    if (this.#finished) this.destroy();
+    if ((this.#flags & FINISHED) !== 0) this.destroy();
   }
 
   #onDrain() {
@@ -308,8 +312,8 @@ class NativeSocket extends EventEmitter {
     this.#waiting = null;
     if (waiting !== null) callAll(waiting, null);
     if (this.destroyed) return;
-    if (this.#ended) {
-      if (this.#shut) this.#finish();
+    if ((this.#flags & ENDED) !== 0) {
+      if ((this.#flags & SHUT) !== 0) this.#finish();
       return;
     }
     NativeSocket.#emitDrain(this);
@@ -321,16 +325,31 @@ class NativeSocket extends EventEmitter {
   }
 
   get writableNeedDrain() {
-    return this.#needDrain;
+    return (this.#flags & NEED_DRAIN) !== 0;
   }
 
   get writableEnded() {
-    return this.#ended;
+    return (this.#flags & ENDED) !== 0;
   }
 
   /** Whether 'finish' was emitted (end() called and everything written handed to the kernel). */
   get writableFinished() {
-    return this.#finished;
+    return (this.#flags & FINISHED) !== 0;
+  }
+
+  /** As net.Socket's: false once the peer ended its side or the socket is destroyed. */
+  get readable() {
+    return !this.destroyed && (this.#flags & EOF) === 0;
+  }
+
+  /** As net.Socket's: false once end() was called or the socket is destroyed. */
+  get writable() {
+    return !this.destroyed && (this.#flags & ENDED) === 0;
+  }
+
+  /** Never TLS (transportFor() leaves TLS sockets on the stream). */
+  get encrypted() {
+    return undefined;
   }
 
   get readyState() {
@@ -347,7 +366,7 @@ class NativeSocket extends EventEmitter {
       cb = encoding;
       encoding = undefined;
     }
-    if (this.destroyed || this.#ended) return this.#refuse(cb);
+    if (this.destroyed || (this.#flags & ENDED) !== 0) return this.#refuse(cb);
     const bytes = typeof data === 'string' ? Buffer.from(data, /** @type {BufferEncoding} */ (encoding === undefined ? 'utf8' : encoding)) : data;
     return this.#write(bytes, 0, bytes.length, cb);
   }
@@ -361,7 +380,7 @@ class NativeSocket extends EventEmitter {
    * @param {(err?: Error) => void} [cb]
    */
   writeRange(bytes, start, end, cb) {
-    if (this.destroyed || this.#ended) return this.#refuse(cb);
+    if (this.destroyed || (this.#flags & ENDED) !== 0) return this.#refuse(cb);
     return this.#write(bytes, start, end, cb);
   }
 
@@ -375,7 +394,7 @@ class NativeSocket extends EventEmitter {
     // As a stream: false once what is buffered, this write included, reaches the high-water mark;
     // 'drain' follows when everything is out.
     const ok = this.#queued + this.#corkedBytes + length < HIGH_WATER_MARK;
-    if (!ok) this.#needDrain = true;
+    if (!ok) this.#flags |= NEED_DRAIN;
     if (cb !== undefined) this.#wait(cb);
     if (this.#corked > 0) {
       const chunk = start === 0 && end === bytes.length ? bytes : bytes.subarray(start, end);
@@ -407,13 +426,13 @@ class NativeSocket extends EventEmitter {
         this.#waiting = null;
         process.nextTick(callAll, waiting, null);
       }
-      if (this.#needDrain) process.nextTick(NativeSocket.#emitDrain, this);
+      if ((this.#flags & NEED_DRAIN) !== 0) process.nextTick(NativeSocket.#emitDrain, this);
     }
   }
 
   static #emitDrain(socket) {
-    if (!socket.#needDrain || socket.destroyed || socket.#ended || socket.writableLength > 0) return;
-    socket.#needDrain = false;
+    if ((socket.#flags & (NEED_DRAIN | ENDED)) !== NEED_DRAIN || socket.destroyed || socket.writableLength > 0) return;
+    socket.#flags &= ~NEED_DRAIN;
     socket.emit('drain');
   }
 
@@ -447,12 +466,11 @@ class NativeSocket extends EventEmitter {
     }
     if (data !== undefined && data !== null) this.write(data, encoding);
     if (typeof cb === 'function') this.once('finish', cb);
-    if (this.#ended || this.destroyed) return this;
+    if ((this.#flags & ENDED) !== 0 || this.destroyed) return this;
     this.#corked = 0;
     this.#flushCorked();
     if (this.destroyed) return this;
-    this.#ended = true;
-    this.writable = false;
+    this.#flags |= ENDED;
     // The addon shuts the writing side now, or once its queue is written: the FIN follows the last
     // frame at once, which the peer, still awake from that frame, takes with it (deferring it to the
     // next loop iteration, as Node's stream does, cost the peer a second wake-up and this process
@@ -465,25 +483,23 @@ class NativeSocket extends EventEmitter {
 
   static #shutdown(socket) {
     if (socket.destroyed) return;
-    socket.#shut = true;
+    socket.#flags |= SHUT;
     if (socket.#queued === 0) socket.#finish();
   }
 
   // Once, from the deferred shutdown or the drain after it, whichever sees the queue empty first;
   // with the peer's side ended already, the socket closes.
   #finish() {
-    if (this.#finished) return;
-    this.#finished = true;
+    if ((this.#flags & FINISHED) !== 0) return;
+    this.#flags |= FINISHED;
     this.emit('finish');
-    if (this.#eof && !this.destroyed) this.destroy();
+    if ((this.#flags & EOF) !== 0 && !this.destroyed) this.destroy();
   }
 
   /** Closes the connection at once (queued bytes are dropped); `close` follows on the next tick. */
   destroy(err) {
     if (this.destroyed) return this;
     this.destroyed = true;
-    this.readable = false;
-    this.writable = false;
     this.#handle.close();
     this.#reader = null;
     this.#onRead = null;
@@ -517,7 +533,7 @@ class NativeSocket extends EventEmitter {
 
   static #deliverBacklog(socket) {
     const backlog = socket.#backlog;
-    while (backlog !== null && backlog.length > 0 && !socket.#paused && !socket.destroyed) {
+    while (backlog !== null && backlog.length > 0 && (socket.#flags & PAUSED) === 0 && !socket.destroyed) {
       const chunk = /** @type {Buffer} */ (backlog.shift());
       socket.bytesRead += chunk.length;
       socket.emit('data', chunk);
@@ -526,16 +542,16 @@ class NativeSocket extends EventEmitter {
   }
 
   pause() {
-    if (!this.#paused) {
-      this.#paused = true;
+    if ((this.#flags & PAUSED) === 0) {
+      this.#flags |= PAUSED;
       if (!this.destroyed) this.#handle.setReading(false);
     }
     return this;
   }
 
   resume() {
-    if (this.#paused) {
-      this.#paused = false;
+    if ((this.#flags & PAUSED) !== 0) {
+      this.#flags &= ~PAUSED;
       if (!this.destroyed) this.#handle.setReading(true);
       if (this.#backlog !== null) process.nextTick(NativeSocket.#deliverBacklog, this);
     }
@@ -543,7 +559,7 @@ class NativeSocket extends EventEmitter {
   }
 
   isPaused() {
-    return this.#paused;
+    return (this.#flags & PAUSED) !== 0;
   }
 
   address() {

@@ -4,6 +4,7 @@ use napi::bindgen_prelude::{
 };
 use napi::{sys, Env};
 use napi_derive::napi;
+use std::cell::Cell;
 use std::hash::BuildHasherDefault;
 use std::sync::{Mutex, MutexGuard};
 
@@ -91,10 +92,9 @@ pub(super) fn is_live_sink(address: usize) -> bool {
 #[napi]
 pub struct NativeFrameSink {
     inner: FrameSink,
-    /// Events of the last push; `cursor` is the first one not yet written to a table.
-    events: Vec<Event>,
-    /// Per event of `events`: a text payload that is all ASCII.
-    ascii: Vec<bool>,
+    /// The thread's lists while a batch of this sink is being written (see `Scratch`), `None`
+    /// otherwise; `cursor` is the first event not yet written to a table.
+    scratch: Option<Box<Scratch>>,
     cursor: usize,
     /// Where the last push's arena started in the JavaScript buffer: table offsets are absolute.
     arena_base: u32,
@@ -104,11 +104,44 @@ pub struct NativeFrameSink {
     dest: Option<Vec<u8>>,
     /// Whether non-ASCII text becomes a string here, through UTF-16 (see `crate::utf16`).
     utf16_text: bool,
-    /// Reused UTF-16 buffer for that.
-    units: Vec<u16>,
     /// The address `register` recorded in LIVE_SINKS (0 before): kept here because the value may
     /// have moved by the time it is dropped.
     registered: usize,
+}
+
+/// The lists a push fills and its batch is written from: the events, whether each text payload is
+/// all ASCII, and the UTF-16 code units of text made a string here. One set per thread, lent to a
+/// sink from its push until every event of the batch is written (almost always within the push):
+/// a push allocates nothing once the thread's lists have grown, and an idle connection holds none
+/// of their memory (they were a few hundred bytes per connection, up to a MiB after large text).
+struct Scratch {
+    events: Vec<Event>,
+    ascii: Vec<bool>,
+    units: Vec<u16>,
+}
+
+impl Scratch {
+    const fn empty() -> Scratch {
+        Scratch {
+            events: Vec::new(),
+            ascii: Vec::new(),
+            units: Vec::new(),
+        }
+    }
+
+    /// The thread's lists, or new ones when another sink holds them (or the thread is being torn
+    /// down).
+    fn lend() -> Box<Scratch> {
+        SCRATCH
+            .try_with(Cell::take)
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| Box::new(Scratch::empty()))
+    }
+}
+
+thread_local! {
+    static SCRATCH: Cell<Option<Box<Scratch>>> = const { Cell::new(None) };
 }
 
 #[napi]
@@ -137,14 +170,12 @@ impl NativeFrameSink {
         };
         NativeFrameSink {
             inner: FrameSink::new(opts),
-            events: Vec::new(),
-            ascii: Vec::new(),
+            scratch: None,
             cursor: 0,
             arena_base: 0,
             error: None,
             dest: None,
             utf16_text: utf16_text.unwrap_or(false),
-            units: Vec::new(),
             registered: 0,
         }
     }
@@ -168,30 +199,33 @@ impl NativeFrameSink {
         if table.len() < TABLE_HEAD + EVENT_WORDS {
             return Err(Error::new(Status::InvalidArg, "event table too small"));
         }
-        self.events.clear();
+        // This sink's lists when it still holds them (events of its last batch left unwritten,
+        // dropped now as before), else the thread's.
+        let lists = self.scratch.get_or_insert_with(Scratch::lend);
+        lists.events.clear();
         self.cursor = 0;
         self.arena_base = arena_offset;
         let dest: &mut [u8] = match self.dest.as_mut() {
             Some(buffer) => buffer,
             None => &mut [],
         };
+        let Scratch { events, ascii, .. } = &mut **lists;
         let outcome = match chunk {
-            Some(chunk) => self.inner.push_into(chunk, arena, dest, &mut self.events),
-            None => self
-                .inner
-                .push_in_place(arena, in_place_len, dest, &mut self.events),
+            Some(chunk) => self.inner.push_into(chunk, arena, dest, events),
+            None => self.inner.push_in_place(arena, in_place_len, dest, events),
         };
-        self.ascii.clear();
-        for event in &self.events {
+        ascii.clear();
+        for event in events.iter() {
             // The payload was just written: checking it while it is in cache costs little.
-            let ascii =
+            let ascii_text =
                 event.kind == EventKind::Text && event.payload.bytes_in(arena, dest).is_ascii();
-            self.ascii.push(ascii);
+            ascii.push(ascii_text);
         }
         self.error = outcome.error;
         table[1] = outcome.arena_used as u32;
         table[3] = u32::try_from(self.inner.buffered_len()).unwrap_or(u32::MAX);
         let owned = self.write_batch(env, table, arena)?;
+        self.give_back_scratch();
         if outcome.want_dest > 0 && self.dest.is_none() {
             self.dest = Some(message_buffers::take(outcome.want_dest).ok_or_else(|| {
                 Error::new(
@@ -230,7 +264,27 @@ impl NativeFrameSink {
         table[1] = 0;
         table[3] = u32::try_from(self.inner.buffered_len()).unwrap_or(u32::MAX);
         // The arena of the push is not at hand: text in it is left to JavaScript to decode.
-        self.write_batch(env, table, &[])
+        let owned = self.write_batch(env, table, &[])?;
+        self.give_back_scratch();
+        Ok(owned)
+    }
+
+    /// Gives the lists back to the thread once every event of the batch is written.
+    fn give_back_scratch(&mut self) {
+        if self
+            .scratch
+            .as_ref()
+            .is_some_and(|lists| self.cursor < lists.events.len())
+        {
+            return;
+        }
+        let Some(mut lists) = self.scratch.take() else {
+            return;
+        };
+        lists.events.clear();
+        lists.ascii.clear();
+        self.cursor = 0;
+        let _ = SCRATCH.try_with(|scratch| scratch.set(Some(lists)));
     }
 
     /// The error that ended the last batch, once.
@@ -247,7 +301,13 @@ impl NativeFrameSink {
         arena: &[u8],
     ) -> Result<Option<Array<'env>>> {
         let capacity = (table.len() - TABLE_HEAD) / EVENT_WORDS;
-        let end = self.events.len().min(self.cursor + capacity);
+        // No lists: no events (`next` after the batch was all written).
+        let mut none = Scratch::empty();
+        let lists = match self.scratch.as_deref_mut() {
+            Some(lists) => lists,
+            None => &mut none,
+        };
+        let end = lists.events.len().min(self.cursor + capacity);
         let mut owned = Owned {
             env,
             list: None,
@@ -256,12 +316,12 @@ impl NativeFrameSink {
         for i in 0..end - self.cursor {
             let index = self.cursor + i;
             let slot = TABLE_HEAD + i * EVENT_WORDS;
-            let event = &mut self.events[index];
+            let event = &mut lists.events[index];
             let kind = event.kind;
             let close_code = event.close_code;
             let payload =
                 std::mem::replace(&mut event.payload, Payload::Arena { start: 0, len: 0 });
-            let ascii = self.ascii.get(index).copied().unwrap_or(false);
+            let ascii = lists.ascii.get(index).copied().unwrap_or(false);
             let as_string = self.utf16_text && kind == EventKind::Text && !ascii;
             // A payload outside the arena, or text made a string here, is an entry of the returned array.
             let owned_flag = SINK_OWNED_FLAG | if as_string { SINK_STRING_FLAG } else { 0 };
@@ -274,7 +334,7 @@ impl NativeFrameSink {
                     match text {
                         Some(bytes) => (
                             owned_flag,
-                            owned.add(utf16_string(env, bytes, &mut self.units)?)?,
+                            owned.add(utf16_string(env, bytes, &mut lists.units)?)?,
                             len as u32,
                         ),
                         None => (0, self.arena_base + start as u32, len as u32),
@@ -283,7 +343,7 @@ impl NativeFrameSink {
                 Payload::Owned(bytes) => {
                     let len = bytes.len() as u32;
                     let value = if as_string {
-                        utf16_string(env, &bytes, &mut self.units)?
+                        utf16_string(env, &bytes, &mut lists.units)?
                     } else {
                         unknown_of(env, hand_over(env, bytes)?)?
                     };
@@ -298,7 +358,7 @@ impl NativeFrameSink {
                     };
                     let value = if as_string {
                         let text =
-                            utf16_string(env, buffer.get(..len).unwrap_or(&[]), &mut self.units);
+                            utf16_string(env, buffer.get(..len).unwrap_or(&[]), &mut lists.units);
                         message_buffers::give_back(buffer);
                         text?
                     } else {
@@ -315,7 +375,7 @@ impl NativeFrameSink {
         }
         table[0] = (end - self.cursor) as u32;
         self.cursor = end;
-        table[2] = if end < self.events.len() {
+        table[2] = if end < lists.events.len() {
             SINK_FLAG_MORE
         } else if self.error.is_some() {
             SINK_FLAG_ERROR
