@@ -117,9 +117,6 @@ pub struct NativeFrameSink {
     /// Where the last push's arena started in the JavaScript buffer: table offsets are absolute.
     arena_base: u32,
     error: Option<ProtocolError>,
-    /// A JavaScript buffer a large message is being assembled in (`PushOutcome::want_dest`): held
-    /// by a reference until the message is handed over.
-    dest: Option<Vec<u8>>,
     /// Whether non-ASCII text becomes a string here, through UTF-16 (see `crate::utf16`).
     utf16_text: bool,
     /// Reused UTF-16 buffer for that.
@@ -160,7 +157,6 @@ impl NativeFrameSink {
             cursor: 0,
             arena_base: 0,
             error: None,
-            dest: None,
             utf16_text: utf16_text.unwrap_or(false),
             units: Vec::new(),
             registered: 0,
@@ -189,36 +185,22 @@ impl NativeFrameSink {
         self.events.clear();
         self.cursor = 0;
         self.arena_base = arena_offset;
-        let dest: &mut [u8] = match self.dest.as_mut() {
-            Some(buffer) => buffer,
-            None => &mut [],
-        };
         let outcome = match chunk {
-            Some(chunk) => self.inner.push_into(chunk, arena, dest, &mut self.events),
+            Some(chunk) => self.inner.push(chunk, arena, &mut self.events),
             None => self
                 .inner
-                .push_in_place(arena, in_place_len, dest, &mut self.events),
+                .push_in_place(arena, in_place_len, &mut self.events),
         };
         self.ascii.clear();
         for event in &self.events {
             // The payload was just written: checking it while it is in cache costs little.
-            let ascii =
-                event.kind == EventKind::Text && event.payload.bytes_in(arena, dest).is_ascii();
+            let ascii = event.kind == EventKind::Text && event.payload.bytes(arena).is_ascii();
             self.ascii.push(ascii);
         }
         self.error = outcome.error;
         table[1] = outcome.arena_used as u32;
         table[3] = u32::try_from(self.inner.buffered_len()).unwrap_or(u32::MAX);
-        let owned = self.write_batch(env, table, arena)?;
-        if outcome.want_dest > 0 && self.dest.is_none() {
-            self.dest = Some(message_buffers::take(outcome.want_dest).ok_or_else(|| {
-                Error::new(
-                    Status::GenericFailure,
-                    "could not allocate a message buffer",
-                )
-            })?);
-        }
-        Ok(owned)
+        self.write_batch(env, table, arena)
     }
 
     /// Makes this sink one `sinkPush` accepts; called once, right after construction.
@@ -301,28 +283,13 @@ impl NativeFrameSink {
                 Payload::Owned(bytes) => {
                     let len = bytes.len() as u32;
                     let value = if as_string {
-                        utf16_string(env, &bytes, &mut self.units)?
+                        let text = utf16_string(env, &bytes, &mut self.units);
+                        message_buffers::give_back(bytes);
+                        text?
                     } else {
                         unknown_of(env, hand_over(env, bytes)?)?
                     };
                     (owned_flag, owned.add(value)?, len)
-                }
-                Payload::Dest { len } => {
-                    let Some(buffer) = self.dest.take() else {
-                        return Err(Error::new(
-                            Status::GenericFailure,
-                            "message completed without its buffer",
-                        ));
-                    };
-                    let value = if as_string {
-                        let text =
-                            utf16_string(env, buffer.get(..len).unwrap_or(&[]), &mut self.units);
-                        message_buffers::give_back(buffer);
-                        text?
-                    } else {
-                        unknown_of(env, hand_over(env, buffer)?)?
-                    };
-                    (owned_flag, owned.add(value)?, len as u32)
                 }
             };
             let ascii_flag = if ascii { SINK_ASCII_FLAG } else { 0 };
