@@ -257,9 +257,44 @@ describe('transport after the 101', () => {
 
   test('transportWrite refuses what is not a registered transport handle', () => {
     const binding = require('../lib/primitives/addon.js');
-    assert.throws(() => binding.transportWrite({}, Buffer.alloc(1)), /NativeSocketHandle/);
-    assert.throws(() => binding.transportWrite(new binding.NativeFrameSink(true, 10, 10), Buffer.alloc(1)), /NativeSocketHandle/);
-    assert.throws(() => binding.transportWrite(), /transportWrite\(handle, chunk\)/);
+    assert.throws(() => binding.transportWrite({}, Buffer.alloc(1), 0, 1), /NativeSocketHandle/);
+    assert.throws(() => binding.transportWrite(new binding.NativeFrameSink(true, 10, 10), Buffer.alloc(1), 0, 1), /NativeSocketHandle/);
+    assert.throws(() => binding.transportWrite(), /transportWrite\(handle, bytes, start, end\)/);
+  });
+
+  test('setSink takes only a registered frame sink; transportWrite only a range within its bytes; the read buffer, its window and the event table must not overlap', { ...T, skip: NATIVE_HERE ? false : 'native transport not in use' }, async (t) => {
+    const binding = require('../lib/primitives/addon.js');
+    const server = net.createServer();
+    await listen(t, server);
+    const accepted = new Promise((resolve) => server.once('connection', resolve));
+    const client = net.connect(server.address().port, '127.0.0.1');
+    cleanup(t, () => client.destroy());
+    const socket = await accepted;
+    cleanup(t, () => socket.destroy());
+    const handle = new binding.NativeSocketHandle(socket._handle.fd, {}, () => {});
+    cleanup(t, () => handle.close());
+    assert.throws(() => handle.setSink({}), /NativeFrameSink/);
+    assert.throws(() => handle.setSink(handle), /NativeFrameSink/);
+    // Constructed but never registered: refused too.
+    assert.throws(() => handle.setSink(new binding.NativeFrameSink(true, 10, 10)), /NativeFrameSink/);
+    const sink = new binding.NativeFrameSink(true, 10, 10);
+    sink.register();
+    handle.setSink(sink);
+    handle.setSink(null);
+    for (const [start, end] of [[2, 1], [0, 5], [-1, 2]]) {
+      assert.throws(() => binding.transportWrite(handle, Buffer.alloc(4), start, end), /start and end/);
+    }
+    assert.throws(() => binding.transportWrite(handle, Buffer.alloc(4), 'a', 2), /start and end/);
+    assert.equal(binding.transportWrite(handle, Buffer.from('abcd'), 1, 3), 0, 'two bytes written, none queued');
+    assert.equal(binding.transportWrite(handle, Buffer.from('abcd'), 2, 2), 0, 'an empty range');
+    const received = new Promise((resolve) => client.once('data', resolve));
+    assert.equal(String(await received), 'bc');
+    const buffer = Buffer.alloc(4096);
+    const window = new Uint32Array(3);
+    const inside = new Uint32Array(buffer.buffer, buffer.byteOffset, 64);
+    assert.throws(() => binding.setTransportReadBuffer(buffer, new Uint32Array(2), new Uint32Array(64)), /window must hold/);
+    assert.throws(() => binding.setTransportReadBuffer(buffer, window, inside), /overlap/);
+    assert.throws(() => binding.setTransportReadBuffer(buffer, window, new Uint32Array(4)), /too small/);
   });
 
   test('a socket that is not a net.Socket: stream', () => {
@@ -272,7 +307,7 @@ describe('transport after the 101', () => {
     const out = await new Promise((resolve, reject) => {
       execFile(process.execPath, [child.pathname], { timeout: 20_000 }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout)));
     });
-    assert.deepEqual(JSON.parse(out.trim().split('\n').pop()), { caught: ['thrown in a read callback'], reply: 'echoed' });
+    assert.deepEqual(JSON.parse(out.trim().split('\n').pop()), { caught: ['thrown in a read callback', 'thrown in a parsed read callback'], reply: 'echoed', parsedReply: 'echoed' });
   });
 
   test("end(): 'finish' even when the peer's FIN is read before the deferred shutdown", { ...T, skip: NATIVE_HERE ? false : 'native transport not in use' }, async (t) => {

@@ -4,12 +4,16 @@
 // `net.Socket` (or a TLS socket), driving the route's handler callbacks.
 //
 // Hot path, per socket read: one FrameSink.push (one native call) dispatches every message of the
-// read. What handlers send goes through the connection's FrameWriter (frame-writer.js): everything
+// read; on the native transport the addon has pushed the read already, and its events are delivered
+// (deliverRead) from the read's one call into JavaScript. What handlers send goes through the connection's FrameWriter (frame-writer.js): everything
 // sent in one tick leaves in one socket write.
 
 const { Buffer } = require('node:buffer');
 const { WS_READY_STATE, WS_OPCODE, WS_CLOSE_CODE } = require('../primitives/constants.js');
 const { FrameSink } = require('../primitives/frame-sink.js');
+// Not enumerable (outside the package's surface): the delivery of a read the native transport
+// pushed through the sink itself (native-socket.js readWith()).
+const { deliverRead } = /** @type {any} */ (require('../primitives/frame-sink.js'));
 const { encodeClosePayload } = require('../primitives/close.js');
 const { FrameWriter, buildFrame } = require('./frame-writer.js');
 const { log } = require('../app/logger.js');
@@ -312,6 +316,10 @@ class WebSocketConnection extends TopicMember {
     socket.on('close', WebSocketConnection.#socketClose);
     socket.on('error', WebSocketConnection.#socketError);
     socket.on('drain', WebSocketConnection.#socketDrain);
+    // The native transport pushes each read through the sink itself and calls #parsedRead ('data'
+    // then only carries bytes given back with unshift()).
+    const native = /** @type {any} */ (socket);
+    if (typeof native.readWith === 'function') native.readWith(this.#sink, WebSocketConnection.#parsedRead, this);
     // A socket paused while an async beforeUpgrade held its bytes would otherwise stay paused.
     socket.resume();
   }
@@ -337,10 +345,20 @@ class WebSocketConnection extends TopicMember {
     this[kConnection].#onDrain();
   }
 
+  static #parsedRead(conn, owned) {
+    conn.#receive(owned, true);
+  }
+
   #onData(chunk) {
+    this.#receive(chunk, false);
+  }
+
+  // Socket bytes, or (parsed) the owned values of a read the transport pushed through the sink.
+  #receive(input, parsed) {
     this.#lastInbound = Date.now();
     try {
-      this.#sink.push(chunk);
+      if (parsed) deliverRead(this.#sink, input);
+      else this.#sink.push(input);
     } catch (err) {
       // Handlers are guarded where they are called; reaching here is a fault of this wiring.
       log(this.#host.logger, 'error', { err, path: this.#route.path }, 'WebSocket frame dispatch failed');

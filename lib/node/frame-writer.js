@@ -38,8 +38,8 @@ const utf8Write =
 // Frames from this payload size on are flushed at once instead of at the end of the tick.
 const FLUSH_FRAME = 64 * 1024;
 
-// Inside a read of the native transport (native-socket.js: beginRead/endRead around its 'data'
-// event) a writer's end of tick is its end of the read: the writers that sent are flushed when the
+// Inside a read of the native transport (native-socket.js: beginRead/endRead around the read's
+// delivery) a writer's end of tick is its end of the read: the writers that sent are flushed when the
 // read's callbacks return, not from a nextTick. The frames leave in the same write as they would
 // (what a read's callbacks send is all sent by then), and Node has no tick queue to run for it
 // after the read's callback: measured one JavaScript call and a tick per read on small echoes.
@@ -202,7 +202,12 @@ class FrameWriter {
     const done = callbacks === null ? undefined : callbacks.length === 1 ? callbacks[0] : (err) => callAll(callbacks, err);
     const length = end - start;
     let flushed;
-    if (socket.writableLength > this.#tickBytes) {
+    const native = /** @type {any} */ (socket);
+    if (native.writeRange !== undefined) {
+      // The native transport (native-socket.js): the region itself, no view of it; what the kernel
+      // refuses is copied into the addon's queue, so the slab is never pinned.
+      flushed = native.writeRange(buf, start, end, done);
+    } else if (socket.writableLength > this.#tickBytes) {
       // The kernel is refusing bytes already: these will wait in the stream, so they must not pin the slab.
       flushed = socket.write(Buffer.from(buf.subarray(start, end)), done);
     } else {

@@ -2,7 +2,8 @@
 
 // The native transport on Node: after the 101, a plain TCP connection's descriptor is taken over by
 // the addon (src/binding/transport.rs), which polls it on Node's own libuv loop. Reads land in the
-// frame sinks' arena (parsed there in place) and are handed here with one call per read; writes go
+// frame sinks' arena and are pushed, in place, through the connection's FrameSink by the addon
+// (readWith()), which then calls here once per read with the events in the sinks' table; writes go
 // to the kernel at once (vectored), the part it refuses is queued natively.
 //
 // NativeSocket is the subset of net.Socket that the connection (connection.js), the frame writer
@@ -21,13 +22,13 @@ const util = require('node:util');
 const binding = require('../primitives/addon.js');
 const { FrameWriter } = require('./frame-writer.js');
 
-const { TRANSPORT_READ, TRANSPORT_END, TRANSPORT_ERROR, TRANSPORT_DRAIN } = binding;
+const { TRANSPORT_READ, TRANSPORT_PARSED, TRANSPORT_END, TRANSPORT_ERROR, TRANSPORT_DRAIN } = binding;
 // Exported by the binding's module initialisation (src/binding/transport.rs), outside binding.d.ts.
 const transportWrite = /** @type {any} */ (binding).transportWrite;
 // Node's default highWaterMark for sockets: write() returns false from this many bytes queued.
 const HIGH_WATER_MARK = 16 * 1024;
 // Not enumerable exports of frame-sink.js (outside the package's surface).
-const { readIntoArena, readChunk } = /** @type {any} */ (require('../primitives/frame-sink.js'));
+const { readIntoArena, readChunk, nativeOf } = /** @type {any} */ (require('../primitives/frame-sink.js'));
 let readsRegistered = false;
 
 // The listener table of a NativeSocket: an object of fast properties whose prototype has none
@@ -143,6 +144,10 @@ class NativeSocket extends EventEmitter {
   #server = null;
   // Bytes given back with unshift(), delivered as 'data' before the next read.
   #backlog = null;
+  // readWith(): reads are pushed through a FrameSink by the addon and handed to #onRead(#reader,
+  // owned) instead of emitted as 'data' (null: emitted).
+  #reader = null;
+  #onRead = null;
   destroyed = false;
   readable = true;
   writable = true;
@@ -160,7 +165,7 @@ class NativeSocket extends EventEmitter {
     /** @type {any} */ (this)._events = new /** @type {any} */ (ListenerTable)();
     if (!readsRegistered) {
       // Reads land in the frame sinks' arena, where a push parses them in place.
-      readIntoArena((arena, window) => binding.setTransportReadBuffer(arena, window));
+      readIntoArena((arena, window, table) => binding.setTransportReadBuffer(arena, window, table));
       readsRegistered = true;
     }
     if (typeof socket.setNoDelay === 'function') socket.setNoDelay(true);
@@ -189,6 +194,22 @@ class NativeSocket extends EventEmitter {
     }
     socket.on('error', noop);
     socket.destroy();
+  }
+
+  /**
+   * From now on every read is pushed through `sink` (a FrameSink) by the addon, in the poll
+   * callback, and `onRead(reader, owned)` is called instead of a 'data' event: it delivers the
+   * read's events with frame-sink.js's deliverRead(sink, owned). One call into JavaScript per read,
+   * no Buffer, no event. Bytes given back with unshift() still come as 'data'.
+   * @param {import('../primitives/frame-sink.js').FrameSink} sink
+   * @param {(reader: any, owned: unknown[] | null) => void} onRead
+   * @param {any} reader
+   */
+  readWith(sink, onRead, reader) {
+    if (this.destroyed) return;
+    this.#handle.setSink(nativeOf(sink));
+    this.#reader = reader;
+    this.#onRead = onRead;
   }
 
   /** Bytes Node had read before the takeover (once). */
@@ -233,12 +254,22 @@ class NativeSocket extends EventEmitter {
    * The addon's callback, called with the socket as `this` (src/binding/transport.rs).
    * @this {NativeSocket}
    */
-  static #onEvent(kind, value) {
-    this.#event(kind, value);
+  static #onEvent(kind, value, owned) {
+    this.#event(kind, value, owned);
   }
 
-  #event(kind, value) {
+  #event(kind, value, owned) {
     switch (kind) {
+      case TRANSPORT_PARSED: {
+        this.bytesRead += value;
+        beginRead();
+        try {
+          /** @type {any} */ (this.#onRead)(this.#reader, owned);
+        } finally {
+          endRead();
+        }
+        break;
+      }
       case TRANSPORT_READ: {
         this.bytesRead += value;
         // What the read's callbacks send leaves when they return (frame-writer.js).
@@ -316,22 +347,43 @@ class NativeSocket extends EventEmitter {
       cb = encoding;
       encoding = undefined;
     }
-    if (this.destroyed || this.#ended) {
-      if (cb !== undefined) process.nextTick(cb, this.destroyed ? destroyedError() : endedError());
-      return false;
-    }
+    if (this.destroyed || this.#ended) return this.#refuse(cb);
     const bytes = typeof data === 'string' ? Buffer.from(data, /** @type {BufferEncoding} */ (encoding === undefined ? 'utf8' : encoding)) : data;
+    return this.#write(bytes, 0, bytes.length, cb);
+  }
+
+  /**
+   * write() of bytes [start, end) of `bytes` (the frame writer's slab region), with no view made
+   * for them unless they wait for an uncork.
+   * @param {Uint8Array} bytes
+   * @param {number} start
+   * @param {number} end
+   * @param {(err?: Error) => void} [cb]
+   */
+  writeRange(bytes, start, end, cb) {
+    if (this.destroyed || this.#ended) return this.#refuse(cb);
+    return this.#write(bytes, start, end, cb);
+  }
+
+  #refuse(cb) {
+    if (cb !== undefined) process.nextTick(cb, this.destroyed ? destroyedError() : endedError());
+    return false;
+  }
+
+  #write(bytes, start, end, cb) {
+    const length = end - start;
     // As a stream: false once what is buffered, this write included, reaches the high-water mark;
     // 'drain' follows when everything is out.
-    const ok = this.#queued + this.#corkedBytes + bytes.length < HIGH_WATER_MARK;
+    const ok = this.#queued + this.#corkedBytes + length < HIGH_WATER_MARK;
     if (!ok) this.#needDrain = true;
     if (cb !== undefined) this.#wait(cb);
     if (this.#corked > 0) {
-      if (this.#corkedChunks === null) this.#corkedChunks = [bytes];
-      else this.#corkedChunks.push(bytes);
-      this.#corkedBytes += bytes.length;
+      const chunk = start === 0 && end === bytes.length ? bytes : bytes.subarray(start, end);
+      if (this.#corkedChunks === null) this.#corkedChunks = [chunk];
+      else this.#corkedChunks.push(chunk);
+      this.#corkedBytes += length;
     } else {
-      this.#afterWrite(transportWrite(this.#handle, bytes));
+      this.#afterWrite(transportWrite(this.#handle, bytes, start, end));
     }
     return ok;
   }
@@ -380,7 +432,7 @@ class NativeSocket extends EventEmitter {
     if (chunks === null || this.destroyed) return;
     this.#corkedChunks = null;
     this.#corkedBytes = 0;
-    const queued = chunks.length === 1 ? transportWrite(this.#handle, chunks[0]) : this.#handle.write(chunks);
+    const queued = chunks.length === 1 ? transportWrite(this.#handle, chunks[0], 0, chunks[0].length) : this.#handle.write(chunks);
     this.#afterWrite(queued);
   }
 
@@ -433,6 +485,8 @@ class NativeSocket extends EventEmitter {
     this.readable = false;
     this.writable = false;
     this.#handle.close();
+    this.#reader = null;
+    this.#onRead = null;
     const server = this.#server;
     if (server !== null) {
       this.#server = null;

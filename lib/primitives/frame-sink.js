@@ -46,9 +46,15 @@ const READ_MAX = 256 * 1024;
 const READ_ARENA = 1024 * 1024;
 const READ_RESERVE = WS_MAX_CONTROL_PAYLOAD + ARENA_CARRY_MAX;
 const READ_MIN = 64 * 1024 + 16;
-const readWindow = new Uint32Array(2);
+// The window: the next read's offset, the most bytes it may take, and how many pushes are under
+// way (pushDepth): while one is, sharedTable is in use and a read must not be pushed into it.
+const readWindow = new Uint32Array(3);
 // Called with the arena whenever reads move to a new one (null: nobody reads into the arena).
 let onReadArena = null;
+// FrameSink's internals for the native transport (set in its static block): a sink's native half,
+// and the delivery of a read the transport pushed through it itself.
+let nativeOf;
+let deliverRead;
 
 function updateReadWindow() {
   if (onReadArena === null) return;
@@ -56,22 +62,24 @@ function updateReadWindow() {
     // From the memory of collected arenas when there is some: reads into fresh memory fault on every page.
     arena = binding.takeArena(READ_ARENA);
     arenaOffset = 0;
-    onReadArena(arena, readWindow);
+    onReadArena(arena, readWindow, sharedTable);
   }
   readWindow[0] = arenaOffset;
   readWindow[1] = Math.min(READ_MAX, arena.length - arenaOffset - READ_RESERVE);
 }
 
 /**
- * Makes socket reads land in the arena: `register(arena, window)` is called now and whenever the
- * arena changes, and must hand both to the reader; the window's two words (offset, most bytes) are
- * kept current after every push. Reads go through readChunk().
- * @param {(arena: Buffer, window: Uint32Array) => void} register
+ * Makes socket reads land in the arena: `register(arena, window, table)` is called now and whenever
+ * the arena changes, and must hand all three to the reader; the window's words (offset, most
+ * bytes, pushes under way) are kept current. A read goes either through readChunk() and push(), or
+ * is pushed by the reader itself, in place, through the sink's native half (nativeOf()) into
+ * `table`, the event table of pushes made outside any other, and then delivered by deliverRead().
+ * @param {(arena: Buffer, window: Uint32Array, table: Uint32Array) => void} register
  */
 function readIntoArena(register) {
   if (onReadArena !== null) return;
   onReadArena = register;
-  register(arena, readWindow);
+  register(arena, readWindow, sharedTable);
   updateReadWindow();
 }
 
@@ -202,12 +210,12 @@ class FrameSink {
     if (arena.length - arenaOffset < need) {
       arena = Buffer.allocUnsafeSlow(need > ARENA_MIN ? need : ARENA_MIN);
       arenaOffset = 0;
-      if (onReadArena !== null) onReadArena(arena, readWindow);
+      if (onReadArena !== null) onReadArena(arena, readWindow, sharedTable);
     }
     const slab = arena;
     const base = arenaOffset;
     const table = pushDepth === 0 ? sharedTable : new Uint32Array(TABLE_LENGTH);
-    pushDepth++;
+    readWindow[2] = ++pushDepth;
     try {
       const owned = sinkPush(this.#native, bytes, slab, base, table);
       arenaOffset = base + table[1];
@@ -215,7 +223,39 @@ class FrameSink {
       this.#buffered = table[3];
       this.#run(table, 0, slab, owned, table[2]);
     } finally {
-      pushDepth--;
+      readWindow[2] = --pushDepth;
+    }
+  }
+
+  static {
+    nativeOf = (sink) => sink.#native;
+    deliverRead = (sink, owned) => sink.#deliverRead(owned);
+  }
+
+  // A read that the native transport pushed through #native itself, in place at the read window,
+  // with its events in sharedTable: what push() does after its sinkPush.
+  #deliverRead(owned) {
+    const table = sharedTable;
+    const slab = arena;
+    arenaOffset = readWindow[0] + table[1];
+    updateReadWindow();
+    this.#buffered = table[3];
+    readWindow[2] = ++pushDepth;
+    try {
+      if (this.#pending !== null) {
+        // The held batch first; it may push into other sinks, which then take tables of their own,
+        // but this read's events leave the shared table before.
+        const events = table.slice(0, TABLE_HEAD + EVENT_WORDS * table[0]);
+        const { table: held, next, arena: heldSlab, owned: heldOwned, flags } = this.#pending;
+        this.#pending = null;
+        this.#run(held, next, heldSlab, heldOwned, flags);
+        if (this.#done) return;
+        this.#run(events, 0, slab, owned, events[2]);
+      } else {
+        this.#run(table, 0, slab, owned, table[2]);
+      }
+    } finally {
+      readWindow[2] = --pushDepth;
     }
   }
 
@@ -298,4 +338,6 @@ module.exports = { FrameSink };
 Object.defineProperties(module.exports, {
   readIntoArena: { value: readIntoArena },
   readChunk: { value: readChunk },
+  nativeOf: { value: nativeOf },
+  deliverRead: { value: deliverRead },
 });

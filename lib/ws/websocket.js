@@ -8,6 +8,9 @@
 const { EventEmitter } = require('node:events');
 const { Buffer } = require('node:buffer');
 const { FrameSink } = require('../primitives/frame-sink.js');
+// Not enumerable (outside the package's surface): the delivery of a read the native transport
+// pushed through the sink itself (lib/node/native-socket.js readWith()).
+const { deliverRead } = /** @type {any} */ (require('../primitives/frame-sink.js'));
 const { FrameWriter } = require('../node/frame-writer.js');
 const { Sender } = require('./sender.js');
 const { toBuffer, binaryAs } = require('./buffers.js');
@@ -193,6 +196,8 @@ class WebSocket extends EventEmitter {
     socket.on('data', WebSocket.#socketData);
     socket.on('end', WebSocket.#socketEnd);
     socket.on('error', WebSocket.#socketError);
+    // The native transport pushes each read through the sink itself and calls #parsedRead.
+    if (typeof socket.readWith === 'function') socket.readWith(this.#sink, WebSocket.#parsedRead, this);
     this.#readyState = OPEN;
     this.#emit('open');
     if (head.length > 0) this.#push(head);
@@ -376,6 +381,10 @@ class WebSocket extends EventEmitter {
 
   #push(chunk) {
     this.#sink.push(chunk);
+  }
+
+  static #parsedRead(ws, owned) {
+    deliverRead(ws.#sink, owned);
   }
 
   #onMessage(data, isBinary) {

@@ -132,3 +132,29 @@ pub(super) unsafe fn typed_array(
     }
     Ok((data.cast(), len, kind))
 }
+
+/// A set of heap addresses (a registry of a class's live instances).
+pub(super) type AddressSet =
+    std::collections::HashSet<usize, std::hash::BuildHasherDefault<AddressHasher>>;
+
+/// Hashes a heap address with one multiplication (the set's keys are the addon's own addresses, not
+/// input anyone controls): SipHash, the default, cost more than the rest of the check.
+#[derive(Default)]
+pub(super) struct AddressHasher(u64);
+
+impl std::hash::Hasher for AddressHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(byte)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+    }
+
+    fn write_usize(&mut self, address: usize) {
+        // Allocations are 16-byte aligned: the low bits carry nothing.
+        self.0 = ((address as u64) >> 4).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}

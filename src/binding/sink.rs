@@ -6,14 +6,14 @@ use napi::bindgen_prelude::{
 use napi::{sys, Env};
 use napi_derive::napi;
 use std::cell::RefCell;
-use std::collections::{BTreeMap, HashSet};
-use std::hash::{BuildHasherDefault, Hasher};
+use std::collections::BTreeMap;
+use std::hash::BuildHasherDefault;
 use std::sync::{Mutex, MutexGuard};
 
 use super::deflate::InflateOptions;
 use super::errors::ErrorRecord;
 use super::frame::payload_limit;
-use super::raw;
+use super::raw::{self, AddressSet};
 use crate::error::ProtocolError;
 use crate::message_buffers;
 use crate::opcode::OpCode;
@@ -73,10 +73,10 @@ fn kind_code(kind: EventKind) -> u32 {
 /// this set before using it as a sink: an uncontended lock and a hash lookup, where a
 /// `napi_check_object_type_tag` call per push measured about 80 ns, a fifth of a push of one small
 /// frame.
-static LIVE_SINKS: Mutex<HashSet<usize, BuildHasherDefault<AddressHasher>>> =
-    Mutex::new(HashSet::with_hasher(BuildHasherDefault::new()));
+static LIVE_SINKS: Mutex<AddressSet> =
+    Mutex::new(AddressSet::with_hasher(BuildHasherDefault::new()));
 
-fn live_sinks() -> MutexGuard<'static, HashSet<usize, BuildHasherDefault<AddressHasher>>> {
+fn live_sinks() -> MutexGuard<'static, AddressSet> {
     // The set stays consistent whatever panicked while holding it (nothing does): a poisoned lock
     // is taken as is.
     LIVE_SINKS
@@ -84,26 +84,9 @@ fn live_sinks() -> MutexGuard<'static, HashSet<usize, BuildHasherDefault<Address
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// Hashes a heap address with one multiplication (the set's keys are its own sinks' addresses, not
-/// input anyone controls): SipHash, the default, cost more than the rest of the check.
-#[derive(Default)]
-struct AddressHasher(u64);
-
-impl Hasher for AddressHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for &byte in bytes {
-            self.0 = (self.0.rotate_left(8) ^ u64::from(byte)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        }
-    }
-
-    fn write_usize(&mut self, address: usize) {
-        // Allocations are 16-byte aligned: the low bits carry nothing.
-        self.0 = ((address as u64) >> 4).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
+/// Whether `address` is that of a live, registered NativeFrameSink.
+pub(super) fn is_live_sink(address: usize) -> bool {
+    live_sinks().contains(&address)
 }
 
 /// The streaming assembler for one connection. One `push` per socket read is the only crossing
@@ -172,7 +155,7 @@ impl NativeFrameSink {
     /// strings here (`SINK_STRING_FLAG`). After an error or a CLOSE the sink ignores all input. Called by
     /// `sinkPush` (see `sink_push`), the one crossing per socket read. `chunk` `None`: the chunk is
     /// the first `in_place_len` bytes of `arena` (a read into the free arena), parsed where it lies.
-    fn push<'env>(
+    pub(super) fn push<'env>(
         &mut self,
         env: &'env Env,
         chunk: Option<&[u8]>,
@@ -510,7 +493,7 @@ unsafe fn sink_push_args(env: &Env, info: sys::napi_callback_info) -> Result<sys
 }
 
 /// Whether the byte ranges `(address, length)` `a` and `b` share a byte.
-fn overlaps(a: (usize, usize), b: (usize, usize)) -> bool {
+pub(super) fn overlaps(a: (usize, usize), b: (usize, usize)) -> bool {
     a.1 != 0 && b.1 != 0 && a.0 < b.0.saturating_add(b.1) && b.0 < a.0.saturating_add(a.1)
 }
 

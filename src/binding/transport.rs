@@ -1,10 +1,12 @@
 //! The native transport on Node: a connection's socket descriptor, taken over after the 101, polled
 //! on Node's own libuv loop (`uv_poll_t`, no thread). Readable: one `read` into the process's read
-//! buffer (a JavaScript buffer registered once) and one JavaScript call with the byte count, which
-//! pushes the bytes through the connection's FrameSink. The buffer is the frame sink's arena and the
-//! read lands in its free part (where JavaScript's window says), so the sink parses it in place. Writes: a vectored write at once, the part
-//! the kernel did not take in a [`WriteQueue`] (by reference when it lies in a message buffer a sink
-//! handed to JavaScript, copied otherwise), written when the socket is writable again.
+//! buffer (a JavaScript buffer registered once), a push of those bytes through the connection's
+//! frame sink (`setSink`) into the registered event table, and one JavaScript call that delivers the
+//! table (without a sink: a call with the byte count, for JavaScript to push). The buffer is the
+//! frame sinks' arena and the read lands in its free part (where JavaScript's window says), so the
+//! sink parses it in place. Writes: a vectored write at once, the part the kernel did not take in a
+//! [`WriteQueue`] (by reference when it lies in a message buffer a sink handed to JavaScript, copied
+//! otherwise), written when the socket is writable again.
 //!
 //! libuv is reached without link-time symbols: its functions are looked up with `dlsym` in the
 //! running process the first time a transport is asked for, so the addon still loads where they do
@@ -21,7 +23,7 @@
 //! hook reports done only after libuv has run the last `uv_close` callback, so Node's loop closes
 //! with no handle of ours open and no descriptor is left behind.
 
-use super::raw;
+use super::raw::{self, AddressSet};
 use napi::bindgen_prelude::{
     Array, BufferSlice, Error, Object, Result, Status, Uint32ArraySlice, Unknown,
 };
@@ -42,10 +44,18 @@ pub const TRANSPORT_ERROR: u32 = 3;
 /// The write queue emptied.
 #[napi]
 pub const TRANSPORT_DRAIN: u32 = 4;
+/// A read was pushed through the connection's frame sink (`setSink`) inside the poll callback:
+/// the value is the byte count, the third argument what `sinkPush` would have returned (the
+/// batch's owned values, or null) and the event table registered with the read buffer is filled.
+#[napi]
+pub const TRANSPORT_PARSED: u32 = 5;
 
 #[cfg(unix)]
 mod imp {
     use super::*;
+    use crate::binding::sink::{
+        is_live_sink, overlaps, NativeFrameSink, SINK_EVENT_WORDS, SINK_TABLE_HEAD,
+    };
     use crate::write_queue::WriteQueue;
     use napi::bindgen_prelude::JsValue;
     use napi::sys;
@@ -113,10 +123,11 @@ mod imp {
         .as_ref()
     }
 
-    /// The read buffer registered by `setTransportReadBuffer`: a JavaScript buffer and a window
-    /// (a `Uint32Array`: offset, bytes a read may take), both held by references. One per thread
-    /// (one loop per thread): a poll callback reads into it and JavaScript consumes it before the
-    /// callback returns.
+    /// The read buffer registered by `setTransportReadBuffer`: a JavaScript buffer, a window
+    /// (a `Uint32Array`: offset, bytes a read may take) and the frame sinks' event table (a
+    /// `Uint32Array` that does not overlap the buffer), all held by references. One per thread
+    /// (one loop per thread): a poll callback reads into it, pushes the read through the
+    /// connection's sink into the table, and JavaScript consumes both before the callback returns.
     #[derive(Clone, Copy)]
     pub(super) struct ReadBuf {
         ptr: *mut u8,
@@ -124,6 +135,9 @@ mod imp {
         reference: sys::napi_ref,
         window: *const u32,
         window_reference: sys::napi_ref,
+        table: *mut u32,
+        table_len: usize,
+        table_reference: sys::napi_ref,
     }
 
     const NO_READ_BUF: ReadBuf = ReadBuf {
@@ -132,11 +146,14 @@ mod imp {
         reference: std::ptr::null_mut(),
         window: std::ptr::null(),
         window_reference: std::ptr::null_mut(),
+        table: std::ptr::null_mut(),
+        table_len: 0,
+        table_reference: std::ptr::null_mut(),
     };
 
     impl ReadBuf {
-        /// Where the next read goes: the window's range, clamped to the buffer.
-        fn target(&self) -> Option<(*mut u8, usize)> {
+        /// Where the next read goes: the window's offset and length, clamped to the buffer.
+        fn target(&self) -> Option<(usize, usize)> {
             if self.ptr.is_null() || self.window.is_null() {
                 return None;
             }
@@ -145,8 +162,15 @@ mod imp {
             let (offset, limit) = unsafe { (*self.window as usize, *self.window.add(1) as usize) };
             let offset = offset.min(self.len);
             let limit = limit.min(self.len - offset);
-            // SAFETY: `offset` is within the buffer of `len` bytes.
-            (limit > 0).then(|| (unsafe { self.ptr.add(offset) }, limit))
+            (limit > 0).then_some((offset, limit))
+        }
+
+        /// Whether a push is under way in JavaScript (the window's third word): the table is in
+        /// use, so a read is handed over unparsed (a poll callback inside JavaScript happens only
+        /// when something runs the loop from inside a callback).
+        fn pushing(&self) -> bool {
+            // SAFETY: as in `target`: three u32s, checked when the window was registered.
+            !self.window.is_null() && unsafe { *self.window.add(2) } != 0
         }
     }
 
@@ -309,6 +333,11 @@ mod imp {
         callback: sys::napi_ref,
         /// `callback` is this connection's own reference (deleted on close), not its environment's.
         owns_callback: bool,
+        /// The address of the connection's NativeFrameSink (`setSink`; 0: none, reads are handed
+        /// to JavaScript unparsed). Not a reference: the receiver holds the sink through its reader
+        /// while the connection is open, and the address is checked against the live sinks before
+        /// every push.
+        sink: usize,
         queue: WriteQueue,
         /// The poll mask in force.
         events: c_int,
@@ -329,8 +358,33 @@ mod imp {
         e == libc::EAGAIN || e == libc::EWOULDBLOCK
     }
 
+    /// A write of one slice, the common case (a read's echo): `send`, which the kernel takes
+    /// without copying in a message header and an iovec array as `sendmsg` does.
+    fn write_one(fd: c_int, bytes: &[u8]) -> std::result::Result<usize, c_int> {
+        loop {
+            #[cfg(target_os = "linux")]
+            // SAFETY: `bytes` is a live slice the kernel only reads; `fd` is this connection's open
+            // descriptor. MSG_NOSIGNAL: a closed peer is EPIPE, not SIGPIPE.
+            let n =
+                unsafe { libc::send(fd, bytes.as_ptr().cast(), bytes.len(), libc::MSG_NOSIGNAL) };
+            #[cfg(not(target_os = "linux"))]
+            // SAFETY: as above; Node ignores SIGPIPE.
+            let n = unsafe { libc::write(fd, bytes.as_ptr().cast(), bytes.len()) };
+            if n >= 0 {
+                return Ok(n as usize);
+            }
+            let e = errno();
+            if e != libc::EINTR {
+                return Err(e);
+            }
+        }
+    }
+
     /// A vectored write of `slices` (at most MAX_IOV); bytes taken, or the errno.
     fn writev(fd: c_int, slices: &[&[u8]]) -> std::result::Result<usize, c_int> {
+        if let [only] = slices {
+            return write_one(fd, only);
+        }
         let mut iov: [libc::iovec; MAX_IOV] = [libc::iovec {
             iov_base: std::ptr::null_mut(),
             iov_len: 0,
@@ -404,12 +458,19 @@ mod imp {
             if self.queue.is_empty() {
                 while index < chunks.len() {
                     let end = (index + MAX_IOV).min(chunks.len());
-                    let mut batch: [&[u8]; MAX_IOV] = [&[]; MAX_IOV];
-                    batch[0] = &chunks[index][offset..];
-                    for (slot, chunk) in batch[1..].iter_mut().zip(&chunks[index + 1..end]) {
-                        *slot = chunk;
-                    }
-                    let batch = &batch[..end - index];
+                    let partial: [&[u8]; MAX_IOV];
+                    // The chunks as they are, unless the first was partly taken already.
+                    let batch = if offset == 0 {
+                        &chunks[index..end]
+                    } else {
+                        let mut rest: [&[u8]; MAX_IOV] = [&[]; MAX_IOV];
+                        rest[0] = &chunks[index][offset..];
+                        for (slot, chunk) in rest[1..].iter_mut().zip(&chunks[index + 1..end]) {
+                            *slot = chunk;
+                        }
+                        partial = rest;
+                        &partial[..end - index]
+                    };
                     let total: usize = batch.iter().map(|s| s.len()).sum();
                     if total == 0 {
                         index = end;
@@ -493,6 +554,19 @@ mod imp {
     /// `conn` must point at a live Conn that is not closed, on the thread of its environment, with
     /// no JavaScript running (a libuv callback).
     unsafe fn emit(conn: *mut Conn, kind: u32, value: i64) {
+        // SAFETY: by the caller.
+        unsafe { call(conn, |_| (kind, value, None)) }
+    }
+
+    /// Calls the connection's JavaScript callback as `emit` does, with `(kind, value)` and, when
+    /// there is one, a third argument, as `prepare` gives them inside the call's handle scope.
+    ///
+    /// # Safety
+    /// As `emit`; `prepare` runs no JavaScript.
+    unsafe fn call(
+        conn: *mut Conn,
+        prepare: impl FnOnce(sys::napi_env) -> (u32, i64, Option<sys::napi_value>),
+    ) {
         // SAFETY: by the caller; copied out, no reference is held across the call into JavaScript,
         // which may use the connection.
         let (env, receiver_ref, callback_ref) =
@@ -504,9 +578,12 @@ mod imp {
             if sys::napi_open_handle_scope(env, &mut scope) != sys::Status::napi_ok {
                 return;
             }
+            let (kind, value, extra) = prepare(env);
             let mut receiver = std::ptr::null_mut();
             let mut callback = std::ptr::null_mut();
-            let mut args = [std::ptr::null_mut(); 2];
+            let mut args = [std::ptr::null_mut(); 3];
+            let argc = if extra.is_some() { 3 } else { 2 };
+            args[2] = extra.unwrap_or(std::ptr::null_mut());
             if sys::napi_get_reference_value(env, receiver_ref, &mut receiver)
                 == sys::Status::napi_ok
                 && sys::napi_get_reference_value(env, callback_ref, &mut callback)
@@ -520,7 +597,7 @@ mod imp {
                     std::ptr::null_mut(),
                     receiver,
                     callback,
-                    2,
+                    argc,
                     args.as_ptr(),
                     &mut result,
                 );
@@ -587,19 +664,30 @@ mod imp {
                 if (*conn).closed || !(*conn).reading || (*conn).eof {
                     return;
                 }
-                let Some((buf, len)) = READ_BUF.with(Cell::get).target() else {
+                let read_buf = READ_BUF.with(Cell::get);
+                let Some((offset, len)) = read_buf.target() else {
                     return;
                 };
                 let n = loop {
-                    // SAFETY: `buf` is the registered JavaScript buffer of `len` bytes, alive
+                    // SAFETY: `offset + len` is within the registered JavaScript buffer, alive
                     // through its reference; no JavaScript runs during the read.
-                    let n = libc::read((*conn).fd, buf.cast(), len);
+                    let n = libc::read((*conn).fd, read_buf.ptr.add(offset).cast(), len);
                     if n >= 0 || errno() != libc::EINTR {
                         break n;
                     }
                 };
                 if n > 0 {
-                    emit(conn, TRANSPORT_READ, n as i64);
+                    let sink = (*conn).sink;
+                    if sink != 0 && !read_buf.pushing() {
+                        call(conn, |env| {
+                            match push_read(env, &read_buf, sink, offset, n as usize) {
+                                Ok(owned) => (TRANSPORT_PARSED, n as i64, Some(owned)),
+                                Err(_) => (TRANSPORT_ERROR, i64::from(libc::EIO), None),
+                            }
+                        });
+                    } else {
+                        emit(conn, TRANSPORT_READ, n as i64);
+                    }
                     if (n as usize) == len {
                         continue;
                     }
@@ -621,6 +709,49 @@ mod imp {
                     }
                 }
                 return;
+            }
+        }
+    }
+
+    /// Pushes the `n` bytes just read at `offset` of the read buffer through the sink at `sink`,
+    /// in place, as `sinkPush` does for a chunk that starts the free arena; the events go to the
+    /// registered table. Returns the batch's owned values (JavaScript null when none).
+    ///
+    /// # Safety
+    /// Inside a handle scope of the live `env`, with no JavaScript running; `offset + n` is within
+    /// `read_buf`, the buffer registered now.
+    unsafe fn push_read(
+        env: sys::napi_env,
+        read_buf: &ReadBuf,
+        sink: usize,
+        offset: usize,
+        n: usize,
+    ) -> Result<sys::napi_value> {
+        if read_buf.table.is_null() || !is_live_sink(sink) {
+            return Err(Error::from_reason("no sink to push into"));
+        }
+        // SAFETY: `sink` is the address of a live NativeFrameSink (just checked against the
+        // registry; it cannot be dropped while no JavaScript runs), and no other reference to it
+        // exists: JavaScript is not running and a push is never re-entered.
+        let sink = unsafe { &mut *(sink as *mut NativeFrameSink) };
+        // SAFETY: the buffer from `offset` and the table are JavaScript memory held by the read
+        // buffer's references, disjoint (checked when they were registered), untouched by
+        // anything else during this call; `offset <= len` (the window is clamped to it).
+        let (arena, table) = unsafe {
+            (
+                std::slice::from_raw_parts_mut(read_buf.ptr.add(offset), read_buf.len - offset),
+                std::slice::from_raw_parts_mut(read_buf.table, read_buf.table_len),
+            )
+        };
+        let env = Env::from_raw(env);
+        let owned = sink.push(&env, None, n, arena, offset as u32, table)?;
+        match owned {
+            Some(list) => Ok(list.raw()),
+            None => {
+                let mut null = std::ptr::null_mut();
+                // SAFETY: out-pointer to a local.
+                unsafe { sys::napi_get_null(env.raw(), &mut null) };
+                Ok(null)
             }
         }
     }
@@ -713,6 +844,7 @@ mod imp {
             receiver: receiver_ref,
             callback: callback_ref,
             owns_callback: true,
+            sink: 0,
             queue: WriteQueue::new(),
             events: 0,
             reading: true,
@@ -780,6 +912,9 @@ mod imp {
             if !old.window_reference.is_null() {
                 sys::napi_delete_reference(env, old.window_reference);
             }
+            if !old.table_reference.is_null() {
+                sys::napi_delete_reference(env, old.table_reference);
+            }
         }
     }
 
@@ -787,23 +922,43 @@ mod imp {
         env: &Env,
         buffer: BufferSlice,
         window: Uint32ArraySlice,
+        table: Uint32ArraySlice,
     ) -> Result<()> {
-        if window.len() < 2 {
+        if window.len() < 3 {
             return Err(Error::new(
                 Status::InvalidArg,
-                "the read window must hold an offset and a length",
+                "the read window must hold an offset, a length and the pushes under way",
+            ));
+        }
+        if table.len() < (SINK_TABLE_HEAD + SINK_EVENT_WORDS) as usize {
+            return Err(Error::new(Status::InvalidArg, "event table too small"));
+        }
+        let span = |ptr: *const u8, len: usize| (ptr as usize, len);
+        let buffer_span = span(buffer.as_ptr(), buffer.len());
+        let table_span = span(table.as_ptr().cast(), table.len() * 4);
+        let window_span = span(window.as_ptr().cast(), 12);
+        if overlaps(buffer_span, table_span)
+            || overlaps(window_span, table_span)
+            || overlaps(window_span, buffer_span)
+        {
+            return Err(Error::new(
+                Status::InvalidArg,
+                "the read buffer, its window and the event table must not overlap",
             ));
         }
         let raw = env.raw();
         let mut reference = std::ptr::null_mut();
         let mut window_reference = std::ptr::null_mut();
-        // SAFETY: N-API calls on the live environment; the buffer's and the window's memory stay
-        // alive (and in place: a typed array's backing store does not move) while the references
-        // hold them.
+        let mut table_reference = std::ptr::null_mut();
+        // SAFETY: N-API calls on the live environment; the buffer's, the window's and the table's
+        // memory stay alive (and in place: a typed array's backing store does not move) while the
+        // references hold them.
         unsafe {
             if sys::napi_create_reference(raw, buffer.raw(), 1, &mut reference)
                 != sys::Status::napi_ok
                 || sys::napi_create_reference(raw, window.raw(), 1, &mut window_reference)
+                    != sys::Status::napi_ok
+                || sys::napi_create_reference(raw, table.raw(), 1, &mut table_reference)
                     != sys::Status::napi_ok
             {
                 release_read_buf(
@@ -811,18 +966,23 @@ mod imp {
                     ReadBuf {
                         reference,
                         window_reference,
+                        table_reference,
                         ..NO_READ_BUF
                     },
                 );
                 return Err(Error::from_reason("cannot hold the read buffer"));
             }
             let mut slice = buffer;
+            let mut table = table;
             let new = ReadBuf {
                 ptr: slice.as_mut_ptr(),
                 len: slice.len(),
                 reference,
                 window: window.as_ptr(),
                 window_reference,
+                table: table.as_mut().as_mut_ptr(),
+                table_len: table.len(),
+                table_reference,
             };
             let old = READ_BUF.with(|cell| cell.replace(new));
             release_read_buf(raw, old);
@@ -836,6 +996,10 @@ mod imp {
             Some(uv) => conn.write(uv, chunks),
             None => Err(libc::ENOTSUP),
         }
+    }
+
+    pub(super) fn set_sink(conn: &mut Conn, sink: usize) {
+        conn.sink = sink;
     }
 
     pub(super) fn set_reading(conn: &mut Conn, reading: bool) {
@@ -928,9 +1092,15 @@ mod imp {
         ))
     }
     pub(super) unsafe fn close(_: *mut Conn) {}
-    pub(super) fn set_read_buffer(_: &Env, _: BufferSlice, _: Uint32ArraySlice) -> Result<()> {
+    pub(super) fn set_read_buffer(
+        _: &Env,
+        _: BufferSlice,
+        _: Uint32ArraySlice,
+        _: Uint32ArraySlice,
+    ) -> Result<()> {
         Ok(())
     }
+    pub(super) fn set_sink(_: &mut Conn, _: usize) {}
     pub(super) fn write(_: &mut Conn, _: &[&[u8]]) -> std::result::Result<usize, i32> {
         Err(95)
     }
@@ -952,15 +1122,18 @@ pub fn native_transport_available() -> bool {
 }
 
 /// Registers the buffer every read of this thread goes into (JavaScript reads it in the callback),
-/// and its window: a `Uint32Array` whose first two words are the offset of the next read and the
-/// most bytes it may take (JavaScript keeps them current).
+/// its window: a `Uint32Array` whose first two words are the offset of the next read and the most
+/// bytes it may take, and whose third is non-zero while JavaScript is inside a push (JavaScript
+/// keeps them current), and the event table a read pushed through a connection's sink fills
+/// (`TRANSPORT_PARSED`, the layout `sinkPush` fills).
 #[napi]
 pub fn set_transport_read_buffer(
     env: Env,
     buffer: BufferSlice,
     window: Uint32ArraySlice,
+    table: Uint32ArraySlice,
 ) -> Result<()> {
-    imp::set_read_buffer(&env, buffer, window)
+    imp::set_read_buffer(&env, buffer, window, table)
 }
 
 /// A socket address as `net.Socket` reports it (`_getpeername()`, `address()`).
@@ -983,9 +1156,10 @@ pub struct NativeSocketHandle {
 /// The addresses of the live handles, as LIVE_SINKS in sink.rs: `transportWrite` uses a wrapped
 /// pointer only if it recorded it (from an object with this class's type tag, so without a
 /// registering call per connection) and the handle has not been dropped since.
-static LIVE_HANDLES: Mutex<Option<HashSet<usize>>> = Mutex::new(None);
+static LIVE_HANDLES: Mutex<AddressSet> =
+    Mutex::new(AddressSet::with_hasher(std::hash::BuildHasherDefault::new()));
 
-fn live_handles() -> MutexGuard<'static, Option<HashSet<usize>>> {
+fn live_handles() -> MutexGuard<'static, AddressSet> {
     LIVE_HANDLES
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -994,15 +1168,14 @@ fn live_handles() -> MutexGuard<'static, Option<HashSet<usize>>> {
 impl Drop for NativeSocketHandle {
     fn drop(&mut self) {
         if self.registered != 0 {
-            if let Some(live) = live_handles().as_mut() {
-                live.remove(&self.registered);
-            }
+            live_handles().remove(&self.registered);
         }
     }
 }
 
-/// Exports `transportWrite(handle, chunk)`, the write of one chunk, as a plain Node-API function
-/// (see raw.rs).
+/// Exports `transportWrite(handle, bytes, start, end)`, the write of bytes `[start, end)` of a
+/// Uint8Array (a region of the frame writer's slab, without a view made for it), as a plain
+/// Node-API function (see raw.rs).
 pub(super) fn export(exports: &mut Object, env: &Env) -> Result<()> {
     raw::export_function(exports, env, "transportWrite", transport_write)
 }
@@ -1030,8 +1203,8 @@ unsafe fn transport_write_args(
 ) -> Result<napi::sys::napi_value> {
     use napi::sys;
     // SAFETY: by the caller.
-    let argv: [sys::napi_value; 2] =
-        unsafe { raw::arguments(raw, info, "transportWrite(handle, chunk)")? };
+    let argv: [sys::napi_value; 4] =
+        unsafe { raw::arguments(raw, info, "transportWrite(handle, bytes, start, end)")? };
     // SAFETY: live values of this call.
     let wrapped = unsafe {
         raw::unwrap_live(
@@ -1039,7 +1212,6 @@ unsafe fn transport_write_args(
             argv[0],
             |address| {
                 let mut live = live_handles();
-                let live = live.get_or_insert_with(HashSet::new);
                 // A handle's first write registers it, if the object carries the class's type tag
                 // (stamped by its constructor); a wrapped object of any other class is refused
                 // before anything is read through the pointer.
@@ -1062,11 +1234,25 @@ unsafe fn transport_write_args(
     let handle = unsafe { &mut *wrapped.cast::<NativeSocketHandle>() };
     // Forgotten by the set when the handle is dropped.
     handle.registered = wrapped as usize;
-    let chunk: &[u8] = if len == 0 || data.is_null() {
+    let (mut start, mut end) = (0u32, 0u32);
+    // SAFETY: live values of this call, out-pointers to locals.
+    let numbers = unsafe {
+        sys::napi_get_value_uint32(raw, argv[2], &mut start) == sys::Status::napi_ok
+            && sys::napi_get_value_uint32(raw, argv[3], &mut end) == sys::Status::napi_ok
+    };
+    let (start, end) = (start as usize, end as usize);
+    if !numbers || start > end || end > len {
+        return Err(Error::new(
+            Status::InvalidArg,
+            "transportWrite: start and end must be offsets within the bytes, start <= end",
+        ));
+    }
+    let chunk: &[u8] = if start == end || data.is_null() {
         &[]
     } else {
-        // SAFETY: the typed array's bytes, alive for this synchronous call; only read.
-        unsafe { std::slice::from_raw_parts(data.cast::<u8>(), len) }
+        // SAFETY: bytes [start, end) of the typed array (just checked to be within it), alive for
+        // this synchronous call; only read.
+        unsafe { std::slice::from_raw_parts(data.cast::<u8>().add(start), end - start) }
     };
     let queued = match handle.conn() {
         Some(conn) => match imp::write(conn, &[chunk]) {
@@ -1136,6 +1322,33 @@ impl NativeSocketHandle {
     #[napi(getter)]
     pub fn queued(&mut self) -> f64 {
         self.conn().map_or(0.0, |c| imp::queued(c) as f64)
+    }
+
+    /// Makes every later read be pushed through `sink` (a NativeFrameSink) before JavaScript is
+    /// called (`TRANSPORT_PARSED`), or, with null, handed over unparsed (`TRANSPORT_READ`). The
+    /// caller keeps the sink reachable from the receiver while it is set.
+    #[napi]
+    pub fn set_sink(&mut self, env: Env, sink: Unknown) -> Result<()> {
+        use napi::bindgen_prelude::{JsValue, ValueType};
+        let address = if matches!(sink.get_type()?, ValueType::Null | ValueType::Undefined) {
+            0
+        } else {
+            // SAFETY: a live value of this call; the address is used only while the registry of
+            // live sinks holds it.
+            let wrapped = unsafe {
+                raw::unwrap_live(
+                    env.raw(),
+                    sink.raw(),
+                    super::sink::is_live_sink,
+                    "setSink expects a NativeFrameSink",
+                )?
+            };
+            wrapped as usize
+        };
+        if let Some(conn) = self.conn() {
+            imp::set_sink(conn, address);
+        }
+        Ok(())
     }
 
     /// Reads (true) or stops reading (false).
