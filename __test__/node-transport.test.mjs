@@ -19,7 +19,7 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { App } from '../index.js';
 import { attach } from '../node.js';
-import { cleanup, connect, nextMessage, closed, until, upgradeRequest, RawClient } from './fixtures/node-helpers.mjs';
+import { cleanup, connect, nextMessage, closed, until, upgradeRequest, RawClient, clientFrame } from './fixtures/node-helpers.mjs';
 
 const require = createRequire(import.meta.url);
 const { transportFor, TRANSPORT_MODE } = require('../lib/node/native-socket.js');
@@ -123,8 +123,8 @@ describe('transport after the 101', () => {
   });
 
   test('large sends the kernel does not take at once arrive whole and in order after their buffers are dropped and collected', T, async (t) => {
-    // The native transport queues the rest of a large send by reference (no copy): the reference
-    // must keep the bytes alive and unchanged until the kernel takes them.
+    // The native transport queues the rest of a large send (a copy of a buffer of JavaScript's own):
+    // the bytes must stay alive and unchanged until the kernel takes them.
     const SIZE = 4 * 1024 * 1024 + 5;
     const COUNT = 6;
     const byteAt = (i, j) => (i * 31 + j * 7 + (j >>> 12)) & 0xff;
@@ -174,6 +174,66 @@ describe('transport after the 101', () => {
         }
       }
       assert.equal(bad, -1, `message ${i} differs at byte ${bad}`);
+    }
+  });
+
+  test('echoes of large received messages arrive whole after the kernel held them back and their buffers were detached and collected', T, async (t) => {
+    // A large received message is the receiver's own buffer; what the kernel does not take of its
+    // echo is queued by reference on the native transport: the bytes must outlive the buffer.
+    const SIZE = 3 * 1024 * 1024 + 3;
+    const COUNT = 4;
+    const byteAt = (i, j) => (i * 17 + j * 13 + (j >>> 11)) & 0xff;
+    v8.setFlagsFromString('--expose-gc');
+    const gc = vm.runInNewContext('gc');
+    let echoed = 0;
+    const app = new App({ logger: false }).ws('/big', {
+      maxPayloadLength: 4 * SIZE,
+      backpressureLimit: 2 * SIZE * COUNT,
+      message(conn, data) {
+        conn.send(data, { binary: true });
+        // The receiver's buffer is given away (detached: Node 20 allows it for an addon's external
+        // buffer, Node 24 refuses) and collected: were the queue not holding the memory, the next
+        // message would be received into it.
+        try {
+          structuredClone(data.buffer, { transfer: [data.buffer] });
+        } catch {
+          // Not transferable here: dropped and collected all the same.
+        }
+        gc();
+        echoed++;
+      },
+    });
+    const server = http.createServer();
+    const handle = attach(app, server);
+    cleanup(t, () => handle.close());
+    const port = await listen(t, server);
+    const client = await RawClient.open(t, port);
+    client.send(upgradeRequest('/big'));
+    assert.equal((await client.response()).status, 101);
+    // Not read until every echo is sent: the kernel's buffers fill and the server queues the rest.
+    client.socket.pause();
+    for (let i = 0; i < COUNT; i++) {
+      const payload = Buffer.allocUnsafe(SIZE);
+      for (let j = 0; j < SIZE; j++) payload[j] = byteAt(i, j);
+      client.send(clientFrame(0x2, payload));
+      // One at a time, with loop turns between them for the finalizers of collected buffers.
+      await until(() => echoed === i + 1);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    client.socket.resume();
+    for (let i = 0; i < COUNT; i++) {
+      const frame = await client.frame();
+      assert.equal(frame.opcode, 0x2);
+      assert.equal(frame.payload.length, SIZE);
+      let bad = -1;
+      for (let j = 0; j < SIZE; j++) {
+        if (frame.payload[j] !== byteAt(i, j)) {
+          bad = j;
+          break;
+        }
+      }
+      assert.equal(bad, -1, `echo ${i} differs at byte ${bad}`);
     }
   });
 

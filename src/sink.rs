@@ -14,6 +14,7 @@ use crate::deflate::{Inflater, StreamParams};
 use crate::error::{ErrorKind, ProtocolError};
 use crate::header::{decode_header, DecodeOptions, FrameHeader, MAX_HEADER_LEN};
 use crate::mask::{apply_mask, unmask_into};
+use crate::message_buffers;
 use crate::opcode::OpCode;
 use crate::utf8::{is_valid_utf8, Utf8Validator};
 
@@ -96,21 +97,17 @@ pub enum Payload {
         /// Length in bytes.
         len: usize,
     },
-    /// Bytes handed over to the caller.
+    /// Bytes handed over to the caller. A large single-frame message is assembled in a buffer
+    /// from [`crate::message_buffers`] taken when its header arrives, and handed over here: a
+    /// caller done with it can give its memory back there.
     Owned(Vec<u8>),
-    /// The first `len` bytes of the `dest` passed to [`FrameSink::push_into`]: a large message
-    /// assembled straight into the caller's memory (see [`PushOutcome::want_dest`]).
-    Dest {
-        /// Length in bytes.
-        len: usize,
-    },
 }
 
 impl Payload {
     /// The payload's length in bytes.
     pub fn len(&self) -> usize {
         match self {
-            Payload::Arena { len, .. } | Payload::Dest { len } => *len,
+            Payload::Arena { len, .. } => *len,
             Payload::Owned(bytes) => bytes.len(),
         }
     }
@@ -121,21 +118,14 @@ impl Payload {
     }
 
     /// The payload's bytes, given the arena of the push that produced it (empty when `arena`
-    /// is not that arena and the range falls outside it). A [`Payload::Dest`] payload is in the
-    /// caller's `dest`, see [`Payload::bytes_in`].
+    /// is not that arena and the range falls outside it).
     pub fn bytes<'a>(&'a self, arena: &'a [u8]) -> &'a [u8] {
-        self.bytes_in(arena, &[])
-    }
-
-    /// The payload's bytes, given the arena and the `dest` of the push that produced it.
-    pub fn bytes_in<'a>(&'a self, arena: &'a [u8], dest: &'a [u8]) -> &'a [u8] {
         match self {
             Payload::Arena { start, len } => start
                 .checked_add(*len)
                 .and_then(|end| arena.get(*start..end))
                 .unwrap_or(&[]),
             Payload::Owned(bytes) => bytes,
-            Payload::Dest { len } => dest.get(..*len).unwrap_or(&[]),
         }
     }
 }
@@ -158,11 +148,6 @@ pub struct PushOutcome {
     pub arena_used: usize,
     /// The violation that ended the batch, after the events completed before it.
     pub error: Option<ProtocolError>,
-    /// Non-zero while a single-frame message larger than [`ARENA_MAX_COPY`] is arriving over
-    /// several pushes: its length. A caller that passes a `dest` at least this long to the
-    /// following [`FrameSink::push_into`] calls gets the message assembled there, in memory it
-    /// owns, with no copy when it completes ([`Payload::Dest`]).
-    pub want_dest: usize,
 }
 
 /// The frame whose payload is arriving.
@@ -193,8 +178,6 @@ struct Batch<'a> {
     /// they lie (start in the chunk, length, masking key), unmasked once the chunk is parsed.
     in_place: Option<(usize, &'a mut Vec<InPlace>)>,
     events: &'a mut Vec<Event>,
-    /// The caller's memory for a large message (see [`PushOutcome::want_dest`]).
-    dest: &'a mut [u8],
 }
 
 impl Batch<'_> {
@@ -283,7 +266,7 @@ fn unmask_checked(
 struct Assembly {
     /// `Text` or `Binary` while a message is being assembled.
     kind: Option<EventKind>,
-    /// Its bytes so far, unless they moved to the caller's `dest`.
+    /// Its bytes so far, unless it is assembled in `dest`.
     bytes: Vec<u8>,
     /// Its frames so far.
     frames: u32,
@@ -291,26 +274,26 @@ struct Assembly {
     len: u64,
     /// Validation state of a text message.
     utf8: Utf8Validator,
-    /// Its length, when it is a single-frame message large enough to rather land in the caller's
-    /// `dest`; 0 otherwise.
-    dest_len: usize,
-    /// Bytes of it already in the caller's `dest` (from the push that first passed one): `Some`
-    /// once the message moved there from `bytes`.
-    dest_written: Option<usize>,
+    /// A single-frame message larger than [`ARENA_MAX_COPY`]: its buffer, its full length taken
+    /// from [`crate::message_buffers`] when the header arrived, so that every payload byte is
+    /// unmasked into it once, from the first read on, and it is handed over without a copy.
+    dest: Option<Vec<u8>>,
+    /// Bytes of `dest` written so far.
+    dest_written: usize,
     /// Its first frame had RSV1: its payload is inflated into `bytes` as it arrives.
     compressed: bool,
 }
 
 impl Assembly {
     /// Ends the message whose last frame just completed: returns its kind, whether it is complete
-    /// UTF-8 (always true for binary) and, when it was assembled in the caller's `dest`, its length.
+    /// UTF-8 (always true for binary) and, when it was assembled in `dest`, that buffer.
     /// No message is being assembled afterwards; `bytes` is left for the caller to take.
-    fn finish(&mut self) -> (EventKind, bool, Option<usize>) {
+    fn finish(&mut self) -> (EventKind, bool, Option<Vec<u8>>) {
         let kind = self.kind.take().unwrap_or(EventKind::Binary);
         let utf8_complete = kind != EventKind::Text || self.utf8.finish().is_ok();
         self.utf8.reset();
-        let in_dest = self.dest_written.take().map(|_| self.dest_len);
-        self.dest_len = 0;
+        let in_dest = self.dest.take();
+        self.dest_written = 0;
         self.frames = 0;
         self.len = 0;
         self.compressed = false;
@@ -381,44 +364,26 @@ impl FrameSink {
     /// in [`PushOutcome::error`], and the sink is done. After a CLOSE frame the sink is done too
     /// and ignores the rest of the chunk; a done sink ignores every push.
     pub fn push(&mut self, chunk: &[u8], arena: &mut [u8], events: &mut Vec<Event>) -> PushOutcome {
-        self.push_into(chunk, arena, &mut [], events)
-    }
-
-    /// [`FrameSink::push`], with `dest`: memory for a large single-frame message that arrives
-    /// over several pushes. Once a push reported [`PushOutcome::want_dest`], a `dest` at least
-    /// that long takes the message: what was buffered so far is copied there once, the rest is
-    /// unmasked straight into it, and the message completes as [`Payload::Dest`]. Pass the same
-    /// `dest` to every push until then (an empty one before `want_dest` or to decline); a
-    /// different one leaves the message's bytes unspecified (never unsafe, never a panic).
-    pub fn push_into(
-        &mut self,
-        chunk: &[u8],
-        arena: &mut [u8],
-        dest: &mut [u8],
-        events: &mut Vec<Event>,
-    ) -> PushOutcome {
         let batch = Batch {
             arena,
             used: 0,
             offset: 0,
             in_place: None,
             events,
-            dest,
         };
         self.push_batch(chunk, batch)
     }
 
-    /// [`FrameSink::push_into`] for a chunk that lies at the start of the caller's free arena:
+    /// [`FrameSink::push`] for a chunk that lies at the start of the caller's free arena:
     /// `region[..chunk_len]` is the chunk, `region[chunk_len..]` the arena. A binary message that
     /// is one frame wholly in the chunk is unmasked where it lies and reported there (no copy);
-    /// every other payload goes after the chunk as in `push_into`. Event offsets and
+    /// every other payload goes after the chunk as in `push`. Event offsets and
     /// [`PushOutcome::arena_used`] count from the start of `region`; `arena_used` covers the chunk
     /// whenever an event refers to any of `region`, and is 0 when none does.
     pub fn push_in_place(
         &mut self,
         region: &mut [u8],
         chunk_len: usize,
-        dest: &mut [u8],
         events: &mut Vec<Event>,
     ) -> PushOutcome {
         let chunk_len = chunk_len.min(region.len());
@@ -432,7 +397,6 @@ impl FrameSink {
             offset: chunk_len,
             in_place: Some((chunk.as_ptr() as usize, &mut in_place)),
             events,
-            dest,
         };
         let mut outcome = self.push_batch(chunk, batch);
         for &(start, len, mask) in &in_place {
@@ -453,10 +417,8 @@ impl FrameSink {
             return PushOutcome {
                 arena_used: 0,
                 error: None,
-                want_dest: 0,
             };
         }
-        self.adopt_dest(batch.dest);
         let error = self.run(chunk, &mut batch).err();
         if error.is_some() {
             self.end();
@@ -464,28 +426,6 @@ impl FrameSink {
         PushOutcome {
             arena_used: batch.used,
             error,
-            want_dest: if self.message.dest_written.is_none() {
-                self.message.dest_len
-            } else {
-                0
-            },
-        }
-    }
-
-    /// Moves the large message being assembled into the caller's `dest`, the first time one
-    /// long enough is passed.
-    fn adopt_dest(&mut self, dest: &mut [u8]) {
-        if self.message.dest_len == 0
-            || self.message.dest_written.is_some()
-            || dest.len() < self.message.dest_len
-        {
-            return;
-        }
-        let held = self.message.bytes.len();
-        if let Some(dst) = dest.get_mut(..held) {
-            dst.copy_from_slice(&self.message.bytes);
-            self.message.bytes.clear();
-            self.message.dest_written = Some(held);
         }
     }
 
@@ -496,10 +436,7 @@ impl FrameSink {
 
     /// Bytes held for an unfinished header, control frame or message.
     pub fn buffered_len(&self) -> usize {
-        self.head_len
-            + self.control.len()
-            + self.message.bytes.len()
-            + self.message.dest_written.unwrap_or(0)
+        self.head_len + self.control.len() + self.message.bytes.len() + self.message.dest_written
     }
 
     /// Marks the sink done and releases what it holds.
@@ -508,7 +445,9 @@ impl FrameSink {
         self.head_len = 0;
         self.frame = None;
         self.control = Vec::new();
-        self.message = Assembly::default();
+        if let Some(dest) = std::mem::take(&mut self.message).dest {
+            message_buffers::give_back(dest);
+        }
         if let Some(inflater) = self.inflater.take() {
             crate::deflate::release_inflater(inflater);
         }
@@ -686,16 +625,19 @@ impl FrameSink {
             // A compressed message's size is known only once inflated: its buffer grows with
             // the inflated bytes, within the limit (`Inflater::inflate`).
             _ if self.message.compressed => {}
-            // A large single-frame message may be assembled in the caller's memory: buffer only
-            // what this chunk brings until the caller offers it (`want_dest`).
+            // A large single-frame message is assembled in a buffer of its own length, taken now
+            // (reused memory when some is kept): each payload byte, the first read's included, is
+            // unmasked into it once, and it is handed over as it is.
             Ok(len)
                 if header.fin
                     && !continuation
                     && len > ARENA_MAX_COPY
                     && len <= RESERVE_AHEAD_MAX =>
             {
-                self.message.dest_len = len;
-                self.reserve(rest.len().min(len) as u64);
+                match message_buffers::take(len) {
+                    Some(dest) => self.message.dest = Some(dest),
+                    None => self.reserve(len as u64),
+                }
             }
             _ => self.reserve(header.payload_len),
         }
@@ -799,7 +741,7 @@ impl FrameSink {
             let last = frame.fin && take as u64 == frame.remaining;
             self.inflate_message(src, frame.mask, phase, last)?;
         } else {
-            self.append_message(src, frame.mask, phase, batch.dest)?;
+            self.append_message(src, frame.mask, phase)?;
         }
         frame.remaining -= take as u64;
         frame.received += take as u64;
@@ -813,27 +755,31 @@ impl FrameSink {
     }
 
     /// Appends payload bytes to the message, unmasking them in place block by block and, for
-    /// text, validating each block while it is in cache. A message that moved to the caller's
-    /// `dest` is unmasked straight into it.
+    /// text, validating each block while it is in cache. A message assembled in its own `dest` is
+    /// unmasked straight into it.
     fn append_message(
         &mut self,
         src: &[u8],
         mask: Option<[u8; 4]>,
         phase: usize,
-        dest: &mut [u8],
     ) -> Result<(), ProtocolError> {
         let text = self.message.kind == Some(EventKind::Text);
-        if let Some(written) = self.message.dest_written {
+        if let Some(dest) = self.message.dest.as_mut() {
+            let written = self.message.dest_written;
             let end = written.saturating_add(src.len());
-            // Only a caller that broke the `push_into` contract passes a shorter `dest`: the
-            // bytes are then dropped, and the message's content is unspecified.
-            if let Some(dst) = dest.get_mut(written..end) {
-                copy_payload(dst, src, mask, phase);
-                if text && self.message.utf8.feed(dst).is_err() {
-                    return Err(ErrorKind::InvalidUtf8.into());
+            // `dest` is as long as the frame's declared payload, and no more than that arrives.
+            let Some(dst) = dest.get_mut(written..end) else {
+                return Err(ErrorKind::PayloadTooLarge {
+                    limit: dest.len() as u64,
+                    actual: end as u64,
                 }
+                .into());
+            };
+            copy_payload(dst, src, mask, phase);
+            if text && self.message.utf8.feed(dst).is_err() {
+                return Err(ErrorKind::InvalidUtf8.into());
             }
-            self.message.dest_written = Some(end);
+            self.message.dest_written = end;
             return Ok(());
         }
         // Grown here rather than by `extend_from_slice`, whose doubling could hold up to twice
@@ -923,12 +869,15 @@ impl FrameSink {
         let compressed = self.message.compressed;
         let (kind, utf8_complete, in_dest) = self.message.finish();
         if !utf8_complete {
+            if let Some(dest) = in_dest {
+                message_buffers::give_back(dest);
+            }
             return Err(ErrorKind::InvalidUtf8.into());
         }
-        if let Some(len) = in_dest {
+        if let Some(dest) = in_dest {
             batch.events.push(Event {
                 kind,
-                payload: Payload::Dest { len },
+                payload: Payload::Owned(dest),
                 close_code: 0,
             });
             return Ok(());

@@ -79,11 +79,6 @@ fn does_not_reserve_a_huge_declared_length_up_front_when_unlimited() {
         let largest = largest_request(|| {
             let outcome = sink.push(&stream, &mut [0; 64], &mut events);
             assert_eq!(outcome.error, None);
-            assert!(
-                outcome.want_dest <= 64 << 20,
-                "asked for {}",
-                outcome.want_dest
-            );
         });
         assert!(
             largest <= 64 << 20,

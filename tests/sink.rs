@@ -6,6 +6,7 @@ mod common;
 
 use common::*;
 use daloy_ws_native::error::{ErrorKind, ProtocolError};
+use daloy_ws_native::message_buffers;
 use daloy_ws_native::sink::{EventKind, FrameSink, Payload, SinkOptions, ARENA_MAX_COPY};
 
 const KEY: [u8; 4] = [0x37, 0xfa, 0x21, 0x3d];
@@ -58,21 +59,12 @@ fn assert_stream(
             run_bytewise(o, stream, arena),
             &format!("one byte at a time, arena {arena}"),
         );
-        check(
-            run_pieces_with(o, stream.chunks(1), arena, true),
-            &format!("one byte at a time, arena {arena}, dest offered"),
-        );
     }
     for cut in 0..=stream.len() {
         let arena = ARENAS[cut % ARENAS.len()];
         check(
             run_cut(o, stream, &[cut], arena),
             &format!("cut at {cut}, arena {arena}"),
-        );
-        let pieces = [&stream[..cut], &stream[cut..]];
-        check(
-            run_pieces_with(o, pieces, arena, true),
-            &format!("cut at {cut}, arena {arena}, dest offered"),
         );
     }
     let step = (stream.len() / 17).max(1);
@@ -878,7 +870,6 @@ fn unmasks_a_whole_single_frame_message_into_the_arena() {
         daloy_ws_native::sink::PushOutcome {
             arena_used: 5,
             error: None,
-            want_dest: 0,
         }
     );
     assert_eq!(events[0].payload, Payload::Arena { start: 0, len: 5 });
@@ -951,45 +942,70 @@ fn assembles_many_small_fragments_in_linear_time() {
 }
 
 #[test]
-fn assembles_a_large_single_frame_message_in_the_callers_dest() {
+fn assembles_a_large_single_frame_message_in_a_kept_buffer_taken_at_its_header() {
     let mut rng = XorShift::new(11);
-    let big = rng.bytes(3 * ARENA_MAX_COPY + 7);
+    // Large enough to be kept for reuse (message_buffers::KEEP_MIN).
+    let big = rng.bytes(5 * ARENA_MAX_COPY + 7);
     let key = [0x11, 0x22, 0x33, 0x44];
     let stream = frame(true, 0x2, &big, Some(key));
     let (first, rest) = stream.split_at(1000);
     let (second, third) = rest.split_at(20_001);
+    // A buffer the engine collected earlier, kept for reuse: the message is assembled in it.
+    let kept = message_buffers::take(big.len() + 100).unwrap();
+    let address = kept.as_ptr();
+    message_buffers::give_back(kept);
     let mut sink = FrameSink::new(server());
     let mut events = Vec::new();
     let mut arena = vec![0u8; 4096];
 
-    let outcome = sink.push_into(first, &mut arena, &mut [], &mut events);
-    assert_eq!(
-        outcome.want_dest,
-        big.len(),
-        "the length of the message is asked for"
-    );
+    let outcome = sink.push(first, &mut arena, &mut events);
+    assert_eq!(outcome.arena_used, 0);
     assert!(events.is_empty());
-
-    let mut dest = vec![0u8; big.len()];
-    let outcome = sink.push_into(second, &mut arena, &mut dest, &mut events);
     assert_eq!(
-        outcome.want_dest, 0,
-        "asked once, then assembled in the dest"
+        message_buffers::kept_bytes(),
+        0,
+        "the buffer is taken when the header arrives"
     );
-    // A 16-bit length and a masking key: an 8-byte header.
-    assert_eq!(sink.buffered_len(), first.len() + second.len() - 8);
+    // A 64-bit length and a masking key: a 14-byte header.
+    assert_eq!(sink.buffered_len(), first.len() - 14);
+    sink.push(second, &mut arena, &mut events);
+    assert_eq!(sink.buffered_len(), first.len() + second.len() - 14);
 
-    let outcome = sink.push_into(third, &mut arena, &mut dest, &mut events);
+    let outcome = sink.push(third, &mut arena, &mut events);
     assert_eq!(outcome.error, None);
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].kind, EventKind::Binary);
-    assert_eq!(events[0].payload, Payload::Dest { len: big.len() });
-    assert_eq!(events[0].payload.bytes_in(&arena, &dest), big.as_slice());
+    let Payload::Owned(bytes) = &events[0].payload else {
+        panic!("handed over as an owned buffer");
+    };
+    assert_eq!(bytes.as_slice(), big.as_slice());
+    assert_eq!(bytes.as_ptr(), address, "the kept buffer, not a copy");
     assert_eq!(sink.buffered_len(), 0);
 }
 
 #[test]
-fn keeps_a_large_message_in_its_own_buffer_when_no_dest_is_offered() {
+fn gives_the_buffer_of_a_failed_large_message_back() {
+    let mut text = vec![b'a'; 5 * ARENA_MAX_COPY];
+    text[ARENA_MAX_COPY + 5] = 0xff;
+    let stream = frame(true, 0x1, &text, Some([1, 2, 3, 4]));
+    let before = message_buffers::kept_bytes();
+    let mut sink = FrameSink::new(server());
+    let mut events = Vec::new();
+    let mut arena = vec![0u8; 1024];
+    sink.push(&stream[..100], &mut arena, &mut events);
+    let outcome = sink.push(&stream[100..], &mut arena, &mut events);
+    assert_eq!(outcome.error, err(ErrorKind::InvalidUtf8));
+    assert!(events.is_empty());
+    assert_eq!(sink.buffered_len(), 0);
+    assert_eq!(
+        message_buffers::kept_bytes(),
+        before + text.len(),
+        "kept for a later message"
+    );
+}
+
+#[test]
+fn hands_a_large_message_over_in_its_own_buffer() {
     let mut rng = XorShift::new(12);
     let big = rng.bytes(2 * ARENA_MAX_COPY);
     let stream = frame(true, 0x1, &vec![b'a'; big.len()], Some([9, 8, 7, 6]));
@@ -1006,7 +1022,7 @@ fn validates_text_written_to_the_dest_as_it_arrives() {
     let stream = frame(true, 0x1, &text, Some([1, 2, 3, 4]));
     // Cut before the bad byte, and stop feeding well before the frame ends.
     let pieces = [&stream[..500], &stream[500..ARENA_MAX_COPY + 20]];
-    let run = run_pieces_with(server(), pieces, 1024, true);
+    let run = run_pieces(server(), pieces, 1024);
     assert!(run.events.is_empty());
     assert_eq!(run.error, err(ErrorKind::InvalidUtf8));
 }

@@ -5,7 +5,8 @@
 //! table (without a sink: a call with the byte count, for JavaScript to push). The buffer is the
 //! frame sinks' arena and the read lands in its free part (where JavaScript's window says), so the
 //! sink parses it in place. Writes: a vectored write at once, the part the kernel did not take in a
-//! [`WriteQueue`], written when the socket is writable again.
+//! [`WriteQueue`] (by reference when it lies in a message buffer a sink handed to JavaScript, copied
+//! otherwise), written when the socket is writable again.
 //!
 //! libuv is reached without link-time symbols: its functions are looked up with `dlsym` in the
 //! running process the first time a transport is asked for, so the addon still loads where they do
@@ -445,7 +446,9 @@ mod imp {
         }
 
         /// Writes `chunks` in order behind what is queued: at once when nothing is, the rest
-        /// copied into the queue. Returns the bytes queued, or the errno of a failed write.
+        /// queued (by reference when it lies in a received message's buffer, see
+        /// `sink::shared_part`; copied otherwise). Returns the bytes queued, or the errno of a
+        /// failed write.
         fn write(&mut self, uv: &Uv, chunks: &[&[u8]]) -> std::result::Result<usize, c_int> {
             if self.closed || self.shut {
                 return Err(libc::EPIPE);
@@ -501,7 +504,12 @@ mod imp {
                 }
             }
             while index < chunks.len() {
-                self.queue.push_copy(&chunks[index][offset..]);
+                let rest = &chunks[index][offset..];
+                // A message buffer JavaScript got from a sink is queued by reference.
+                match crate::binding::sink::shared_part(rest) {
+                    Some(shared) => self.queue.push(shared),
+                    None => self.queue.push_copy(rest),
+                }
                 index += 1;
                 offset = 0;
             }

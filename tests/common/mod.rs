@@ -120,19 +120,7 @@ pub fn run_pieces<'a>(
     pieces: impl IntoIterator<Item = &'a [u8]>,
     arena_len: usize,
 ) -> Run {
-    run_pieces_with(opts, pieces, arena_len, false)
-}
-
-/// [`run_pieces`], offering a `dest` of the wanted length whenever a push reports
-/// `want_dest` (as the JavaScript binding does) when `offer_dest` is set.
-pub fn run_pieces_with<'a>(
-    opts: SinkOptions,
-    pieces: impl IntoIterator<Item = &'a [u8]>,
-    arena_len: usize,
-    offer_dest: bool,
-) -> Run {
     let mut sink = FrameSink::new(opts);
-    let mut dest: Vec<u8> = Vec::new();
     let mut arena = vec![0u8; arena_len];
     let mut events = Vec::new();
     let mut run = Run {
@@ -151,8 +139,7 @@ pub fn run_pieces_with<'a>(
         events.clear();
         events.push(sentinel());
         let was_done = sink.is_done();
-        let outcome = sink.push_into(piece, &mut arena, &mut dest, &mut events);
-        let mut dest_taken = false;
+        let outcome = sink.push(piece, &mut arena, &mut events);
         assert_eq!(
             events.first(),
             Some(&sentinel()),
@@ -190,13 +177,6 @@ pub fn run_pieces_with<'a>(
                     );
                     run.owned += 1;
                     bytes.as_slice()
-                }
-                Payload::Dest { len } => {
-                    assert!(offer_dest, "a Dest payload only where a dest was offered");
-                    assert!(!dest_taken, "one Dest payload per dest");
-                    assert_eq!(*len, dest.len(), "a Dest payload fills the dest");
-                    dest_taken = true;
-                    &dest[..*len]
                 }
             };
             match event.kind {
@@ -237,14 +217,6 @@ pub fn run_pieces_with<'a>(
             "arena_used is the sum of arena payloads"
         );
         last_used = outcome.arena_used;
-        if dest_taken {
-            dest = Vec::new();
-        }
-        if offer_dest && outcome.want_dest > 0 && dest.is_empty() {
-            assert!(outcome.want_dest as u64 <= opts.max_payload_length);
-            // Garbage, so that a byte the sink forgot to write shows.
-            dest = vec![0x5a; outcome.want_dest];
-        }
         if let Some(err) = outcome.error {
             assert!(sink.is_done(), "an error ends the sink");
             run.error = Some(err);
@@ -282,8 +254,7 @@ pub fn run_cut(opts: SinkOptions, stream: &[u8], cuts: &[usize], arena_len: usiz
 }
 
 /// The pieces pushed in place ([`FrameSink::push_in_place`]): each copied to the start of a fresh
-/// region with `arena_len` bytes of arena behind it (scribbled, so stale bytes show), a dest offered
-/// when asked. Checks that payloads lie in the region within `arena_used`, that `arena_used` covers
+/// region with `arena_len` bytes of arena behind it (scribbled, so stale bytes show). Checks that payloads lie in the region within `arena_used`, that `arena_used` covers
 /// the chunk whenever it is not 0, and that only binary payloads are left inside the chunk.
 pub fn run_in_place<'a>(
     opts: SinkOptions,
@@ -291,7 +262,6 @@ pub fn run_in_place<'a>(
     arena_len: usize,
 ) -> Run {
     let mut sink = FrameSink::new(opts);
-    let mut dest: Vec<u8> = Vec::new();
     let mut events = Vec::new();
     let mut run = Run {
         events: Vec::new(),
@@ -303,7 +273,7 @@ pub fn run_in_place<'a>(
         let mut region = vec![0xa5 ^ n as u8; piece.len() + arena_len];
         region[..piece.len()].copy_from_slice(piece);
         events.clear();
-        let outcome = sink.push_in_place(&mut region, piece.len(), &mut dest, &mut events);
+        let outcome = sink.push_in_place(&mut region, piece.len(), &mut events);
         assert!(
             outcome.arena_used <= region.len(),
             "arena_used past the region"
@@ -314,7 +284,6 @@ pub fn run_in_place<'a>(
                 "arena_used covers the chunk"
             );
         }
-        let mut dest_taken = false;
         for event in &events {
             let bytes = match &event.payload {
                 Payload::Arena { start, len } => {
@@ -342,19 +311,9 @@ pub fn run_in_place<'a>(
                     run.owned += 1;
                     bytes.as_slice()
                 }
-                Payload::Dest { len } => {
-                    dest_taken = true;
-                    &dest[..*len]
-                }
             };
             run.events
                 .push((event.kind, bytes.to_vec(), event.close_code));
-        }
-        if dest_taken {
-            dest = Vec::new();
-        }
-        if outcome.want_dest > 0 && dest.is_empty() {
-            dest = vec![0x5a; outcome.want_dest];
         }
         if let Some(err) = outcome.error {
             run.error = Some(err);
