@@ -39,13 +39,18 @@ const utf8Write =
 const FLUSH_FRAME = 64 * 1024;
 
 // Inside a read of the native transport (native-socket.js: beginRead/endRead around the read's
-// delivery) a writer's end of tick is its end of the read: the writers that sent are flushed when the
-// read's callbacks return, not from a nextTick. The frames leave in the same write as they would
-// (what a read's callbacks send is all sent by then), and Node has no tick queue to run for it
-// after the read's callback: measured one JavaScript call and a tick per read on small echoes.
+// delivery) a writer's end of tick is the end of the loop iteration's poll phase: the writers that
+// sent from the reads of every connection that was ready are flushed together from one setImmediate
+// (the check phase, which follows the poll phase), not from a nextTick per read. The frames leave in
+// the same write as they would (what a read's callbacks send is all sent by then), Node has no tick
+// queue to run after each read's callback, and the peer is sent its replies back to back instead of
+// one between every two reads, so it finds more of them per wake-up: measured on 64 connections x
+// 1 KiB text echoes, fewer sleeps of the load generator and less kernel time per message on both
+// sides (bench/README.md).
 let readDepth = 0;
 /** @type {FrameWriter[]} */
 let readWriters = [];
+let readFlushScheduled = false;
 
 function callAll(callbacks, err) {
   for (const cb of callbacks) cb(err);
@@ -244,11 +249,17 @@ class FrameWriter {
     readDepth++;
   }
 
-  /** The read's callbacks returned (or threw): the writers that sent from them flush now. */
+  /** The read's callbacks returned (or threw): the writers that sent from them flush in the check phase. */
   static endRead() {
-    if (--readDepth > 0) return;
+    if (--readDepth > 0 || readFlushScheduled || readWriters.length === 0) return;
+    readFlushScheduled = true;
+    setImmediate(FrameWriter.#flushReads);
+  }
+
+  // The writers that sent from this loop iteration's reads, in the order they first sent.
+  static #flushReads() {
+    readFlushScheduled = false;
     const writers = readWriters;
-    if (writers.length === 0) return;
     readWriters = [];
     let i = 0;
     try {
