@@ -41,6 +41,23 @@ async function listen(t, server) {
 }
 
 // Records the transport chosen for each upgrade, before the app's listener takes the socket.
+/** Reads `count` binary frames of `size` bytes and checks byte j of frame i is byteAt(i, j). */
+async function expectBinaryFrames(client, count, size, byteAt) {
+  for (let i = 0; i < count; i++) {
+    const frame = await client.frame();
+    assert.equal(frame.opcode, 0x2);
+    assert.equal(frame.payload.length, size);
+    let bad = -1;
+    for (let j = 0; j < size; j++) {
+      if (frame.payload[j] !== byteAt(i, j)) {
+        bad = j;
+        break;
+      }
+    }
+    assert.equal(bad, -1, `frame ${i} differs at byte ${bad}`);
+  }
+}
+
 function recordChoices(server) {
   const choices = [];
   const sockets = [];
@@ -162,19 +179,7 @@ describe('transport after the 101', () => {
     client.socket.resume();
     const res = await client.response();
     assert.equal(res.status, 101);
-    for (let i = 0; i < COUNT; i++) {
-      const frame = await client.frame();
-      assert.equal(frame.opcode, 0x2);
-      assert.equal(frame.payload.length, SIZE);
-      let bad = -1;
-      for (let j = 0; j < SIZE; j++) {
-        if (frame.payload[j] !== byteAt(i, j)) {
-          bad = j;
-          break;
-        }
-      }
-      assert.equal(bad, -1, `message ${i} differs at byte ${bad}`);
-    }
+    await expectBinaryFrames(client, COUNT, SIZE, byteAt);
   });
 
   test('echoes of large received messages arrive whole after the kernel held them back and their buffers were detached and collected', T, async (t) => {
@@ -222,19 +227,7 @@ describe('transport after the 101', () => {
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
     client.socket.resume();
-    for (let i = 0; i < COUNT; i++) {
-      const frame = await client.frame();
-      assert.equal(frame.opcode, 0x2);
-      assert.equal(frame.payload.length, SIZE);
-      let bad = -1;
-      for (let j = 0; j < SIZE; j++) {
-        if (frame.payload[j] !== byteAt(i, j)) {
-          bad = j;
-          break;
-        }
-      }
-      assert.equal(bad, -1, `echo ${i} differs at byte ${bad}`);
-    }
+    await expectBinaryFrames(client, COUNT, SIZE, byteAt);
   });
 
   test('TLS: stream', T, async (t) => {
