@@ -248,11 +248,12 @@ describe('transport after the 101', () => {
     await closed(ws);
   });
 
-  test('transportWrite refuses what is not a registered transport handle', () => {
+  test('transportWrite refuses what is not an open socket of the transport', () => {
     const binding = require('../lib/primitives/addon.js');
-    assert.throws(() => binding.transportWrite({}, Buffer.alloc(1), 0, 1), /NativeSocketHandle/);
-    assert.throws(() => binding.transportWrite(new binding.NativeFrameSink(true, 10, 10), Buffer.alloc(1), 0, 1), /NativeSocketHandle/);
-    assert.throws(() => binding.transportWrite(), /transportWrite\(handle, bytes, start, end\)/);
+    assert.throws(() => binding.transportWrite({}, Buffer.alloc(1), 0, 1), /open socket of the transport/);
+    // An object another native class wrapped: its pointer is not taken for a connection's.
+    assert.throws(() => binding.transportWrite(new binding.NativeFrameSink(true, 10, 10), Buffer.alloc(1), 0, 1), /open socket of the transport/);
+    assert.throws(() => binding.transportWrite(), /transportWrite\(socket, bytes, start, end\)/);
   });
 
   test('setSink takes only a registered frame sink; transportWrite only a range within its bytes; the read buffer, its window and the event table must not overlap', { ...T, skip: NATIVE_HERE ? false : 'native transport not in use' }, async (t) => {
@@ -264,16 +265,22 @@ describe('transport after the 101', () => {
     cleanup(t, () => client.destroy());
     const socket = await accepted;
     cleanup(t, () => socket.destroy());
-    const handle = new binding.NativeSocketHandle(socket._handle.fd, {}, () => {});
-    cleanup(t, () => handle.close());
-    assert.throws(() => handle.setSink({}), /NativeFrameSink/);
-    assert.throws(() => handle.setSink(handle), /NativeFrameSink/);
+    // The connection is wrapped into the object given (a NativeSocket in the package), which is
+    // then the handle; an object wrapped already (by this or another native class) is refused.
+    const handle = {};
+    binding.transportOpen(socket._handle.fd, handle, () => {});
+    cleanup(t, () => binding.transportClose(handle));
+    assert.throws(() => binding.transportOpen(socket._handle.fd, handle, () => {}), /not wrapped/);
+    assert.throws(() => binding.transportOpen(socket._handle.fd, new binding.NativeFrameSink(true, 10, 10), () => {}), /not wrapped/);
+    assert.throws(() => binding.transportOpen(socket._handle.fd, 7, () => {}), /not wrapped/);
+    assert.throws(() => binding.transportSetSink(handle, {}), /NativeFrameSink/);
+    assert.throws(() => binding.transportSetSink(handle, handle), /NativeFrameSink/);
     // Constructed but never registered: refused too.
-    assert.throws(() => handle.setSink(new binding.NativeFrameSink(true, 10, 10)), /NativeFrameSink/);
+    assert.throws(() => binding.transportSetSink(handle, new binding.NativeFrameSink(true, 10, 10)), /NativeFrameSink/);
     const sink = new binding.NativeFrameSink(true, 10, 10);
     sink.register();
-    handle.setSink(sink);
-    handle.setSink(null);
+    binding.transportSetSink(handle, sink);
+    binding.transportSetSink(handle, null);
     for (const [start, end] of [[2, 1], [0, 5], [-1, 2]]) {
       assert.throws(() => binding.transportWrite(handle, Buffer.alloc(4), start, end), /start and end/);
     }
@@ -282,6 +289,17 @@ describe('transport after the 101', () => {
     assert.equal(binding.transportWrite(handle, Buffer.from('abcd'), 2, 2), 0, 'an empty range');
     const received = new Promise((resolve) => client.once('data', resolve));
     assert.equal(String(await received), 'bc');
+    assert.equal(binding.transportAddress(handle, true).port, client.localPort);
+    // Closed: the wrap is gone, so nothing reaches the freed connection through the object.
+    const ended = new Promise((resolve) => client.once('end', resolve));
+    binding.transportClose(handle);
+    binding.transportClose(handle);
+    assert.throws(() => binding.transportWrite(handle, Buffer.from('abcd'), 0, 4), /open socket of the transport/);
+    assert.equal(binding.transportWritev(handle, [Buffer.from('abcd')]), -32);
+    assert.equal(binding.transportAddress(handle, true), null);
+    // Node's socket still holds the original descriptor: end it for the client to see the close.
+    socket.end();
+    await ended;
     const buffer = Buffer.alloc(4096);
     const window = new Uint32Array(3);
     const inside = new Uint32Array(buffer.buffer, buffer.byteOffset, 64);

@@ -23,6 +23,9 @@ const binding = require('../primitives/addon.js');
 const { FrameWriter } = require('./frame-writer.js');
 
 const { TRANSPORT_READ, TRANSPORT_PARSED, TRANSPORT_END, TRANSPORT_ERROR, TRANSPORT_DRAIN } = binding;
+// The connection's native state is wrapped into the NativeSocket itself (transportOpen): these
+// take the socket as their handle, so a connection holds no native class instance of its own.
+const { transportOpen, transportWritev, transportSetSink, transportSetReading, transportShutdown, transportAddress, transportClose } = binding;
 // Exported by the binding's module initialisation (src/binding/transport.rs), outside binding.d.ts.
 const transportWrite = /** @type {any} */ (binding).transportWrite;
 // Node's default highWaterMark for sockets: write() returns false from this many bytes queued.
@@ -126,7 +129,6 @@ function emitClose(socket, hadError) {
 
 /** A taken-over connection: net.Socket's surface as the WebSocket layers use it. */
 class NativeSocket extends EventEmitter {
-  #handle;
   #corked = 0;
   // The chunks written while corked (null: none).
   /** @type {Uint8Array[] | null} */
@@ -184,7 +186,7 @@ class NativeSocket extends EventEmitter {
       this.#held = held;
     }
     const raw = /** @type {any} */ (socket);
-    this.#handle = new binding.NativeSocketHandle(raw._handle.fd, this, NativeSocket.#onEvent);
+    transportOpen(raw._handle.fd, this, NativeSocket.#onEvent);
     // Addresses code read of Node's socket before are kept; Node's socket, once let go, answers
     // remoteAddress & co. from its `_peername` (net.js), which then reads this socket's: the `ws`
     // module's `req.socket.remoteAddress` in a `connection` listener still works.
@@ -212,7 +214,7 @@ class NativeSocket extends EventEmitter {
    */
   readWith(sink, onRead, reader) {
     if (this.destroyed) return;
-    this.#handle.setSink(nativeOf(sink));
+    transportSetSink(this, nativeOf(sink));
     this.#reader = reader;
     this.#onRead = onRead;
   }
@@ -246,12 +248,12 @@ class NativeSocket extends EventEmitter {
   }
 
   #peerName() {
-    if (this.#peer === undefined && !this.destroyed) this.#peer = this.#handle.address(true) ?? undefined;
+    if (this.#peer === undefined && !this.destroyed) this.#peer = transportAddress(this, true) ?? undefined;
     return this.#peer;
   }
 
   #sockName() {
-    if (this.#local === undefined && !this.destroyed) this.#local = this.#handle.address(false) ?? undefined;
+    if (this.#local === undefined && !this.destroyed) this.#local = transportAddress(this, false) ?? undefined;
     return this.#local;
   }
 
@@ -402,7 +404,7 @@ class NativeSocket extends EventEmitter {
       else this.#corkedChunks.push(chunk);
       this.#corkedBytes += length;
     } else {
-      this.#afterWrite(transportWrite(this.#handle, bytes, start, end));
+      this.#afterWrite(transportWrite(this, bytes, start, end));
     }
     return ok;
   }
@@ -451,7 +453,7 @@ class NativeSocket extends EventEmitter {
     if (chunks === null || this.destroyed) return;
     this.#corkedChunks = null;
     this.#corkedBytes = 0;
-    const queued = chunks.length === 1 ? transportWrite(this.#handle, chunks[0], 0, chunks[0].length) : this.#handle.write(chunks);
+    const queued = chunks.length === 1 ? transportWrite(this, chunks[0], 0, chunks[0].length) : transportWritev(this, chunks);
     this.#afterWrite(queued);
   }
 
@@ -476,7 +478,7 @@ class NativeSocket extends EventEmitter {
     // next loop iteration, as Node's stream does, cost the peer a second wake-up and this process
     // ~2 µs of kernel time per connection in a storm of short connections). 'finish' comes from the
     // next loop iteration, as a stream's does.
-    this.#handle.shutdown();
+    transportShutdown(this);
     setImmediate(NativeSocket.#shutdown, this);
     return this;
   }
@@ -500,7 +502,7 @@ class NativeSocket extends EventEmitter {
   destroy(err) {
     if (this.destroyed) return this;
     this.destroyed = true;
-    this.#handle.close();
+    transportClose(this);
     this.#reader = null;
     this.#onRead = null;
     const server = this.#server;
@@ -544,7 +546,7 @@ class NativeSocket extends EventEmitter {
   pause() {
     if ((this.#flags & PAUSED) === 0) {
       this.#flags |= PAUSED;
-      if (!this.destroyed) this.#handle.setReading(false);
+      if (!this.destroyed) transportSetReading(this, false);
     }
     return this;
   }
@@ -552,7 +554,7 @@ class NativeSocket extends EventEmitter {
   resume() {
     if ((this.#flags & PAUSED) !== 0) {
       this.#flags &= ~PAUSED;
-      if (!this.destroyed) this.#handle.setReading(true);
+      if (!this.destroyed) transportSetReading(this, true);
       if (this.#backlog !== null) process.nextTick(NativeSocket.#deliverBacklog, this);
     }
     return this;

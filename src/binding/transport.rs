@@ -12,10 +12,14 @@
 //! running process the first time a transport is asked for, so the addon still loads where they do
 //! not exist (Bun, Deno, Windows); there `nativeTransportAvailable()` is false.
 //!
-//! Lifetime: a [`Conn`] is allocated when JavaScript creates a `NativeSocketHandle`, and freed,
-//! with the descriptor closed, only in `uv_close`'s callback, after which libuv runs no callback of
-//! the handle. `close()` marks it closed first, so that nothing is written or read after it and no
-//! JavaScript is called; the descriptor number therefore cannot be reused while anything refers to it.
+//! Lifetime: a [`Conn`] is allocated when JavaScript calls `transportOpen(fd, socket, callback)`,
+//! wrapped into that socket object (`napi_wrap`: no native class instance per connection, the
+//! socket is the handle the `transport*` functions take), and freed, with the descriptor closed,
+//! only in `uv_close`'s callback, after which libuv runs no callback of the handle.
+//! `transportClose` marks it closed first and removes the wrap, so that nothing is written or read
+//! after it and no JavaScript is called; the descriptor number therefore cannot be reused while
+//! anything refers to it. A pointer unwrapped from an object is used only if it is the address of
+//! an open Conn of the environment (`conn_of`).
 //!
 //! Teardown: an environment that ends with connections open (a worker thread terminated, or ending
 //! without closing them) closes them in an async cleanup hook (`napi_add_async_cleanup_hook`,
@@ -23,14 +27,12 @@
 //! hook reports done only after libuv has run the last `uv_close` callback, so Node's loop closes
 //! with no handle of ours open and no descriptor is left behind.
 
-use super::raw::{self, AddressSet};
+use super::raw;
 use napi::bindgen_prelude::{
     Array, BufferSlice, Error, Object, Result, Status, Uint32ArraySlice, Unknown,
 };
 use napi::Env;
 use napi_derive::napi;
-use std::collections::HashSet;
-use std::sync::{Mutex, MutexGuard};
 
 /// Event kinds passed to the JavaScript callback `(kind, value)`.
 #[napi]
@@ -53,6 +55,7 @@ pub const TRANSPORT_PARSED: u32 = 5;
 #[cfg(unix)]
 mod imp {
     use super::*;
+    use crate::binding::raw::AddressSet;
     use crate::binding::sink::{
         is_live_sink, overlaps, NativeFrameSink, SINK_EVENT_WORDS, SINK_TABLE_HEAD,
     };
@@ -182,7 +185,7 @@ mod imp {
     /// environment's teardown hook.
     struct EnvConns {
         env: sys::napi_env,
-        conns: HashSet<usize>,
+        conns: AddressSet,
         hook: sys::napi_async_cleanup_hook_handle,
         /// The environment is being torn down: the hook is done when `conns` is empty.
         tearing_down: bool,
@@ -218,7 +221,7 @@ mod imp {
             }
             envs.push(EnvConns {
                 env,
-                conns: HashSet::from([conn as usize]),
+                conns: AddressSet::from_iter([conn as usize]),
                 hook,
                 tearing_down: false,
                 callback: std::ptr::null_mut(),
@@ -328,7 +331,9 @@ mod imp {
         handle_words: usize,
         env: sys::napi_env,
         /// The JavaScript socket (receiver of the callback) and the callback, held strongly while
-        /// open: the socket cannot be collected while the descriptor is polled.
+        /// open: the socket cannot be collected while the descriptor is polled. `receiver` is the
+        /// reference `napi_wrap` gave when the Conn was wrapped into the socket (one reference for
+        /// both: the socket is the handle JavaScript passes to the `transport*` functions).
         receiver: sys::napi_ref,
         callback: sys::napi_ref,
         /// `callback` is this connection's own reference (deleted on close), not its environment's.
@@ -829,20 +834,13 @@ mod imp {
         let words = size.div_ceil(8).max(1);
         let mut storage = std::mem::ManuallyDrop::new(vec![0u64; words]);
         let handle = storage.as_mut_ptr().cast::<c_void>();
-        let mut receiver_ref = std::ptr::null_mut();
-        let mut callback_ref = std::ptr::null_mut();
-        // SAFETY: plain N-API calls on the live environment with values of this call.
-        unsafe {
-            sys::napi_create_reference(raw, receiver.raw(), 1, &mut receiver_ref);
-            sys::napi_create_reference(raw, callback.raw(), 1, &mut callback_ref);
-        }
         let conn = Box::into_raw(Box::new(Conn {
             fd: dup,
             handle,
             handle_words: words,
             env: raw,
-            receiver: receiver_ref,
-            callback: callback_ref,
+            receiver: std::ptr::null_mut(),
+            callback: std::ptr::null_mut(),
             owns_callback: true,
             sink: 0,
             queue: WriteQueue::new(),
@@ -853,14 +851,66 @@ mod imp {
             shut: false,
             closed: false,
         }));
+        let mut receiver_ref = std::ptr::null_mut();
+        let mut callback_ref = std::ptr::null_mut();
+        let mut count = 0;
+        // SAFETY: plain N-API calls on the live environment with values of this call. The Conn is
+        // wrapped into the socket (refused if the socket is not an object or is wrapped already);
+        // the wrap's reference, weak when made, is made strong and held as the receiver's.
+        let wrapped = unsafe {
+            sys::napi_wrap(
+                raw,
+                receiver.raw(),
+                conn.cast(),
+                Some(unwrapped),
+                std::ptr::null_mut(),
+                &mut receiver_ref,
+            ) == sys::Status::napi_ok
+                && sys::napi_reference_ref(raw, receiver_ref, &mut count) == sys::Status::napi_ok
+                && sys::napi_create_reference(raw, callback.raw(), 1, &mut callback_ref)
+                    == sys::Status::napi_ok
+        };
+        // SAFETY: `conn` was boxed above and is not yet known to libuv or JavaScript beyond the
+        // wrap, which `forget` removes.
+        unsafe {
+            (*conn).receiver = receiver_ref;
+            (*conn).callback = callback_ref;
+        }
+        // Undoes the wrap and the references of a Conn that did not open; the caller frees it.
+        let forget = |conn: *mut Conn| {
+            // SAFETY: as above; each reference is deleted once, and only if it was made.
+            unsafe {
+                if !(*conn).receiver.is_null() {
+                    let mut out = std::ptr::null_mut();
+                    sys::napi_remove_wrap(raw, receiver.raw(), &mut out);
+                    sys::napi_delete_reference(raw, (*conn).receiver);
+                }
+                if !(*conn).callback.is_null() {
+                    sys::napi_delete_reference(raw, (*conn).callback);
+                }
+            }
+        };
+        if !wrapped {
+            forget(conn);
+            // SAFETY: the descriptor just duplicated and the Conn just boxed, both unknown to
+            // anything else now.
+            unsafe {
+                libc::close(dup);
+                drop(Box::from_raw(conn));
+            }
+            drop(std::mem::ManuallyDrop::into_inner(storage));
+            return Err(Error::new(
+                Status::InvalidArg,
+                "the socket must be an object not wrapped by a native class",
+            ));
+        }
         // SAFETY: `handle` is zeroed storage of uv_handle_size(UV_POLL) bytes, 8-byte aligned, for a
         // poll handle on this thread's loop; `data` (the first field) is set after init, which
         // leaves it alone. On failure the handle was never initialised: freed directly.
         unsafe {
             if (uv.poll_init)(event_loop.cast(), handle, dup) != 0 {
+                forget(conn);
                 libc::close(dup);
-                sys::napi_delete_reference(raw, receiver_ref);
-                sys::napi_delete_reference(raw, callback_ref);
                 drop(Box::from_raw(conn));
                 drop(std::mem::ManuallyDrop::into_inner(storage));
                 return Err(Error::from_reason("uv_poll_init failed"));
@@ -887,11 +937,25 @@ mod imp {
     /// `conn` is a live Conn not closed before, on its environment's thread.
     pub(super) unsafe fn close(conn: *mut Conn) {
         let Some(uv) = uv() else { return };
-        // SAFETY: by the caller; the references are deleted once, here.
+        // SAFETY: by the caller; the wrap is removed and the references are deleted once, here.
+        // The socket is alive (held by `receiver`) while its value is read, in a handle scope of
+        // its own (also in the environment's teardown, outside any call from JavaScript).
         unsafe {
             let c = &mut *conn;
             c.closed = true;
             c.queue.clear();
+            let mut scope = std::ptr::null_mut();
+            if sys::napi_open_handle_scope(c.env, &mut scope) == sys::Status::napi_ok {
+                let mut socket = std::ptr::null_mut();
+                let mut out = std::ptr::null_mut();
+                if sys::napi_get_reference_value(c.env, c.receiver, &mut socket)
+                    == sys::Status::napi_ok
+                    && !socket.is_null()
+                {
+                    sys::napi_remove_wrap(c.env, socket, &mut out);
+                }
+                sys::napi_close_handle_scope(c.env, scope);
+            }
             sys::napi_delete_reference(c.env, c.receiver);
             if c.owns_callback {
                 sys::napi_delete_reference(c.env, c.callback);
@@ -899,6 +963,41 @@ mod imp {
             // uv_close stops a poll handle itself (one removal from the poll set, not two).
             (uv.close)(c.handle, on_close);
         }
+    }
+
+    /// The finalizer of a socket's wrap: nothing to do (the Conn is freed in uv_close's callback,
+    /// and the wrap is removed when the Conn closes); napi_wrap wants one to hand out a reference.
+    unsafe extern "C" fn unwrapped(_env: sys::napi_env, _data: *mut c_void, _hint: *mut c_void) {}
+
+    /// The open Conn wrapped into `socket` (by `open`), or None: not a socket the transport took
+    /// over in `env`, or closed (its wrap is removed then).
+    ///
+    /// # Safety
+    /// `env` is the live environment of the current call and `socket` a value of it; the Conn
+    /// returned is not borrowed elsewhere (JavaScript is single-threaded, no call re-enters).
+    pub(super) unsafe fn conn_of<'a>(
+        env: sys::napi_env,
+        socket: sys::napi_value,
+    ) -> Option<&'a mut Conn> {
+        let mut wrapped = std::ptr::null_mut();
+        // SAFETY: by the caller; out-pointer to a local. An object wrapped by another class gives
+        // a pointer that is then only compared with the addresses of live Conns.
+        if unsafe { sys::napi_unwrap(env, socket, &mut wrapped) } != sys::Status::napi_ok {
+            return None;
+        }
+        let address = wrapped as usize;
+        let tracked = ENVS.with(|envs| {
+            envs.borrow()
+                .iter()
+                .any(|e| e.env == env && e.conns.contains(&address))
+        });
+        if !tracked {
+            return None;
+        }
+        // SAFETY: a tracked address is a live Conn: untracked in uv_close's callback, before it
+        // is freed.
+        let conn = unsafe { &mut *(wrapped as *mut Conn) };
+        (!conn.closed).then_some(conn)
     }
 
     /// # Safety
@@ -990,7 +1089,7 @@ mod imp {
         Ok(())
     }
 
-    // Thin accessors for the handle's methods.
+    // Thin accessors for the transport* functions.
     pub(super) fn write(conn: &mut Conn, chunks: &[&[u8]]) -> std::result::Result<usize, c_int> {
         match uv() {
             Some(uv) => conn.write(uv, chunks),
@@ -1012,10 +1111,6 @@ mod imp {
     pub(super) fn shutdown(conn: &mut Conn) {
         conn.want_shutdown = true;
         conn.shutdown_if_drained();
-    }
-
-    pub(super) fn queued(conn: &Conn) -> usize {
-        conn.queue.len()
     }
 
     /// The connection's local address, or with `peer` its peer's, as Node's sockets report them:
@@ -1106,8 +1201,13 @@ mod imp {
     }
     pub(super) fn set_reading(_: &mut Conn, _: bool) {}
     pub(super) fn shutdown(_: &mut Conn) {}
-    pub(super) fn queued(_: &Conn) -> usize {
-        0
+    /// # Safety
+    /// None: nothing is read.
+    pub(super) unsafe fn conn_of<'a>(
+        _: napi::sys::napi_env,
+        _: napi::sys::napi_value,
+    ) -> Option<&'a mut Conn> {
+        None
     }
     pub(super) fn address(_: &Conn, _: bool) -> Option<(String, bool, u16)> {
         None
@@ -1145,35 +1245,114 @@ pub struct SocketAddress {
     pub port: u32,
 }
 
-/// A taken-over socket: see the module's documentation. Created by lib/node/native-socket.js.
+/// The Conn of a socket the transport took over (`transportOpen`), or None (not one, or closed).
+fn conn_of<'a>(env: &Env, socket: &Unknown) -> Option<&'a mut imp::Conn> {
+    use napi::bindgen_prelude::JsValue;
+    // SAFETY: a live value of this call; JavaScript is single-threaded and no call of the
+    // transport re-enters, so the Conn is borrowed nowhere else.
+    unsafe { imp::conn_of(env.raw(), socket.raw()) }
+}
+
+/// Takes over the socket descriptor `fd`: duplicates it and polls the duplicate, with the
+/// connection wrapped into `socket` (a JavaScript object, not wrapped before), which is then the
+/// handle the other `transport*` functions take; `callback` is called as `socket.callback(kind,
+/// value)` (TRANSPORT_*). The caller then lets its own socket go (closing the original). Created
+/// by lib/node/native-socket.js; one native object per connection, the socket itself.
 #[napi]
-pub struct NativeSocketHandle {
-    conn: *mut imp::Conn,
-    /// The address its first `transportWrite` recorded in LIVE_HANDLES (0 before).
-    registered: usize,
+pub fn transport_open(env: Env, fd: i32, socket: Unknown, callback: Unknown) -> Result<()> {
+    imp::open(&env, fd, socket, callback).map(|_| ())
 }
 
-/// The addresses of the live handles, as LIVE_SINKS in sink.rs: `transportWrite` uses a wrapped
-/// pointer only if it recorded it (from an object with this class's type tag, so without a
-/// registering call per connection) and the handle has not been dropped since.
-static LIVE_HANDLES: Mutex<AddressSet> =
-    Mutex::new(AddressSet::with_hasher(std::hash::BuildHasherDefault::new()));
-
-fn live_handles() -> MutexGuard<'static, AddressSet> {
-    LIVE_HANDLES
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+/// Writes the chunks (Uint8Arrays, in order) behind what is queued. Returns the bytes queued
+/// afterwards, or a negative errno (EPIPE once closed).
+#[napi]
+pub fn transport_writev(env: Env, socket: Unknown, chunks: Array) -> Result<f64> {
+    let Some(conn) = conn_of(&env, &socket) else {
+        return Ok(-32.0); // EPIPE
+    };
+    let mut held = Vec::with_capacity(chunks.len() as usize);
+    for i in 0..chunks.len() {
+        let chunk: BufferSlice = chunks
+            .get(i)?
+            .ok_or_else(|| Error::new(Status::InvalidArg, "write expects Uint8Arrays"))?;
+        held.push(chunk);
+    }
+    let slices: Vec<&[u8]> = held.iter().map(|b| &b[..]).collect();
+    Ok(match imp::write(conn, &slices) {
+        Ok(queued) => queued as f64,
+        Err(e) => -f64::from(e),
+    })
 }
 
-impl Drop for NativeSocketHandle {
-    fn drop(&mut self) {
-        if self.registered != 0 {
-            live_handles().remove(&self.registered);
-        }
+/// Makes every later read of `socket` be pushed through `sink` (a NativeFrameSink) before
+/// JavaScript is called (`TRANSPORT_PARSED`), or, with null, handed over unparsed
+/// (`TRANSPORT_READ`). The caller keeps the sink reachable from the socket while it is set.
+#[napi]
+pub fn transport_set_sink(env: Env, socket: Unknown, sink: Unknown) -> Result<()> {
+    use napi::bindgen_prelude::{JsValue, ValueType};
+    let address = if matches!(sink.get_type()?, ValueType::Null | ValueType::Undefined) {
+        0
+    } else {
+        // SAFETY: a live value of this call; the address is used only while the registry of
+        // live sinks holds it.
+        let wrapped = unsafe {
+            raw::unwrap_live(
+                env.raw(),
+                sink.raw(),
+                super::sink::is_live_sink,
+                "setSink expects a NativeFrameSink",
+            )?
+        };
+        wrapped as usize
+    };
+    if let Some(conn) = conn_of(&env, &socket) {
+        imp::set_sink(conn, address);
+    }
+    Ok(())
+}
+
+/// Reads (true) or stops reading (false).
+#[napi]
+pub fn transport_set_reading(env: Env, socket: Unknown, reading: bool) {
+    if let Some(conn) = conn_of(&env, &socket) {
+        imp::set_reading(conn, reading);
     }
 }
 
-/// Exports `transportWrite(handle, bytes, start, end)`, the write of bytes `[start, end)` of a
+/// Ends the writing side (shutdown(SHUT_WR)) once the queue is written.
+#[napi]
+pub fn transport_shutdown(env: Env, socket: Unknown) {
+    if let Some(conn) = conn_of(&env, &socket) {
+        imp::shutdown(conn);
+    }
+}
+
+/// The socket's local address, or with `peer` its peer's, as a `net.Socket` reports them (read
+/// from the descriptor when asked, not at the takeover); undefined once closed, or when the system
+/// has none (the peer is gone).
+#[napi]
+pub fn transport_address(env: Env, socket: Unknown, peer: bool) -> Option<SocketAddress> {
+    let conn = conn_of(&env, &socket)?;
+    let (address, ipv6, port) = imp::address(conn, peer)?;
+    Some(SocketAddress {
+        address,
+        family: if ipv6 { "IPv6" } else { "IPv4" }.to_owned(),
+        port: u32::from(port),
+    })
+}
+
+/// Stops everything and unwraps the socket; the descriptor is closed once libuv has let go of the
+/// handle. Nothing once closed.
+#[napi]
+pub fn transport_close(env: Env, socket: Unknown) {
+    if let Some(conn) = conn_of(&env, &socket) {
+        // SAFETY: an open Conn (not closed: conn_of checked), closed once: closing marks it and
+        // removes the wrap, so conn_of finds it no more.
+        unsafe { imp::close(conn) };
+    }
+}
+
+/// Exports `transportWrite(socket, bytes, start, end)`, the write of bytes `[start, end)` of a
 /// Uint8Array (a region of the frame writer's slab, without a view made for it), as a plain
 /// Node-API function (see raw.rs).
 pub(super) fn export(exports: &mut Object, env: &Env) -> Result<()> {
@@ -1204,21 +1383,13 @@ unsafe fn transport_write_args(
     use napi::sys;
     // SAFETY: by the caller.
     let argv: [sys::napi_value; 4] =
-        unsafe { raw::arguments(raw, info, "transportWrite(handle, bytes, start, end)")? };
-    // SAFETY: live values of this call.
-    let wrapped = unsafe {
-        raw::unwrap_live(
-            raw,
-            argv[0],
-            |address| {
-                let mut live = live_handles();
-                // A handle's first write registers it, if the object carries the class's type tag
-                // (stamped by its constructor); a wrapped object of any other class is refused
-                // before anything is read through the pointer.
-                live.contains(&address) || (is_handle(raw, argv[0]) && live.insert(address))
-            },
-            "transportWrite expects a NativeSocketHandle",
-        )?
+        unsafe { raw::arguments(raw, info, "transportWrite(socket, bytes, start, end)")? };
+    // SAFETY: live values of this call; the Conn is borrowed nowhere else during this call.
+    let Some(conn) = (unsafe { imp::conn_of(raw, argv[0]) }) else {
+        return Err(Error::new(
+            Status::InvalidArg,
+            "transportWrite expects an open socket of the transport (transportOpen)",
+        ));
     };
     // SAFETY: live values of this call.
     let (data, len, kind) =
@@ -1229,11 +1400,6 @@ unsafe fn transport_write_args(
             "transportWrite expects a Uint8Array",
         ));
     }
-    // SAFETY: the pointer is a live, registered NativeSocketHandle; JavaScript is single-threaded
-    // and nothing else borrows it during this call.
-    let handle = unsafe { &mut *wrapped.cast::<NativeSocketHandle>() };
-    // Forgotten by the set when the handle is dropped.
-    handle.registered = wrapped as usize;
     let (mut start, mut end) = (0u32, 0u32);
     // SAFETY: live values of this call, out-pointers to locals.
     let numbers = unsafe {
@@ -1254,140 +1420,12 @@ unsafe fn transport_write_args(
         // this synchronous call; only read.
         unsafe { std::slice::from_raw_parts(data.cast::<u8>().add(start), end - start) }
     };
-    let queued = match handle.conn() {
-        Some(conn) => match imp::write(conn, &[chunk]) {
-            Ok(queued) => queued as f64,
-            Err(e) => -f64::from(e),
-        },
-        None => -32.0,
+    let queued = match imp::write(conn, &[chunk]) {
+        Ok(queued) => queued as f64,
+        Err(e) => -f64::from(e),
     };
     let mut value = std::ptr::null_mut();
     // SAFETY: out-pointer to a local.
     unsafe { sys::napi_create_double(raw, queued, &mut value) };
     Ok(value)
-}
-
-/// Whether `value` is a NativeSocketHandle: the type tag its constructor stamped.
-fn is_handle(raw: napi::sys::napi_env, value: napi::sys::napi_value) -> bool {
-    use napi::bindgen_prelude::TypeTag;
-    let tag = <NativeSocketHandle as TypeTag>::type_tag();
-    let mut matches = false;
-    // SAFETY: a plain N-API call on the live environment of this call, with a value of it and an
-    // out-pointer to a local.
-    let status = unsafe { napi::sys::napi_check_object_type_tag(raw, value, &tag, &mut matches) };
-    status == napi::sys::Status::napi_ok && matches
-}
-
-impl NativeSocketHandle {
-    fn conn(&mut self) -> Option<&mut imp::Conn> {
-        // SAFETY: a non-null `conn` is live: it is nulled by `close`, before the Conn can be freed.
-        unsafe { self.conn.as_mut() }
-    }
-}
-
-#[napi]
-impl NativeSocketHandle {
-    /// Duplicates `fd` and polls the duplicate; `callback` is called as `receiver.callback(kind,
-    /// value)` (TRANSPORT_*). The caller then lets its own socket go (closing the original).
-    #[napi(constructor)]
-    pub fn new(env: Env, fd: i32, receiver: Unknown, callback: Unknown) -> Result<Self> {
-        Ok(NativeSocketHandle {
-            conn: imp::open(&env, fd, receiver, callback)?,
-            registered: 0,
-        })
-    }
-
-    /// Writes the chunks (Uint8Arrays, in order) behind what is queued. Returns the bytes queued
-    /// afterwards, or a negative errno.
-    #[napi]
-    pub fn write(&mut self, chunks: Array) -> Result<f64> {
-        let Some(conn) = self.conn() else {
-            return Ok(-32.0); // EPIPE
-        };
-        let mut held = Vec::with_capacity(chunks.len() as usize);
-        for i in 0..chunks.len() {
-            let chunk: BufferSlice = chunks
-                .get(i)?
-                .ok_or_else(|| Error::new(Status::InvalidArg, "write expects Uint8Arrays"))?;
-            held.push(chunk);
-        }
-        let slices: Vec<&[u8]> = held.iter().map(|b| &b[..]).collect();
-        Ok(match imp::write(conn, &slices) {
-            Ok(queued) => queued as f64,
-            Err(e) => -f64::from(e),
-        })
-    }
-
-    /// Bytes the kernel has not taken yet.
-    #[napi(getter)]
-    pub fn queued(&mut self) -> f64 {
-        self.conn().map_or(0.0, |c| imp::queued(c) as f64)
-    }
-
-    /// Makes every later read be pushed through `sink` (a NativeFrameSink) before JavaScript is
-    /// called (`TRANSPORT_PARSED`), or, with null, handed over unparsed (`TRANSPORT_READ`). The
-    /// caller keeps the sink reachable from the receiver while it is set.
-    #[napi]
-    pub fn set_sink(&mut self, env: Env, sink: Unknown) -> Result<()> {
-        use napi::bindgen_prelude::{JsValue, ValueType};
-        let address = if matches!(sink.get_type()?, ValueType::Null | ValueType::Undefined) {
-            0
-        } else {
-            // SAFETY: a live value of this call; the address is used only while the registry of
-            // live sinks holds it.
-            let wrapped = unsafe {
-                raw::unwrap_live(
-                    env.raw(),
-                    sink.raw(),
-                    super::sink::is_live_sink,
-                    "setSink expects a NativeFrameSink",
-                )?
-            };
-            wrapped as usize
-        };
-        if let Some(conn) = self.conn() {
-            imp::set_sink(conn, address);
-        }
-        Ok(())
-    }
-
-    /// Reads (true) or stops reading (false).
-    #[napi]
-    pub fn set_reading(&mut self, reading: bool) {
-        if let Some(conn) = self.conn() {
-            imp::set_reading(conn, reading);
-        }
-    }
-
-    /// Ends the writing side (shutdown(SHUT_WR)) once the queue is written.
-    #[napi]
-    pub fn shutdown(&mut self) {
-        if let Some(conn) = self.conn() {
-            imp::shutdown(conn);
-        }
-    }
-
-    /// The socket's local address, or with `peer` its peer's, as a `net.Socket` reports them
-    /// (read from the descriptor when asked, not at the takeover); undefined once closed, or when
-    /// the system has none (the peer is gone).
-    #[napi]
-    pub fn address(&mut self, peer: bool) -> Option<SocketAddress> {
-        let conn = self.conn()?;
-        let (address, ipv6, port) = imp::address(conn, peer)?;
-        Some(SocketAddress {
-            address,
-            family: if ipv6 { "IPv6" } else { "IPv4" }.to_owned(),
-            port: u32::from(port),
-        })
-    }
-
-    /// Stops everything; the descriptor is closed once libuv has let go of the handle.
-    #[napi]
-    pub fn close(&mut self) {
-        let conn = std::mem::replace(&mut self.conn, std::ptr::null_mut());
-        if !conn.is_null() {
-            // SAFETY: `conn` was live and is forgotten here, so it is closed once.
-            unsafe { imp::close(conn) };
-        }
-    }
 }
