@@ -1483,9 +1483,10 @@ unsafe fn transport_write_args(
     let mut slot = 0u32;
     // SAFETY: a live value of this call, an out-pointer to a local; what is not a number fails.
     let numeric = unsafe { sys::napi_get_value_uint32(raw, argv[0], &mut slot) };
-    // SAFETY: on the environment's thread, in this call; the Conn is borrowed nowhere else during
-    // it, and nothing between here and the write can close or free it (no JavaScript runs).
     let conn = if numeric == sys::Status::napi_ok {
+        // SAFETY: on the environment's thread, in this call; the Conn is borrowed nowhere else
+        // during it, and nothing between here and the write can close or free it (no JavaScript
+        // runs).
         unsafe { imp::conn_in_slot(slot) }
     } else {
         None
