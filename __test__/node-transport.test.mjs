@@ -253,7 +253,9 @@ describe('transport after the 101', () => {
     assert.throws(() => binding.transportWrite({}, Buffer.alloc(1), 0, 1), /open socket of the transport/);
     // An object another native class wrapped: its pointer is not taken for a connection's.
     assert.throws(() => binding.transportWrite(new binding.NativeFrameSink(true, 10, 10), Buffer.alloc(1), 0, 1), /open socket of the transport/);
-    assert.throws(() => binding.transportWrite(), /transportWrite\(socket, bytes, start, end\)/);
+    // A number that is no connection's slot (none this high was given out).
+    assert.throws(() => binding.transportWrite(0x7fffffff, Buffer.alloc(1), 0, 1), /open socket of the transport/);
+    assert.throws(() => binding.transportWrite(), /transportWrite\(slot, bytes, start, end\)/);
   });
 
   test('setSink takes only a registered frame sink; transportWrite only a range within its bytes; the read buffer, its window and the event table must not overlap', { ...T, skip: NATIVE_HERE ? false : 'native transport not in use' }, async (t) => {
@@ -268,8 +270,10 @@ describe('transport after the 101', () => {
     // The connection is wrapped into the object given (a NativeSocket in the package), which is
     // then the handle; an object wrapped already (by this or another native class) is refused.
     const handle = {};
-    binding.transportOpen(socket._handle.fd, handle, () => {});
+    const slot = binding.transportOpen(socket._handle.fd, handle, () => {});
     cleanup(t, () => binding.transportClose(handle));
+    // transportWrite takes the connection's slot, not the object.
+    assert.throws(() => binding.transportWrite(handle, Buffer.alloc(1), 0, 1), /open socket of the transport/);
     assert.throws(() => binding.transportOpen(socket._handle.fd, handle, () => {}), /not wrapped/);
     assert.throws(() => binding.transportOpen(socket._handle.fd, new binding.NativeFrameSink(true, 10, 10), () => {}), /not wrapped/);
     assert.throws(() => binding.transportOpen(socket._handle.fd, 7, () => {}), /not wrapped/);
@@ -282,11 +286,11 @@ describe('transport after the 101', () => {
     binding.transportSetSink(handle, sink);
     binding.transportSetSink(handle, null);
     for (const [start, end] of [[2, 1], [0, 5], [-1, 2]]) {
-      assert.throws(() => binding.transportWrite(handle, Buffer.alloc(4), start, end), /start and end/);
+      assert.throws(() => binding.transportWrite(slot, Buffer.alloc(4), start, end), /start and end/);
     }
-    assert.throws(() => binding.transportWrite(handle, Buffer.alloc(4), 'a', 2), /start and end/);
-    assert.equal(binding.transportWrite(handle, Buffer.from('abcd'), 1, 3), 0, 'two bytes written, none queued');
-    assert.equal(binding.transportWrite(handle, Buffer.from('abcd'), 2, 2), 0, 'an empty range');
+    assert.throws(() => binding.transportWrite(slot, Buffer.alloc(4), 'a', 2), /start and end/);
+    assert.equal(binding.transportWrite(slot, Buffer.from('abcd'), 1, 3), 0, 'two bytes written, none queued');
+    assert.equal(binding.transportWrite(slot, Buffer.from('abcd'), 2, 2), 0, 'an empty range');
     const received = new Promise((resolve) => client.once('data', resolve));
     assert.equal(String(await received), 'bc');
     assert.equal(binding.transportAddress(handle, true).port, client.localPort);
@@ -294,7 +298,7 @@ describe('transport after the 101', () => {
     const ended = new Promise((resolve) => client.once('end', resolve));
     binding.transportClose(handle);
     binding.transportClose(handle);
-    assert.throws(() => binding.transportWrite(handle, Buffer.from('abcd'), 0, 4), /open socket of the transport/);
+    assert.throws(() => binding.transportWrite(slot, Buffer.from('abcd'), 0, 4), /open socket of the transport/);
     assert.equal(binding.transportWritev(handle, [Buffer.from('abcd')]), -32);
     assert.equal(binding.transportAddress(handle, true), null);
     // Node's socket still holds the original descriptor: end it for the client to see the close.

@@ -129,6 +129,9 @@ function emitClose(socket, hadError) {
 
 /** A taken-over connection: net.Socket's surface as the WebSocket layers use it. */
 class NativeSocket extends EventEmitter {
+  // The connection's slot (transportOpen), what transportWrite takes for it: a small integer the
+  // addon finds the connection by, with an index instead of unwrapping the socket on every write.
+  #slot;
   #corked = 0;
   // The chunks written while corked (null: none).
   /** @type {Uint8Array[] | null} */
@@ -186,7 +189,7 @@ class NativeSocket extends EventEmitter {
       this.#held = held;
     }
     const raw = /** @type {any} */ (socket);
-    transportOpen(raw._handle.fd, this, NativeSocket.#onEvent);
+    this.#slot = transportOpen(raw._handle.fd, this, NativeSocket.#onEvent);
     // Addresses code read of Node's socket before are kept; Node's socket, once let go, answers
     // remoteAddress & co. from its `_peername` (net.js), which then reads this socket's: the `ws`
     // module's `req.socket.remoteAddress` in a `connection` listener still works.
@@ -404,7 +407,7 @@ class NativeSocket extends EventEmitter {
       else this.#corkedChunks.push(chunk);
       this.#corkedBytes += length;
     } else {
-      this.#afterWrite(transportWrite(this, bytes, start, end));
+      this.#afterWrite(transportWrite(this.#slot, bytes, start, end));
     }
     return ok;
   }
@@ -453,7 +456,7 @@ class NativeSocket extends EventEmitter {
     if (chunks === null || this.destroyed) return;
     this.#corkedChunks = null;
     this.#corkedBytes = 0;
-    const queued = chunks.length === 1 ? transportWrite(this, chunks[0], 0, chunks[0].length) : transportWritev(this, chunks);
+    const queued = chunks.length === 1 ? transportWrite(this.#slot, chunks[0], 0, chunks[0].length) : transportWritev(this, chunks);
     this.#afterWrite(queued);
   }
 

@@ -351,6 +351,82 @@ mod imp {
         want_shutdown: bool,
         shut: bool,
         closed: bool,
+        /// Its place in CONN_SLOTS: the number JavaScript passes to `transportWrite`.
+        slot: u32,
+    }
+
+    /// The Conns of this thread by slot: `transportWrite` is given a connection's slot (a small
+    /// integer its socket keeps), not the socket, and finds the Conn here with an index instead of
+    /// unwrapping the socket (an engine property lookup) and looking the address up among the
+    /// environment's connections on every write. A slot holds its Conn from `open` until uv_close's
+    /// callback frees it; a slot number not in use finds nothing, and a closed Conn is refused.
+    struct ConnSlots {
+        conns: Vec<*mut Conn>,
+        free: Vec<u32>,
+    }
+
+    thread_local! {
+        static CONN_SLOTS: RefCell<ConnSlots> = const {
+            RefCell::new(ConnSlots { conns: Vec::new(), free: Vec::new() })
+        };
+    }
+
+    /// Gives `conn` a slot; None when no number is left.
+    fn take_slot(conn: *mut Conn) -> Option<u32> {
+        CONN_SLOTS
+            .try_with(|slots| {
+                let mut slots = slots.borrow_mut();
+                match slots.free.pop() {
+                    Some(slot) => {
+                        slots.conns[slot as usize] = conn;
+                        Some(slot)
+                    }
+                    None => {
+                        let slot = u32::try_from(slots.conns.len()).ok()?;
+                        slots.conns.push(conn);
+                        Some(slot)
+                    }
+                }
+            })
+            .ok()
+            .flatten()
+    }
+
+    /// The slot of a Conn `open` returned.
+    ///
+    /// # Safety
+    /// `conn` is live.
+    pub(super) unsafe fn slot(conn: *mut Conn) -> u32 {
+        // SAFETY: by the caller.
+        unsafe { (*conn).slot }
+    }
+
+    /// Frees the slot of a Conn about to be freed.
+    fn give_slot_back(slot: u32) {
+        let _ = CONN_SLOTS.try_with(|slots| {
+            let mut slots = slots.borrow_mut();
+            if let Some(entry) = slots.conns.get_mut(slot as usize) {
+                *entry = std::ptr::null_mut();
+                slots.free.push(slot);
+            }
+        });
+    }
+
+    /// The open Conn in `slot`, or None (no Conn there, or closed).
+    ///
+    /// # Safety
+    /// On the thread of a live environment, in a call from JavaScript: the Conn returned is not
+    /// borrowed elsewhere (JavaScript is single-threaded, no call re-enters).
+    pub(super) unsafe fn conn_in_slot<'a>(slot: u32) -> Option<&'a mut Conn> {
+        let conn = CONN_SLOTS
+            .try_with(|slots| slots.borrow().conns.get(slot as usize).copied())
+            .ok()
+            .flatten()
+            .filter(|conn| !conn.is_null())?;
+        // SAFETY: a Conn stays in its slot until uv_close's callback, which clears the slot before
+        // freeing it, so the address is that of a live Conn; by the caller, not borrowed elsewhere.
+        let conn = unsafe { &mut *conn };
+        (!conn.closed).then_some(conn)
     }
 
     fn errno() -> c_int {
@@ -597,7 +673,7 @@ mod imp {
                 && sys::napi_create_double(env, value as f64, &mut args[1]) == sys::Status::napi_ok
             {
                 let mut result = std::ptr::null_mut();
-                sys::napi_make_callback(
+                let status = sys::napi_make_callback(
                     env,
                     std::ptr::null_mut(),
                     receiver,
@@ -606,8 +682,12 @@ mod imp {
                     args.as_ptr(),
                     &mut result,
                 );
+                // A call that threw fails (napi_pending_exception): only then is there anything
+                // to look at, not one more Node-API call per read.
                 let mut pending = false;
-                sys::napi_is_exception_pending(env, &mut pending);
+                if status != sys::Status::napi_ok {
+                    sys::napi_is_exception_pending(env, &mut pending);
+                }
                 if pending {
                     let mut err = std::ptr::null_mut();
                     if sys::napi_get_and_clear_last_exception(env, &mut err) == sys::Status::napi_ok
@@ -784,6 +864,7 @@ mod imp {
             unsafe {
                 let conn = Box::from_raw(handle.cast::<*mut Conn>().read());
                 libc::close(conn.fd);
+                give_slot_back(conn.slot);
                 untrack(conn.env, &*conn as *const Conn as *mut Conn);
                 drop(Vec::from_raw_parts(
                     conn.handle.cast::<u64>(),
@@ -850,6 +931,7 @@ mod imp {
             want_shutdown: false,
             shut: false,
             closed: false,
+            slot: u32::MAX,
         }));
         let mut receiver_ref = std::ptr::null_mut();
         let mut callback_ref = std::ptr::null_mut();
@@ -922,8 +1004,14 @@ mod imp {
             unsafe { close(conn) };
             return Err(e);
         }
+        let Some(slot) = take_slot(conn) else {
+            // SAFETY: as above (its slot, u32::MAX, is none: giving it back does nothing).
+            unsafe { close(conn) };
+            return Err(Error::from_reason("no transport slot left"));
+        };
         // SAFETY: the live Conn just opened and tracked, owning its callback reference.
         unsafe {
+            (*conn).slot = slot;
             share_callback(conn);
             (*conn).set_events(uv);
         }
@@ -1180,6 +1268,12 @@ mod imp {
     pub(super) fn uv() -> Option<()> {
         None
     }
+    pub(super) unsafe fn slot(_: *mut Conn) -> u32 {
+        0
+    }
+    pub(super) unsafe fn conn_in_slot<'a>(_: u32) -> Option<&'a mut Conn> {
+        None
+    }
     pub(super) fn open(_: &Env, _: i32, _: Unknown, _: Unknown) -> Result<*mut Conn> {
         Err(Error::new(
             Status::GenericFailure,
@@ -1257,10 +1351,12 @@ fn conn_of<'a>(env: &Env, socket: &Unknown) -> Option<&'a mut imp::Conn> {
 /// connection wrapped into `socket` (a JavaScript object, not wrapped before), which is then the
 /// handle the other `transport*` functions take; `callback` is called as `socket.callback(kind,
 /// value)` (TRANSPORT_*). The caller then lets its own socket go (closing the original). Created
-/// by lib/node/native-socket.js; one native object per connection, the socket itself.
+/// by lib/node/native-socket.js; one native object per connection, the socket itself. Returns the
+/// connection's slot, the number `transportWrite` takes for it.
 #[napi]
-pub fn transport_open(env: Env, fd: i32, socket: Unknown, callback: Unknown) -> Result<()> {
-    imp::open(&env, fd, socket, callback).map(|_| ())
+pub fn transport_open(env: Env, fd: i32, socket: Unknown, callback: Unknown) -> Result<u32> {
+    // SAFETY: the Conn `open` just returned is live.
+    imp::open(&env, fd, socket, callback).map(|conn| unsafe { imp::slot(conn) })
 }
 
 /// Writes the chunks (Uint8Arrays, in order) behind what is queued. Returns the bytes queued
@@ -1352,9 +1448,9 @@ pub fn transport_close(env: Env, socket: Unknown) {
     }
 }
 
-/// Exports `transportWrite(socket, bytes, start, end)`, the write of bytes `[start, end)` of a
-/// Uint8Array (a region of the frame writer's slab, without a view made for it), as a plain
-/// Node-API function (see raw.rs).
+/// Exports `transportWrite(slot, bytes, start, end)`, the write of bytes `[start, end)` of a
+/// Uint8Array (a region of the frame writer's slab, without a view made for it) to the connection
+/// in `slot` (what `transportOpen` returned), as a plain Node-API function (see raw.rs).
 pub(super) fn export(exports: &mut Object, env: &Env) -> Result<()> {
     raw::export_function(exports, env, "transportWrite", transport_write)
 }
@@ -1383,12 +1479,22 @@ unsafe fn transport_write_args(
     use napi::sys;
     // SAFETY: by the caller.
     let argv: [sys::napi_value; 4] =
-        unsafe { raw::arguments(raw, info, "transportWrite(socket, bytes, start, end)")? };
-    // SAFETY: live values of this call; the Conn is borrowed nowhere else during this call.
-    let Some(conn) = (unsafe { imp::conn_of(raw, argv[0]) }) else {
+        unsafe { raw::arguments(raw, info, "transportWrite(slot, bytes, start, end)")? };
+    let mut slot = 0u32;
+    // SAFETY: a live value of this call, an out-pointer to a local; what is not a number fails.
+    let numeric = unsafe { sys::napi_get_value_uint32(raw, argv[0], &mut slot) };
+    let conn = if numeric == sys::Status::napi_ok {
+        // SAFETY: on the environment's thread, in this call; the Conn is borrowed nowhere else
+        // during it, and nothing between here and the write can close or free it (no JavaScript
+        // runs).
+        unsafe { imp::conn_in_slot(slot) }
+    } else {
+        None
+    };
+    let Some(conn) = conn else {
         return Err(Error::new(
             Status::InvalidArg,
-            "transportWrite expects an open socket of the transport (transportOpen)",
+            "transportWrite expects the slot of an open socket of the transport (transportOpen)",
         ));
     };
     // SAFETY: live values of this call.
