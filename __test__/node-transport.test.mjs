@@ -248,14 +248,58 @@ describe('transport after the 101', () => {
     await closed(ws);
   });
 
-  test('transportWrite refuses what is not an open socket of the transport', () => {
+  test('transportWrite and transportWriteFrame refuse what is not the id of an open connection of the transport', () => {
     const binding = require('../lib/primitives/addon.js');
-    assert.throws(() => binding.transportWrite({}, Buffer.alloc(1), 0, 1), /open socket of the transport/);
-    // An object another native class wrapped: its pointer is not taken for a connection's.
-    assert.throws(() => binding.transportWrite(new binding.NativeFrameSink(true, 10, 10), Buffer.alloc(1), 0, 1), /open socket of the transport/);
-    // A number that is no connection's slot (none this high was given out).
-    assert.throws(() => binding.transportWrite(0x7fffffff, Buffer.alloc(1), 0, 1), /open socket of the transport/);
-    assert.throws(() => binding.transportWrite(), /transportWrite\(slot, bytes, start, end\)/);
+    for (const write of [
+      (id) => binding.transportWrite(id, Buffer.alloc(1), 0, 1),
+      (id) => binding.transportWriteFrame(id, Buffer.alloc(2), 2, Buffer.alloc(1)),
+    ]) {
+      assert.throws(() => write({}), /open connection of the transport/);
+      assert.throws(() => write(new binding.NativeFrameSink(true, 10, 10)), /open connection of the transport/);
+      // Numbers that are no connection's id (none this high was given out).
+      assert.throws(() => write(0x3fffffff), /open connection of the transport/);
+      assert.throws(() => write(-1), /open connection of the transport/);
+    }
+    assert.throws(() => binding.transportWrite(), /transportWrite\(id, bytes, start, end\)/);
+    assert.throws(() => binding.transportWriteFrame(), /transportWriteFrame\(id, header, headerLength, payload\)/);
+    // The others do nothing for what is no open connection's id.
+    assert.equal(binding.transportWritev(0x3fffffff, [Buffer.alloc(1)]), -32);
+    assert.equal(binding.transportAddress(0x3fffffff, true), null);
+    binding.transportClose(0x3fffffff);
+  });
+
+  test('writeFrame: a header and a payload in order, after what was corked before them; the header buffer is not held', { ...T, skip: NATIVE_HERE ? false : 'native transport not in use' }, async (t) => {
+    const { NativeSocket } = require('../lib/node/native-socket.js');
+    const server = net.createServer();
+    await listen(t, server);
+    const accepted = new Promise((resolve) => server.once('connection', resolve));
+    const client = net.connect(server.address().port, '127.0.0.1');
+    cleanup(t, () => client.destroy());
+    const socket = new NativeSocket(await accepted);
+    cleanup(t, () => socket.destroy());
+    const chunks = [];
+    client.on('data', (chunk) => chunks.push(chunk));
+    const header = Buffer.from('h1xx');
+    let called = 0;
+    // 20 KiB: above the high-water mark, so false and a 'drain' after it, as a stream's write.
+    const payload = Buffer.alloc(20 * 1024, 0x61);
+    const drained = new Promise((resolve) => socket.once('drain', resolve));
+    assert.equal(socket.writeFrame(header, 2, payload, () => called++), false);
+    await drained;
+    socket.cork();
+    socket.write(Buffer.from('c'));
+    assert.equal(socket.writeFrame(header, 2, Buffer.from('p'), () => called++), true);
+    // Rewritten before the uncork: what was corked is a copy.
+    header.write('zz');
+    socket.uncork();
+    const expected = 2 + payload.length + 1 + 2 + 1;
+    while (chunks.reduce((n, c) => n + c.length, 0) < expected) await new Promise((resolve) => setTimeout(resolve, 5));
+    const all = Buffer.concat(chunks);
+    assert.equal(all.subarray(0, 2).toString(), 'h1');
+    assert.ok(all.subarray(2, 2 + payload.length).equals(payload));
+    assert.equal(all.subarray(2 + payload.length).toString(), 'ch1p');
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(called, 2);
   });
 
   test('setSink takes only a registered frame sink; transportWrite only a range within its bytes; the read buffer, its window and the event table must not overlap', { ...T, skip: NATIVE_HERE ? false : 'native transport not in use' }, async (t) => {
@@ -267,40 +311,54 @@ describe('transport after the 101', () => {
     cleanup(t, () => client.destroy());
     const socket = await accepted;
     cleanup(t, () => socket.destroy());
-    // The connection is wrapped into the object given (a NativeSocket in the package), which is
-    // then the handle; an object wrapped already (by this or another native class) is refused.
-    const handle = {};
-    const slot = binding.transportOpen(socket._handle.fd, handle, () => {});
-    cleanup(t, () => binding.transportClose(handle));
-    // transportWrite takes the connection's slot, not the object.
-    assert.throws(() => binding.transportWrite(handle, Buffer.alloc(1), 0, 1), /open socket of the transport/);
-    assert.throws(() => binding.transportOpen(socket._handle.fd, handle, () => {}), /not wrapped/);
-    assert.throws(() => binding.transportOpen(socket._handle.fd, new binding.NativeFrameSink(true, 10, 10), () => {}), /not wrapped/);
-    assert.throws(() => binding.transportOpen(socket._handle.fd, 7, () => {}), /not wrapped/);
-    assert.throws(() => binding.transportSetSink(handle, {}), /NativeFrameSink/);
-    assert.throws(() => binding.transportSetSink(handle, handle), /NativeFrameSink/);
+    // The connection is held by the id transportOpen returns; the object given (a NativeSocket in
+    // the package) is the callback's receiver and must be an object.
+    const receiver = {};
+    const id = binding.transportOpen(socket._handle.fd, receiver, () => {});
+    cleanup(t, () => binding.transportClose(id));
+    assert.throws(() => binding.transportWrite(receiver, Buffer.alloc(1), 0, 1), /open connection of the transport/);
+    assert.throws(() => binding.transportOpen(socket._handle.fd, 7, () => {}), /must be an object/);
+    assert.throws(() => binding.transportOpen(socket._handle.fd, null, () => {}), /must be an object/);
+    assert.throws(() => binding.transportSetSink(id, {}), /NativeFrameSink/);
+    assert.throws(() => binding.transportSetSink(id, receiver), /NativeFrameSink/);
     // Constructed but never registered: refused too.
-    assert.throws(() => binding.transportSetSink(handle, new binding.NativeFrameSink(true, 10, 10)), /NativeFrameSink/);
+    assert.throws(() => binding.transportSetSink(id, new binding.NativeFrameSink(true, 10, 10)), /NativeFrameSink/);
     const sink = new binding.NativeFrameSink(true, 10, 10);
     sink.register();
-    binding.transportSetSink(handle, sink);
-    binding.transportSetSink(handle, null);
+    binding.transportSetSink(id, sink);
+    binding.transportSetSink(id, null);
     for (const [start, end] of [[2, 1], [0, 5], [-1, 2]]) {
-      assert.throws(() => binding.transportWrite(slot, Buffer.alloc(4), start, end), /start and end/);
+      assert.throws(() => binding.transportWrite(id, Buffer.alloc(4), start, end), /start and end/);
     }
-    assert.throws(() => binding.transportWrite(slot, Buffer.alloc(4), 'a', 2), /start and end/);
-    assert.equal(binding.transportWrite(slot, Buffer.from('abcd'), 1, 3), 0, 'two bytes written, none queued');
-    assert.equal(binding.transportWrite(slot, Buffer.from('abcd'), 2, 2), 0, 'an empty range');
-    const received = new Promise((resolve) => client.once('data', resolve));
-    assert.equal(String(await received), 'bc');
-    assert.equal(binding.transportAddress(handle, true).port, client.localPort);
-    // Closed: the wrap is gone, so nothing reaches the freed connection through the object.
+    assert.throws(() => binding.transportWrite(id, Buffer.alloc(4), 'a', 2), /start and end/);
+    assert.equal(binding.transportWrite(id, Buffer.from('abcd'), 1, 3), 0, 'two bytes written, none queued');
+    assert.equal(binding.transportWrite(id, Buffer.from('abcd'), 2, 2), 0, 'an empty range');
+    for (const length of [5, -1, 'a']) {
+      assert.throws(() => binding.transportWriteFrame(id, Buffer.from('abcd'), length, Buffer.from('e')), /headerLength/);
+    }
+    assert.throws(() => binding.transportWriteFrame(id, Buffer.from('abcd'), 1, 'e'), /Uint8Array header and payload/);
+    assert.throws(() => binding.transportWriteFrame(id, new Uint16Array(2), 1, Buffer.from('e')), /Uint8Array header and payload/);
+    assert.equal(binding.transportWriteFrame(id, Buffer.from('dxyz'), 1, Buffer.from('ef')), 0, 'three bytes written, none queued');
+    let received = '';
+    while (received.length < 5) received += String(await new Promise((resolve) => client.once('data', resolve)));
+    assert.equal(received, 'bcdef');
+    assert.equal(binding.transportAddress(id, true).port, client.localPort);
+    // Closed: the id finds the connection no more, and nothing reaches it.
     const ended = new Promise((resolve) => client.once('end', resolve));
-    binding.transportClose(handle);
-    binding.transportClose(handle);
-    assert.throws(() => binding.transportWrite(slot, Buffer.from('abcd'), 0, 4), /open socket of the transport/);
-    assert.equal(binding.transportWritev(handle, [Buffer.from('abcd')]), -32);
-    assert.equal(binding.transportAddress(handle, true), null);
+    binding.transportClose(id);
+    binding.transportClose(id);
+    assert.throws(() => binding.transportWrite(id, Buffer.from('abcd'), 0, 4), /open connection of the transport/);
+    assert.throws(() => binding.transportWriteFrame(id, Buffer.from('ab'), 2, Buffer.from('cd')), /open connection of the transport/);
+    assert.equal(binding.transportWritev(id, [Buffer.from('abcd')]), -32);
+    assert.equal(binding.transportAddress(id, true), null);
+    // Once libuv has let the connection go its slot is free; a connection opened then gets a new
+    // id (the slot's next generation when it takes the same slot), and the old id still finds nothing.
+    await new Promise((resolve) => setImmediate(resolve));
+    const reopened = binding.transportOpen(socket._handle.fd, {}, () => {});
+    assert.notEqual(reopened, id);
+    assert.equal(binding.transportWrite(reopened, Buffer.alloc(0), 0, 0), 0);
+    assert.throws(() => binding.transportWrite(id, Buffer.alloc(0), 0, 0), /open connection of the transport/);
+    binding.transportClose(reopened);
     // Node's socket still holds the original descriptor: end it for the client to see the close.
     socket.end();
     await ended;

@@ -37,6 +37,8 @@ const utf8Write =
     : (buf, text, at, length) => buf.write(text, at, length, 'utf8');
 // Frames from this payload size on are flushed at once instead of at the end of the tick.
 const FLUSH_FRAME = 64 * 1024;
+// The header of a frame handed to NativeSocket#writeFrame (at most 10 bytes, read before it returns).
+const headerScratch = Buffer.allocUnsafeSlow(16);
 
 // Inside a read of the native transport (native-socket.js: beginRead/endRead around the read's
 // delivery) a writer's end of tick is the end of the loop iteration's poll phase: the writers that
@@ -136,6 +138,16 @@ class FrameWriter {
       if (isString) (length === payload.length ? latin1Write : utf8Write)(slab, payload, offset + at, length);
       else slab.set(payload, offset + at);
       if (cb !== undefined) this.#addCallback(cb);
+      return;
+    }
+    const socket = /** @type {any} */ (this.#socket);
+    if (length >= FLUSH_FRAME && !isString && !this.#corked && socket.writeFrame !== undefined) {
+      // The native transport: a frame that would leave at once anyway goes to the kernel in one
+      // vectored write of its header (written into a scratch buffer the addon copies from if it
+      // must) and the payload, with no header buffer, cork or chunk list made for it.
+      this.flush();
+      writeFrameHeader(headerScratch, 0, fin, opcode, false, length);
+      if (!socket.writeFrame(headerScratch, at, payload, cb)) this.#needDrain = true;
       return;
     }
     const header = Buffer.allocUnsafe(at);

@@ -23,11 +23,10 @@ const binding = require('../primitives/addon.js');
 const { FrameWriter } = require('./frame-writer.js');
 
 const { TRANSPORT_READ, TRANSPORT_PARSED, TRANSPORT_END, TRANSPORT_ERROR, TRANSPORT_DRAIN } = binding;
-// The connection's native state is wrapped into the NativeSocket itself (transportOpen): these
-// take the socket as their handle, so a connection holds no native class instance of its own.
+// A connection is held by its id (transportOpen), a small integer: no native object per connection.
 const { transportOpen, transportWritev, transportSetSink, transportSetReading, transportShutdown, transportAddress, transportClose } = binding;
 // Exported by the binding's module initialisation (src/binding/transport.rs), outside binding.d.ts.
-const transportWrite = /** @type {any} */ (binding).transportWrite;
+const { transportWrite, transportWriteFrame } = /** @type {any} */ (binding);
 // Node's default highWaterMark for sockets: write() returns false from this many bytes queued.
 const HIGH_WATER_MARK = 16 * 1024;
 // Not enumerable exports of frame-sink.js (outside the package's surface).
@@ -129,9 +128,9 @@ function emitClose(socket, hadError) {
 
 /** A taken-over connection: net.Socket's surface as the WebSocket layers use it. */
 class NativeSocket extends EventEmitter {
-  // The connection's slot (transportOpen), what transportWrite takes for it: a small integer the
-  // addon finds the connection by, with an index instead of unwrapping the socket on every write.
-  #slot;
+  // The connection's id (transportOpen), what the transport* functions take for it: a small
+  // integer the addon finds the connection by with an index.
+  #id;
   #corked = 0;
   // The chunks written while corked (null: none).
   /** @type {Uint8Array[] | null} */
@@ -189,7 +188,7 @@ class NativeSocket extends EventEmitter {
       this.#held = held;
     }
     const raw = /** @type {any} */ (socket);
-    this.#slot = transportOpen(raw._handle.fd, this, NativeSocket.#onEvent);
+    this.#id = transportOpen(raw._handle.fd, this, NativeSocket.#onEvent);
     // Addresses code read of Node's socket before are kept; Node's socket, once let go, answers
     // remoteAddress & co. from its `_peername` (net.js), which then reads this socket's: the `ws`
     // module's `req.socket.remoteAddress` in a `connection` listener still works.
@@ -217,7 +216,7 @@ class NativeSocket extends EventEmitter {
    */
   readWith(sink, onRead, reader) {
     if (this.destroyed) return;
-    transportSetSink(this, nativeOf(sink));
+    transportSetSink(this.#id, nativeOf(sink));
     this.#reader = reader;
     this.#onRead = onRead;
   }
@@ -251,12 +250,12 @@ class NativeSocket extends EventEmitter {
   }
 
   #peerName() {
-    if (this.#peer === undefined && !this.destroyed) this.#peer = transportAddress(this, true) ?? undefined;
+    if (this.#peer === undefined && !this.destroyed) this.#peer = transportAddress(this.#id, true) ?? undefined;
     return this.#peer;
   }
 
   #sockName() {
-    if (this.#local === undefined && !this.destroyed) this.#local = transportAddress(this, false) ?? undefined;
+    if (this.#local === undefined && !this.destroyed) this.#local = transportAddress(this.#id, false) ?? undefined;
     return this.#local;
   }
 
@@ -389,6 +388,27 @@ class NativeSocket extends EventEmitter {
     return this.#write(bytes, start, end, cb);
   }
 
+  /**
+   * write() of a whole frame: the first `headerLength` bytes of `header` (read before this returns:
+   * the frame writer reuses it) and then `payload`, in one vectored write when nothing is corked.
+   * @param {Uint8Array} header
+   * @param {number} headerLength
+   * @param {Uint8Array} payload
+   * @param {(err?: Error) => void} [cb]
+   */
+  writeFrame(header, headerLength, payload, cb) {
+    if (this.destroyed || (this.#flags & ENDED) !== 0) return this.#refuse(cb);
+    if (this.#corked > 0) {
+      this.#write(Buffer.from(header.subarray(0, headerLength)), 0, headerLength, undefined);
+      return this.#write(payload, 0, payload.length, cb);
+    }
+    const ok = this.#queued + headerLength + payload.length < HIGH_WATER_MARK;
+    if (!ok) this.#flags |= NEED_DRAIN;
+    if (cb !== undefined) this.#wait(cb);
+    this.#afterWrite(transportWriteFrame(this.#id, header, headerLength, payload));
+    return ok;
+  }
+
   #refuse(cb) {
     if (cb !== undefined) process.nextTick(cb, this.destroyed ? destroyedError() : endedError());
     return false;
@@ -407,7 +427,7 @@ class NativeSocket extends EventEmitter {
       else this.#corkedChunks.push(chunk);
       this.#corkedBytes += length;
     } else {
-      this.#afterWrite(transportWrite(this.#slot, bytes, start, end));
+      this.#afterWrite(transportWrite(this.#id, bytes, start, end));
     }
     return ok;
   }
@@ -456,7 +476,7 @@ class NativeSocket extends EventEmitter {
     if (chunks === null || this.destroyed) return;
     this.#corkedChunks = null;
     this.#corkedBytes = 0;
-    const queued = chunks.length === 1 ? transportWrite(this.#slot, chunks[0], 0, chunks[0].length) : transportWritev(this, chunks);
+    const queued = chunks.length === 1 ? transportWrite(this.#id, chunks[0], 0, chunks[0].length) : transportWritev(this.#id, chunks);
     this.#afterWrite(queued);
   }
 
@@ -481,7 +501,7 @@ class NativeSocket extends EventEmitter {
     // next loop iteration, as Node's stream does, cost the peer a second wake-up and this process
     // ~2 µs of kernel time per connection in a storm of short connections). 'finish' comes from the
     // next loop iteration, as a stream's does.
-    transportShutdown(this);
+    transportShutdown(this.#id);
     setImmediate(NativeSocket.#shutdown, this);
     return this;
   }
@@ -505,7 +525,7 @@ class NativeSocket extends EventEmitter {
   destroy(err) {
     if (this.destroyed) return this;
     this.destroyed = true;
-    transportClose(this);
+    transportClose(this.#id);
     this.#reader = null;
     this.#onRead = null;
     const server = this.#server;
@@ -549,7 +569,7 @@ class NativeSocket extends EventEmitter {
   pause() {
     if ((this.#flags & PAUSED) === 0) {
       this.#flags |= PAUSED;
-      if (!this.destroyed) transportSetReading(this, false);
+      if (!this.destroyed) transportSetReading(this.#id, false);
     }
     return this;
   }
@@ -557,7 +577,7 @@ class NativeSocket extends EventEmitter {
   resume() {
     if ((this.#flags & PAUSED) !== 0) {
       this.#flags &= ~PAUSED;
-      if (!this.destroyed) transportSetReading(this, true);
+      if (!this.destroyed) transportSetReading(this.#id, true);
       if (this.#backlog !== null) process.nextTick(NativeSocket.#deliverBacklog, this);
     }
     return this;

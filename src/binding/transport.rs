@@ -13,13 +13,14 @@
 //! not exist (Bun, Deno, Windows); there `nativeTransportAvailable()` is false.
 //!
 //! Lifetime: a [`Conn`] is allocated when JavaScript calls `transportOpen(fd, socket, callback)`,
-//! wrapped into that socket object (`napi_wrap`: no native class instance per connection, the
-//! socket is the handle the `transport*` functions take), and freed, with the descriptor closed,
-//! only in `uv_close`'s callback, after which libuv runs no callback of the handle.
-//! `transportClose` marks it closed first and removes the wrap, so that nothing is written or read
-//! after it and no JavaScript is called; the descriptor number therefore cannot be reused while
-//! anything refers to it. A pointer unwrapped from an object is used only if it is the address of
-//! an open Conn of the environment (`conn_of`).
+//! which returns its id (a small integer: its slot in a per-thread table and the slot's
+//! generation), the handle the other `transport*` functions take; it is freed, with the
+//! descriptor closed, only in `uv_close`'s callback, after which libuv runs no callback of the
+//! handle. `transportClose` marks it closed first, so that nothing is written or read after it and
+//! no JavaScript is called; the descriptor number therefore cannot be reused while anything refers
+//! to it. An id is used only if it is that of an open Conn of this thread (`conn_of`): a stale id
+//! finds nothing, even once its slot holds another connection (until the slot has been reused 256
+//! times: the generation has 8 bits).
 //!
 //! Teardown: an environment that ends with connections open (a worker thread terminated, or ending
 //! without closing them) closes them in an async cleanup hook (`napi_add_async_cleanup_hook`,
@@ -63,6 +64,7 @@ mod imp {
     use napi::bindgen_prelude::JsValue;
     use napi::sys;
     use std::cell::{Cell, RefCell};
+    use std::collections::VecDeque;
     use std::ffi::{c_int, c_void, CStr};
     use std::net::{Ipv4Addr, Ipv6Addr};
     use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -331,9 +333,7 @@ mod imp {
         handle_words: usize,
         env: sys::napi_env,
         /// The JavaScript socket (receiver of the callback) and the callback, held strongly while
-        /// open: the socket cannot be collected while the descriptor is polled. `receiver` is the
-        /// reference `napi_wrap` gave when the Conn was wrapped into the socket (one reference for
-        /// both: the socket is the handle JavaScript passes to the `transport*` functions).
+        /// open: the socket cannot be collected while the descriptor is polled.
         receiver: sys::napi_ref,
         callback: sys::napi_ref,
         /// `callback` is this connection's own reference (deleted on close), not its environment's.
@@ -351,75 +351,91 @@ mod imp {
         want_shutdown: bool,
         shut: bool,
         closed: bool,
-        /// Its place in CONN_SLOTS: the number JavaScript passes to `transportWrite`.
-        slot: u32,
+        /// Its place in CONN_SLOTS: the id JavaScript passes to the `transport*` functions.
+        id: u32,
     }
 
-    /// The Conns of this thread by slot: `transportWrite` is given a connection's slot (a small
-    /// integer its socket keeps), not the socket, and finds the Conn here with an index instead of
-    /// unwrapping the socket (an engine property lookup) and looking the address up among the
-    /// environment's connections on every write. A slot holds its Conn from `open` until uv_close's
-    /// callback frees it; a slot number not in use finds nothing, and a closed Conn is refused.
+    /// The Conns of this thread by slot. JavaScript holds a connection by its id (what `open`
+    /// returns: the slot's index and its generation, a small integer), not by an object the
+    /// connection is wrapped into: the `transport*` functions find the Conn here with an index
+    /// instead of unwrapping an object (an engine property lookup) and looking the address up among
+    /// the environment's connections on every call. A slot holds its Conn from `open` until
+    /// uv_close's callback frees it; freed slots are reused oldest first, each reuse with the next
+    /// generation, so an id kept after its connection closed finds nothing (until that slot has been
+    /// reused GENERATIONS times), and a closed Conn is refused.
     struct ConnSlots {
-        conns: Vec<*mut Conn>,
-        free: Vec<u32>,
+        conns: Vec<(*mut Conn, u32)>,
+        free: VecDeque<u32>,
     }
+
+    /// An id is `slot << GENERATION_BITS | generation`, kept below 2^30 so that it is a small
+    /// integer in every engine (passed to the addon without a heap number).
+    const GENERATION_BITS: u32 = 8;
+    const GENERATIONS: u32 = 1 << GENERATION_BITS;
+    const SLOTS_MAX: usize = 1 << (30 - GENERATION_BITS);
 
     thread_local! {
         static CONN_SLOTS: RefCell<ConnSlots> = const {
-            RefCell::new(ConnSlots { conns: Vec::new(), free: Vec::new() })
+            RefCell::new(ConnSlots { conns: Vec::new(), free: VecDeque::new() })
         };
     }
 
-    /// Gives `conn` a slot; None when no number is left.
+    /// Gives `conn` a slot and returns its id; None when no slot is left.
     fn take_slot(conn: *mut Conn) -> Option<u32> {
         CONN_SLOTS
             .try_with(|slots| {
                 let mut slots = slots.borrow_mut();
-                match slots.free.pop() {
-                    Some(slot) => {
-                        slots.conns[slot as usize] = conn;
-                        Some(slot)
+                let slot = match slots.free.pop_front() {
+                    Some(slot) => slot,
+                    None if slots.conns.len() < SLOTS_MAX => {
+                        slots.conns.push((std::ptr::null_mut(), 0));
+                        (slots.conns.len() - 1) as u32
                     }
-                    None => {
-                        let slot = u32::try_from(slots.conns.len()).ok()?;
-                        slots.conns.push(conn);
-                        Some(slot)
-                    }
-                }
+                    None => return None,
+                };
+                let entry = &mut slots.conns[slot as usize];
+                entry.0 = conn;
+                Some(slot << GENERATION_BITS | entry.1)
             })
             .ok()
             .flatten()
     }
 
-    /// The slot of a Conn `open` returned.
+    /// The id of a Conn `open` returned.
     ///
     /// # Safety
     /// `conn` is live.
-    pub(super) unsafe fn slot(conn: *mut Conn) -> u32 {
+    pub(super) unsafe fn id(conn: *mut Conn) -> u32 {
         // SAFETY: by the caller.
-        unsafe { (*conn).slot }
+        unsafe { (*conn).id }
     }
 
-    /// Frees the slot of a Conn about to be freed.
-    fn give_slot_back(slot: u32) {
+    /// Frees the slot of a Conn about to be freed; its next Conn gets the next generation.
+    fn give_slot_back(id: u32) {
         let _ = CONN_SLOTS.try_with(|slots| {
             let mut slots = slots.borrow_mut();
+            let slot = id >> GENERATION_BITS;
             if let Some(entry) = slots.conns.get_mut(slot as usize) {
-                *entry = std::ptr::null_mut();
-                slots.free.push(slot);
+                *entry = (std::ptr::null_mut(), (entry.1 + 1) % GENERATIONS);
+                slots.free.push_back(slot);
             }
         });
     }
 
-    /// The open Conn in `slot`, or None (no Conn there, or closed).
+    /// The open Conn of `id`, or None (no Conn there, another generation's, or closed).
     ///
     /// # Safety
     /// On the thread of a live environment, in a call from JavaScript: the Conn returned is not
     /// borrowed elsewhere (JavaScript is single-threaded, no call re-enters).
-    pub(super) unsafe fn conn_in_slot<'a>(slot: u32) -> Option<&'a mut Conn> {
+    pub(super) unsafe fn conn_of<'a>(id: u32) -> Option<&'a mut Conn> {
         let conn = CONN_SLOTS
-            .try_with(|slots| slots.borrow().conns.get(slot as usize).copied())
+            .try_with(|slots| {
+                let slots = slots.borrow();
+                match slots.conns.get((id >> GENERATION_BITS) as usize) {
+                    Some(&(conn, generation)) if generation == id % GENERATIONS => Some(conn),
+                    _ => None,
+                }
+            })
             .ok()
             .flatten()
             .filter(|conn| !conn.is_null())?;
@@ -864,7 +880,7 @@ mod imp {
             unsafe {
                 let conn = Box::from_raw(handle.cast::<*mut Conn>().read());
                 libc::close(conn.fd);
-                give_slot_back(conn.slot);
+                give_slot_back(conn.id);
                 untrack(conn.env, &*conn as *const Conn as *mut Conn);
                 drop(Vec::from_raw_parts(
                     conn.handle.cast::<u64>(),
@@ -931,40 +947,31 @@ mod imp {
             want_shutdown: false,
             shut: false,
             closed: false,
-            slot: u32::MAX,
+            id: u32::MAX,
         }));
         let mut receiver_ref = std::ptr::null_mut();
         let mut callback_ref = std::ptr::null_mut();
-        let mut count = 0;
-        // SAFETY: plain N-API calls on the live environment with values of this call. The Conn is
-        // wrapped into the socket (refused if the socket is not an object or is wrapped already);
-        // the wrap's reference, weak when made, is made strong and held as the receiver's.
-        let wrapped = unsafe {
-            sys::napi_wrap(
-                raw,
-                receiver.raw(),
-                conn.cast(),
-                Some(unwrapped),
-                std::ptr::null_mut(),
-                &mut receiver_ref,
-            ) == sys::Status::napi_ok
-                && sys::napi_reference_ref(raw, receiver_ref, &mut count) == sys::Status::napi_ok
+        let mut kind = sys::ValueType::napi_undefined;
+        // SAFETY: plain N-API calls on the live environment with values of this call, out-pointers
+        // to locals.
+        let referenced = unsafe {
+            sys::napi_typeof(raw, receiver.raw(), &mut kind) == sys::Status::napi_ok
+                && kind == sys::ValueType::napi_object
+                && sys::napi_create_reference(raw, receiver.raw(), 1, &mut receiver_ref)
+                    == sys::Status::napi_ok
                 && sys::napi_create_reference(raw, callback.raw(), 1, &mut callback_ref)
                     == sys::Status::napi_ok
         };
-        // SAFETY: `conn` was boxed above and is not yet known to libuv or JavaScript beyond the
-        // wrap, which `forget` removes.
+        // SAFETY: `conn` was boxed above and is not yet known to libuv or JavaScript.
         unsafe {
             (*conn).receiver = receiver_ref;
             (*conn).callback = callback_ref;
         }
-        // Undoes the wrap and the references of a Conn that did not open; the caller frees it.
+        // Deletes the references of a Conn that did not open; the caller frees it.
         let forget = |conn: *mut Conn| {
             // SAFETY: as above; each reference is deleted once, and only if it was made.
             unsafe {
                 if !(*conn).receiver.is_null() {
-                    let mut out = std::ptr::null_mut();
-                    sys::napi_remove_wrap(raw, receiver.raw(), &mut out);
                     sys::napi_delete_reference(raw, (*conn).receiver);
                 }
                 if !(*conn).callback.is_null() {
@@ -972,7 +979,7 @@ mod imp {
                 }
             }
         };
-        if !wrapped {
+        if !referenced {
             forget(conn);
             // SAFETY: the descriptor just duplicated and the Conn just boxed, both unknown to
             // anything else now.
@@ -983,7 +990,7 @@ mod imp {
             drop(std::mem::ManuallyDrop::into_inner(storage));
             return Err(Error::new(
                 Status::InvalidArg,
-                "the socket must be an object not wrapped by a native class",
+                "the socket must be an object",
             ));
         }
         // SAFETY: `handle` is zeroed storage of uv_handle_size(UV_POLL) bytes, 8-byte aligned, for a
@@ -1004,14 +1011,14 @@ mod imp {
             unsafe { close(conn) };
             return Err(e);
         }
-        let Some(slot) = take_slot(conn) else {
-            // SAFETY: as above (its slot, u32::MAX, is none: giving it back does nothing).
+        let Some(id) = take_slot(conn) else {
+            // SAFETY: as above (its id, u32::MAX, is no slot's: giving it back does nothing).
             unsafe { close(conn) };
             return Err(Error::from_reason("no transport slot left"));
         };
         // SAFETY: the live Conn just opened and tracked, owning its callback reference.
         unsafe {
-            (*conn).slot = slot;
+            (*conn).id = id;
             share_callback(conn);
             (*conn).set_events(uv);
         }
@@ -1019,31 +1026,17 @@ mod imp {
     }
 
     /// Stops polling and closes the handle; the descriptor is closed and the Conn freed in
-    /// uv_close's callback. Idempotent through the caller (the pointer is forgotten).
+    /// uv_close's callback. Idempotent through the caller (a closed Conn is found no more).
     ///
     /// # Safety
     /// `conn` is a live Conn not closed before, on its environment's thread.
     pub(super) unsafe fn close(conn: *mut Conn) {
         let Some(uv) = uv() else { return };
-        // SAFETY: by the caller; the wrap is removed and the references are deleted once, here.
-        // The socket is alive (held by `receiver`) while its value is read, in a handle scope of
-        // its own (also in the environment's teardown, outside any call from JavaScript).
+        // SAFETY: by the caller; the references are deleted once, here.
         unsafe {
             let c = &mut *conn;
             c.closed = true;
             c.queue.clear();
-            let mut scope = std::ptr::null_mut();
-            if sys::napi_open_handle_scope(c.env, &mut scope) == sys::Status::napi_ok {
-                let mut socket = std::ptr::null_mut();
-                let mut out = std::ptr::null_mut();
-                if sys::napi_get_reference_value(c.env, c.receiver, &mut socket)
-                    == sys::Status::napi_ok
-                    && !socket.is_null()
-                {
-                    sys::napi_remove_wrap(c.env, socket, &mut out);
-                }
-                sys::napi_close_handle_scope(c.env, scope);
-            }
             sys::napi_delete_reference(c.env, c.receiver);
             if c.owns_callback {
                 sys::napi_delete_reference(c.env, c.callback);
@@ -1051,41 +1044,6 @@ mod imp {
             // uv_close stops a poll handle itself (one removal from the poll set, not two).
             (uv.close)(c.handle, on_close);
         }
-    }
-
-    /// The finalizer of a socket's wrap: nothing to do (the Conn is freed in uv_close's callback,
-    /// and the wrap is removed when the Conn closes); napi_wrap wants one to hand out a reference.
-    unsafe extern "C" fn unwrapped(_env: sys::napi_env, _data: *mut c_void, _hint: *mut c_void) {}
-
-    /// The open Conn wrapped into `socket` (by `open`), or None: not a socket the transport took
-    /// over in `env`, or closed (its wrap is removed then).
-    ///
-    /// # Safety
-    /// `env` is the live environment of the current call and `socket` a value of it; the Conn
-    /// returned is not borrowed elsewhere (JavaScript is single-threaded, no call re-enters).
-    pub(super) unsafe fn conn_of<'a>(
-        env: sys::napi_env,
-        socket: sys::napi_value,
-    ) -> Option<&'a mut Conn> {
-        let mut wrapped = std::ptr::null_mut();
-        // SAFETY: by the caller; out-pointer to a local. An object wrapped by another class gives
-        // a pointer that is then only compared with the addresses of live Conns.
-        if unsafe { sys::napi_unwrap(env, socket, &mut wrapped) } != sys::Status::napi_ok {
-            return None;
-        }
-        let address = wrapped as usize;
-        let tracked = ENVS.with(|envs| {
-            envs.borrow()
-                .iter()
-                .any(|e| e.env == env && e.conns.contains(&address))
-        });
-        if !tracked {
-            return None;
-        }
-        // SAFETY: a tracked address is a live Conn: untracked in uv_close's callback, before it
-        // is freed.
-        let conn = unsafe { &mut *(wrapped as *mut Conn) };
-        (!conn.closed).then_some(conn)
     }
 
     /// # Safety
@@ -1268,10 +1226,10 @@ mod imp {
     pub(super) fn uv() -> Option<()> {
         None
     }
-    pub(super) unsafe fn slot(_: *mut Conn) -> u32 {
+    pub(super) unsafe fn id(_: *mut Conn) -> u32 {
         0
     }
-    pub(super) unsafe fn conn_in_slot<'a>(_: u32) -> Option<&'a mut Conn> {
+    pub(super) unsafe fn conn_of<'a>(_: u32) -> Option<&'a mut Conn> {
         None
     }
     pub(super) fn open(_: &Env, _: i32, _: Unknown, _: Unknown) -> Result<*mut Conn> {
@@ -1295,14 +1253,6 @@ mod imp {
     }
     pub(super) fn set_reading(_: &mut Conn, _: bool) {}
     pub(super) fn shutdown(_: &mut Conn) {}
-    /// # Safety
-    /// None: nothing is read.
-    pub(super) unsafe fn conn_of<'a>(
-        _: napi::sys::napi_env,
-        _: napi::sys::napi_value,
-    ) -> Option<&'a mut Conn> {
-        None
-    }
     pub(super) fn address(_: &Conn, _: bool) -> Option<(String, bool, u16)> {
         None
     }
@@ -1339,31 +1289,30 @@ pub struct SocketAddress {
     pub port: u32,
 }
 
-/// The Conn of a socket the transport took over (`transportOpen`), or None (not one, or closed).
-fn conn_of<'a>(env: &Env, socket: &Unknown) -> Option<&'a mut imp::Conn> {
-    use napi::bindgen_prelude::JsValue;
-    // SAFETY: a live value of this call; JavaScript is single-threaded and no call of the
-    // transport re-enters, so the Conn is borrowed nowhere else.
-    unsafe { imp::conn_of(env.raw(), socket.raw()) }
+/// The open Conn of the connection `id` (what `transportOpen` returned), or None (no such
+/// connection, or closed).
+fn conn_of<'a>(id: u32) -> Option<&'a mut imp::Conn> {
+    // SAFETY: called from JavaScript on its thread; JavaScript is single-threaded and no call of
+    // the transport re-enters, so the Conn is borrowed nowhere else during the call.
+    unsafe { imp::conn_of(id) }
 }
 
-/// Takes over the socket descriptor `fd`: duplicates it and polls the duplicate, with the
-/// connection wrapped into `socket` (a JavaScript object, not wrapped before), which is then the
-/// handle the other `transport*` functions take; `callback` is called as `socket.callback(kind,
-/// value)` (TRANSPORT_*). The caller then lets its own socket go (closing the original). Created
-/// by lib/node/native-socket.js; one native object per connection, the socket itself. Returns the
-/// connection's slot, the number `transportWrite` takes for it.
+/// Takes over the socket descriptor `fd`: duplicates it and polls the duplicate; `callback` is
+/// called as `socket.callback(kind, value)` (TRANSPORT_*), `socket` (an object, a NativeSocket in
+/// the package) held while the connection is open. The caller then lets its own socket go
+/// (closing the original). Returns the connection's id, a small integer the other `transport*`
+/// functions take for it.
 #[napi]
 pub fn transport_open(env: Env, fd: i32, socket: Unknown, callback: Unknown) -> Result<u32> {
     // SAFETY: the Conn `open` just returned is live.
-    imp::open(&env, fd, socket, callback).map(|conn| unsafe { imp::slot(conn) })
+    imp::open(&env, fd, socket, callback).map(|conn| unsafe { imp::id(conn) })
 }
 
 /// Writes the chunks (Uint8Arrays, in order) behind what is queued. Returns the bytes queued
 /// afterwards, or a negative errno (EPIPE once closed).
 #[napi]
-pub fn transport_writev(env: Env, socket: Unknown, chunks: Array) -> Result<f64> {
-    let Some(conn) = conn_of(&env, &socket) else {
+pub fn transport_writev(id: u32, chunks: Array) -> Result<f64> {
+    let Some(conn) = conn_of(id) else {
         return Ok(-32.0); // EPIPE
     };
     let mut held = Vec::with_capacity(chunks.len() as usize);
@@ -1380,11 +1329,11 @@ pub fn transport_writev(env: Env, socket: Unknown, chunks: Array) -> Result<f64>
     })
 }
 
-/// Makes every later read of `socket` be pushed through `sink` (a NativeFrameSink) before
+/// Makes every later read of the connection be pushed through `sink` (a NativeFrameSink) before
 /// JavaScript is called (`TRANSPORT_PARSED`), or, with null, handed over unparsed
 /// (`TRANSPORT_READ`). The caller keeps the sink reachable from the socket while it is set.
 #[napi]
-pub fn transport_set_sink(env: Env, socket: Unknown, sink: Unknown) -> Result<()> {
+pub fn transport_set_sink(env: Env, id: u32, sink: Unknown) -> Result<()> {
     use napi::bindgen_prelude::{JsValue, ValueType};
     let address = if matches!(sink.get_type()?, ValueType::Null | ValueType::Undefined) {
         0
@@ -1401,7 +1350,7 @@ pub fn transport_set_sink(env: Env, socket: Unknown, sink: Unknown) -> Result<()
         };
         wrapped as usize
     };
-    if let Some(conn) = conn_of(&env, &socket) {
+    if let Some(conn) = conn_of(id) {
         imp::set_sink(conn, address);
     }
     Ok(())
@@ -1409,16 +1358,16 @@ pub fn transport_set_sink(env: Env, socket: Unknown, sink: Unknown) -> Result<()
 
 /// Reads (true) or stops reading (false).
 #[napi]
-pub fn transport_set_reading(env: Env, socket: Unknown, reading: bool) {
-    if let Some(conn) = conn_of(&env, &socket) {
+pub fn transport_set_reading(id: u32, reading: bool) {
+    if let Some(conn) = conn_of(id) {
         imp::set_reading(conn, reading);
     }
 }
 
 /// Ends the writing side (shutdown(SHUT_WR)) once the queue is written.
 #[napi]
-pub fn transport_shutdown(env: Env, socket: Unknown) {
-    if let Some(conn) = conn_of(&env, &socket) {
+pub fn transport_shutdown(id: u32) {
+    if let Some(conn) = conn_of(id) {
         imp::shutdown(conn);
     }
 }
@@ -1427,8 +1376,8 @@ pub fn transport_shutdown(env: Env, socket: Unknown) {
 /// from the descriptor when asked, not at the takeover); undefined once closed, or when the system
 /// has none (the peer is gone).
 #[napi]
-pub fn transport_address(env: Env, socket: Unknown, peer: bool) -> Option<SocketAddress> {
-    let conn = conn_of(&env, &socket)?;
+pub fn transport_address(id: u32, peer: bool) -> Option<SocketAddress> {
+    let conn = conn_of(id)?;
     let (address, ipv6, port) = imp::address(conn, peer)?;
     Some(SocketAddress {
         address,
@@ -1437,26 +1386,30 @@ pub fn transport_address(env: Env, socket: Unknown, peer: bool) -> Option<Socket
     })
 }
 
-/// Stops everything and unwraps the socket; the descriptor is closed once libuv has let go of the
+/// Stops everything and lets the socket go; the descriptor is closed once libuv has let go of the
 /// handle. Nothing once closed.
 #[napi]
-pub fn transport_close(env: Env, socket: Unknown) {
-    if let Some(conn) = conn_of(&env, &socket) {
-        // SAFETY: an open Conn (not closed: conn_of checked), closed once: closing marks it and
-        // removes the wrap, so conn_of finds it no more.
+pub fn transport_close(id: u32) {
+    if let Some(conn) = conn_of(id) {
+        // SAFETY: an open Conn (not closed: conn_of checked), closed once: closing marks it, so
+        // conn_of finds it no more.
         unsafe { imp::close(conn) };
     }
 }
 
-/// Exports `transportWrite(slot, bytes, start, end)`, the write of bytes `[start, end)` of a
-/// Uint8Array (a region of the frame writer's slab, without a view made for it) to the connection
-/// in `slot` (what `transportOpen` returned), as a plain Node-API function (see raw.rs).
+/// Exports `transportWrite(id, bytes, start, end)`, the write of bytes `[start, end)` of a
+/// Uint8Array (a region of the frame writer's slab, without a view made for it), and
+/// `transportWriteFrame(id, header, headerLength, payload)`, the write of a large frame: the first
+/// `headerLength` bytes of `header` (a scratch buffer the frame writer reuses) and the whole
+/// `payload` in one vectored write, with no buffer, cork or array made for them in JavaScript.
+/// Both go to the connection `id` (what `transportOpen` returned) and are plain Node-API functions
+/// (see raw.rs): the bytes queued afterwards or a negative errno; they throw on bad arguments.
 pub(super) fn export(exports: &mut Object, env: &Env) -> Result<()> {
-    raw::export_function(exports, env, "transportWrite", transport_write)
+    raw::export_function(exports, env, "transportWrite", transport_write)?;
+    raw::export_function(exports, env, "transportWriteFrame", transport_write_frame)
 }
 
-/// The raw callback of `transportWrite`: returns the bytes queued afterwards or a negative errno;
-/// throws on bad arguments.
+/// The raw callback of `transportWrite`.
 unsafe extern "C" fn transport_write(
     raw_env: napi::sys::napi_env,
     info: napi::sys::napi_callback_info,
@@ -1470,68 +1423,158 @@ unsafe extern "C" fn transport_write(
     unsafe { raw::value_or_throw(raw_env, result) }
 }
 
+/// The raw callback of `transportWriteFrame`.
+unsafe extern "C" fn transport_write_frame(
+    raw_env: napi::sys::napi_env,
+    info: napi::sys::napi_callback_info,
+) -> napi::sys::napi_value {
+    let result = std::panic::catch_unwind(|| {
+        // SAFETY: called by the engine with a live environment and callback info.
+        unsafe { transport_write_frame_args(raw_env, info) }
+    })
+    .unwrap_or_else(|_| Err(Error::from_reason("transportWriteFrame failed")));
+    // SAFETY: as above.
+    unsafe { raw::value_or_throw(raw_env, result) }
+}
+
+/// A uint32 argument, None when it is not one.
+///
+/// # Safety
+/// `raw` must be the live environment of the current call and `value` a value of it.
+unsafe fn u32_arg(raw: napi::sys::napi_env, value: napi::sys::napi_value) -> Option<usize> {
+    let mut number = 0u32;
+    // SAFETY: by the caller; an out-pointer to a local.
+    let status = unsafe { napi::sys::napi_get_value_uint32(raw, value, &mut number) };
+    (status == napi::sys::Status::napi_ok).then_some(number as usize)
+}
+
+/// The open connection whose id `value` is.
+///
+/// # Safety
+/// As `u32_arg`'s; in a call from JavaScript, during which nothing can close or free the Conn (no
+/// JavaScript runs) and nothing else borrows it.
+unsafe fn conn_arg<'a>(
+    raw: napi::sys::napi_env,
+    value: napi::sys::napi_value,
+    name: &str,
+) -> Result<&'a mut imp::Conn> {
+    // SAFETY: by the caller.
+    let id = unsafe { u32_arg(raw, value) };
+    id.and_then(|id| conn_of(id as u32)).ok_or_else(|| {
+        Error::new(
+            Status::InvalidArg,
+            format!("{name} expects the id of an open connection of the transport (transportOpen)"),
+        )
+    })
+}
+
+/// The bytes of a Uint8Array, alive for the current call.
+///
+/// # Safety
+/// `raw` must be the live environment of the current call and `value` a value of it; the slice is
+/// used only during that call, and only read.
+unsafe fn bytes_arg<'a>(
+    raw: napi::sys::napi_env,
+    value: napi::sys::napi_value,
+    what: &str,
+) -> Result<&'a [u8]> {
+    // SAFETY: by the caller.
+    let (data, len, kind) = unsafe { raw::typed_array(raw, value, what)? };
+    if kind != napi::sys::TypedarrayType::uint8_array {
+        return Err(Error::new(Status::InvalidArg, what.to_owned()));
+    }
+    Ok(if len == 0 || data.is_null() {
+        &[]
+    } else {
+        // SAFETY: the typed array's `len` bytes, alive for this synchronous call (by the caller).
+        unsafe { std::slice::from_raw_parts(data.cast::<u8>(), len) }
+    })
+}
+
+/// Writes `chunks` on the connection: the bytes queued afterwards, or a negative errno, as a
+/// JavaScript number.
+///
+/// # Safety
+/// `raw` must be the live environment of the current call.
+unsafe fn write_result(
+    raw: napi::sys::napi_env,
+    conn: &mut imp::Conn,
+    chunks: &[&[u8]],
+) -> Result<napi::sys::napi_value> {
+    let queued = match imp::write(conn, chunks) {
+        Ok(queued) => queued as f64,
+        Err(e) => -f64::from(e),
+    };
+    let mut value = std::ptr::null_mut();
+    // SAFETY: by the caller; an out-pointer to a local.
+    unsafe { napi::sys::napi_create_double(raw, queued, &mut value) };
+    Ok(value)
+}
+
 /// # Safety
 /// `raw` and `info` must be those of a live call of `transportWrite`.
 unsafe fn transport_write_args(
     raw: napi::sys::napi_env,
     info: napi::sys::napi_callback_info,
 ) -> Result<napi::sys::napi_value> {
-    use napi::sys;
     // SAFETY: by the caller.
-    let argv: [sys::napi_value; 4] =
-        unsafe { raw::arguments(raw, info, "transportWrite(slot, bytes, start, end)")? };
-    let mut slot = 0u32;
-    // SAFETY: a live value of this call, an out-pointer to a local; what is not a number fails.
-    let numeric = unsafe { sys::napi_get_value_uint32(raw, argv[0], &mut slot) };
-    let conn = if numeric == sys::Status::napi_ok {
-        // SAFETY: on the environment's thread, in this call; the Conn is borrowed nowhere else
-        // during it, and nothing between here and the write can close or free it (no JavaScript
-        // runs).
-        unsafe { imp::conn_in_slot(slot) }
-    } else {
-        None
+    let argv: [napi::sys::napi_value; 4] =
+        unsafe { raw::arguments(raw, info, "transportWrite(id, bytes, start, end)")? };
+    // SAFETY: live values of this call, used only during it.
+    let (conn, bytes, start, end) = unsafe {
+        (
+            conn_arg(raw, argv[0], "transportWrite")?,
+            bytes_arg(raw, argv[1], "transportWrite expects a Uint8Array")?,
+            u32_arg(raw, argv[2]),
+            u32_arg(raw, argv[3]),
+        )
     };
-    let Some(conn) = conn else {
-        return Err(Error::new(
-            Status::InvalidArg,
-            "transportWrite expects the slot of an open socket of the transport (transportOpen)",
-        ));
+    let chunk = match (start, end) {
+        (Some(start), Some(end)) if start <= end && end <= bytes.len() => &bytes[start..end],
+        _ => {
+            return Err(Error::new(
+                Status::InvalidArg,
+                "transportWrite: start and end must be offsets within the bytes, start <= end",
+            ))
+        }
     };
-    // SAFETY: live values of this call.
-    let (data, len, kind) =
-        unsafe { raw::typed_array(raw, argv[1], "transportWrite expects a Uint8Array")? };
-    if kind != sys::TypedarrayType::uint8_array {
-        return Err(Error::new(
-            Status::InvalidArg,
-            "transportWrite expects a Uint8Array",
-        ));
-    }
-    let (mut start, mut end) = (0u32, 0u32);
-    // SAFETY: live values of this call, out-pointers to locals.
-    let numbers = unsafe {
-        sys::napi_get_value_uint32(raw, argv[2], &mut start) == sys::Status::napi_ok
-            && sys::napi_get_value_uint32(raw, argv[3], &mut end) == sys::Status::napi_ok
+    // SAFETY: by the caller.
+    unsafe { write_result(raw, conn, &[chunk]) }
+}
+
+/// # Safety
+/// `raw` and `info` must be those of a live call of `transportWriteFrame`.
+unsafe fn transport_write_frame_args(
+    raw: napi::sys::napi_env,
+    info: napi::sys::napi_callback_info,
+) -> Result<napi::sys::napi_value> {
+    const BYTES: &str = "transportWriteFrame expects a Uint8Array header and payload";
+    // SAFETY: by the caller.
+    let argv: [napi::sys::napi_value; 4] = unsafe {
+        raw::arguments(
+            raw,
+            info,
+            "transportWriteFrame(id, header, headerLength, payload)",
+        )?
     };
-    let (start, end) = (start as usize, end as usize);
-    if !numbers || start > end || end > len {
-        return Err(Error::new(
-            Status::InvalidArg,
-            "transportWrite: start and end must be offsets within the bytes, start <= end",
-        ));
-    }
-    let chunk: &[u8] = if start == end || data.is_null() {
-        &[]
-    } else {
-        // SAFETY: bytes [start, end) of the typed array (just checked to be within it), alive for
-        // this synchronous call; only read.
-        unsafe { std::slice::from_raw_parts(data.cast::<u8>().add(start), end - start) }
+    // SAFETY: live values of this call, used only during it.
+    let (conn, header, header_len, payload) = unsafe {
+        (
+            conn_arg(raw, argv[0], "transportWriteFrame")?,
+            bytes_arg(raw, argv[1], BYTES)?,
+            u32_arg(raw, argv[2]),
+            bytes_arg(raw, argv[3], BYTES)?,
+        )
     };
-    let queued = match imp::write(conn, &[chunk]) {
-        Ok(queued) => queued as f64,
-        Err(e) => -f64::from(e),
+    let header = match header_len {
+        Some(len) if len <= header.len() => &header[..len],
+        _ => {
+            return Err(Error::new(
+                Status::InvalidArg,
+                "transportWriteFrame: headerLength must be within the header",
+            ))
+        }
     };
-    let mut value = std::ptr::null_mut();
-    // SAFETY: out-pointer to a local.
-    unsafe { sys::napi_create_double(raw, queued, &mut value) };
-    Ok(value)
+    // SAFETY: by the caller.
+    unsafe { write_result(raw, conn, &[header, payload]) }
 }
