@@ -353,11 +353,26 @@ describe('transport after the 101', () => {
     assert.equal(binding.transportAddress(id, true), null);
     // Once libuv has let the connection go its slot is free; a connection opened then gets a new
     // id (the slot's next generation when it takes the same slot), and the old id still finds nothing.
-    await new Promise((resolve) => setImmediate(resolve));
-    const reopened = binding.transportOpen(socket._handle.fd, {}, () => {});
-    assert.notEqual(reopened, id);
+    // Opened and closed again and again, the connections reuse the same few slots: the open one's
+    // slot (`id >> 8`, the low 8 bits being its generation) was held by closed ones before, and
+    // none of their ids reaches it.
+    const stale = [id];
+    let reopened = id;
+    for (let i = 0; i < 40; i++) {
+      await new Promise((resolve) => setImmediate(resolve));
+      reopened = binding.transportOpen(socket._handle.fd, {}, () => {});
+      if (i < 39) {
+        binding.transportClose(reopened);
+        stale.push(reopened);
+      }
+    }
+    assert.ok(stale.some((old) => old >> 8 === reopened >> 8), 'a slot held before is reused');
+    assert.ok(!stale.includes(reopened));
     assert.equal(binding.transportWrite(reopened, Buffer.alloc(0), 0, 0), 0);
-    assert.throws(() => binding.transportWrite(id, Buffer.alloc(0), 0, 0), /open connection of the transport/);
+    for (const old of stale) {
+      assert.throws(() => binding.transportWrite(old, Buffer.alloc(0), 0, 0), /open connection of the transport/);
+      assert.equal(binding.transportWritev(old, [Buffer.alloc(1)]), -32);
+    }
     binding.transportClose(reopened);
     // Node's socket still holds the original descriptor: end it for the client to see the close.
     socket.end();
