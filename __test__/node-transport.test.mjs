@@ -40,7 +40,16 @@ async function listen(t, server) {
   return server.address().port;
 }
 
-// Records the transport chosen for each upgrade, before the app's listener takes the socket.
+/** A plain TCP connection over loopback: the client socket and a promise of the server's side. */
+async function tcpPair(t) {
+  const server = net.createServer();
+  await listen(t, server);
+  const accepted = new Promise((resolve) => server.once('connection', resolve));
+  const client = net.connect(server.address().port, '127.0.0.1');
+  cleanup(t, () => client.destroy());
+  return { client, accepted };
+}
+
 /** Reads `count` binary frames of `size` bytes and checks byte j of frame i is byteAt(i, j). */
 async function expectBinaryFrames(client, count, size, byteAt) {
   for (let i = 0; i < count; i++) {
@@ -58,6 +67,7 @@ async function expectBinaryFrames(client, count, size, byteAt) {
   }
 }
 
+// Records the transport chosen for each upgrade, before the app's listener takes the socket.
 function recordChoices(server) {
   const choices = [];
   const sockets = [];
@@ -270,11 +280,7 @@ describe('transport after the 101', () => {
 
   test('writeFrame: a header and a payload in order, after what was corked before them; the header buffer is not held', { ...T, skip: NATIVE_HERE ? false : 'native transport not in use' }, async (t) => {
     const { NativeSocket } = require('../lib/node/native-socket.js');
-    const server = net.createServer();
-    await listen(t, server);
-    const accepted = new Promise((resolve) => server.once('connection', resolve));
-    const client = net.connect(server.address().port, '127.0.0.1');
-    cleanup(t, () => client.destroy());
+    const { client, accepted } = await tcpPair(t);
     const socket = new NativeSocket(await accepted);
     cleanup(t, () => socket.destroy());
     const chunks = [];
@@ -304,11 +310,7 @@ describe('transport after the 101', () => {
 
   test('setSink takes only a registered frame sink; transportWrite only a range within its bytes; the read buffer, its window and the event table must not overlap', { ...T, skip: NATIVE_HERE ? false : 'native transport not in use' }, async (t) => {
     const binding = require('../lib/primitives/addon.js');
-    const server = net.createServer();
-    await listen(t, server);
-    const accepted = new Promise((resolve) => server.once('connection', resolve));
-    const client = net.connect(server.address().port, '127.0.0.1');
-    cleanup(t, () => client.destroy());
+    const { client, accepted } = await tcpPair(t);
     const socket = await accepted;
     cleanup(t, () => socket.destroy());
     // The connection is held by the id transportOpen returns; the object given (a NativeSocket in
@@ -400,11 +402,7 @@ describe('transport after the 101', () => {
 
   test("end(): 'finish' even when the peer's FIN is read before the deferred shutdown", { ...T, skip: NATIVE_HERE ? false : 'native transport not in use' }, async (t) => {
     const { NativeSocket } = require('../lib/node/native-socket.js');
-    const server = net.createServer();
-    await listen(t, server);
-    const accepted = new Promise((resolve) => server.once('connection', resolve));
-    const client = net.connect(server.address().port, '127.0.0.1');
-    cleanup(t, () => client.destroy());
+    const { client, accepted } = await tcpPair(t);
     const socket = await accepted;
     const native = new NativeSocket(socket);
     cleanup(t, () => native.destroy());

@@ -54,6 +54,24 @@ pub(super) unsafe fn value_or_throw(
     }
 }
 
+/// The body of a plain Node-API function: `body`'s value, or its error (or a panic, caught here so
+/// that none crosses into the engine, reported as "`name` failed") thrown as a JavaScript exception.
+///
+/// # Safety
+/// `raw_env` and `info` must be those of a live call, and `body` safe to call with them.
+pub(super) unsafe fn call(
+    raw_env: sys::napi_env,
+    info: sys::napi_callback_info,
+    name: &str,
+    body: unsafe fn(sys::napi_env, sys::napi_callback_info) -> Result<sys::napi_value>,
+) -> sys::napi_value {
+    // SAFETY: by the caller.
+    let result = std::panic::catch_unwind(|| unsafe { body(raw_env, info) })
+        .unwrap_or_else(|_| Err(Error::from_reason(format!("{name} failed"))));
+    // SAFETY: by the caller.
+    unsafe { value_or_throw(raw_env, result) }
+}
+
 /// The first `N` arguments of a call; `usage` is the error message when there are fewer.
 ///
 /// # Safety

@@ -438,9 +438,8 @@ unsafe extern "C" fn sink_push(
     raw_env: sys::napi_env,
     info: sys::napi_callback_info,
 ) -> sys::napi_value {
-    let env = Env::from_raw(raw_env);
     // SAFETY: called by the engine with a live environment and callback info.
-    unsafe { raw::value_or_throw(raw_env, sink_push_args(&env, info)) }
+    unsafe { raw::call(raw_env, info, "sinkPush", sink_push_args) }
 }
 
 /// A typed array's bytes: (data pointer, length in elements, element type).
@@ -457,8 +456,12 @@ unsafe fn typed_array(
 
 /// # Safety
 /// `env` and `info` must be those of a live call of `sinkPush`.
-unsafe fn sink_push_args(env: &Env, info: sys::napi_callback_info) -> Result<sys::napi_value> {
-    let raw = env.raw();
+unsafe fn sink_push_args(
+    raw_env: sys::napi_env,
+    info: sys::napi_callback_info,
+) -> Result<sys::napi_value> {
+    let env = &Env::from_raw(raw_env);
+    let raw = raw_env;
     // SAFETY: by the caller.
     let argv: [sys::napi_value; 5] = unsafe {
         raw::arguments(

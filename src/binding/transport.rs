@@ -1414,13 +1414,8 @@ unsafe extern "C" fn transport_write(
     raw_env: napi::sys::napi_env,
     info: napi::sys::napi_callback_info,
 ) -> napi::sys::napi_value {
-    let result = std::panic::catch_unwind(|| {
-        // SAFETY: called by the engine with a live environment and callback info.
-        unsafe { transport_write_args(raw_env, info) }
-    })
-    .unwrap_or_else(|_| Err(Error::from_reason("transportWrite failed")));
-    // SAFETY: as above.
-    unsafe { raw::value_or_throw(raw_env, result) }
+    // SAFETY: called by the engine with a live environment and callback info.
+    unsafe { raw::call(raw_env, info, "transportWrite", transport_write_args) }
 }
 
 /// The raw callback of `transportWriteFrame`.
@@ -1428,13 +1423,15 @@ unsafe extern "C" fn transport_write_frame(
     raw_env: napi::sys::napi_env,
     info: napi::sys::napi_callback_info,
 ) -> napi::sys::napi_value {
-    let result = std::panic::catch_unwind(|| {
-        // SAFETY: called by the engine with a live environment and callback info.
-        unsafe { transport_write_frame_args(raw_env, info) }
-    })
-    .unwrap_or_else(|_| Err(Error::from_reason("transportWriteFrame failed")));
-    // SAFETY: as above.
-    unsafe { raw::value_or_throw(raw_env, result) }
+    // SAFETY: called by the engine with a live environment and callback info.
+    unsafe {
+        raw::call(
+            raw_env,
+            info,
+            "transportWriteFrame",
+            transport_write_frame_args,
+        )
+    }
 }
 
 /// A uint32 argument, None when it is not one.
