@@ -455,13 +455,12 @@ unsafe fn typed_array(
 }
 
 /// # Safety
-/// `env` and `info` must be those of a live call of `sinkPush`.
+/// `raw` and `info` must be those of a live call of `sinkPush`.
 unsafe fn sink_push_args(
-    raw_env: sys::napi_env,
+    raw: sys::napi_env,
     info: sys::napi_callback_info,
 ) -> Result<sys::napi_value> {
-    let env = &Env::from_raw(raw_env);
-    let raw = raw_env;
+    let env = &Env::from_raw(raw);
     // SAFETY: by the caller.
     let argv: [sys::napi_value; 5] = unsafe {
         raw::arguments(

@@ -56,7 +56,6 @@ pub const TRANSPORT_PARSED: u32 = 5;
 #[cfg(unix)]
 mod imp {
     use super::*;
-    use crate::binding::raw::AddressSet;
     use crate::binding::sink::{
         is_live_sink, overlaps, NativeFrameSink, SINK_EVENT_WORDS, SINK_TABLE_HEAD,
     };
@@ -183,13 +182,13 @@ mod imp {
         static READ_BUF: Cell<ReadBuf> = const { Cell::new(NO_READ_BUF) };
     }
 
-    /// The connections of one environment whose handles libuv has not released yet, and the
-    /// environment's teardown hook.
+    /// An environment with connections: how many libuv has not released yet (which they are:
+    /// CONN_SLOTS, by their `env`), and its teardown hook.
     struct EnvConns {
         env: sys::napi_env,
-        conns: AddressSet,
+        open: usize,
         hook: sys::napi_async_cleanup_hook_handle,
-        /// The environment is being torn down: the hook is done when `conns` is empty.
+        /// The environment is being torn down: the hook is done when `open` is 0.
         tearing_down: bool,
         /// The callback of the environment's connections (NativeSocket's, one function for all),
         /// held once here instead of once per connection (a reference is about 80 bytes of an idle
@@ -204,12 +203,12 @@ mod imp {
         static ENVS: RefCell<Vec<EnvConns>> = const { RefCell::new(Vec::new()) };
     }
 
-    /// Records a connection of `env`, registering the environment's teardown hook the first time.
-    fn track(env: sys::napi_env, conn: *mut Conn) -> Result<()> {
+    /// Counts a connection of `env`, registering the environment's teardown hook the first time.
+    fn track(env: sys::napi_env) -> Result<()> {
         ENVS.with(|envs| {
             let mut envs = envs.borrow_mut();
             if let Some(entry) = envs.iter_mut().find(|e| e.env == env) {
-                entry.conns.insert(conn as usize);
+                entry.open += 1;
                 return Ok(());
             }
             let mut hook = std::ptr::null_mut();
@@ -223,7 +222,7 @@ mod imp {
             }
             envs.push(EnvConns {
                 env,
-                conns: AddressSet::from_iter([conn as usize]),
+                open: 1,
                 hook,
                 tearing_down: false,
                 callback: std::ptr::null_mut(),
@@ -271,14 +270,15 @@ mod imp {
         }
     }
 
-    /// Forgets a connection whose handle libuv released; ends a teardown waiting for it.
-    fn untrack(env: sys::napi_env, conn: *mut Conn) {
+    /// Uncounts `released` connections of `env` whose handles libuv released; ends a teardown
+    /// waiting for the last one.
+    fn untrack(env: sys::napi_env, released: usize) {
         let done = ENVS.with(|envs| {
             let mut envs = envs.borrow_mut();
             let index = envs.iter().position(|e| e.env == env)?;
             let entry = &mut envs[index];
-            entry.conns.remove(&(conn as usize));
-            (entry.tearing_down && entry.conns.is_empty()).then(|| envs.swap_remove(index).hook)
+            entry.open -= released;
+            (entry.tearing_down && entry.open == 0).then(|| envs.swap_remove(index).hook)
         });
         if let Some(hook) = done {
             // SAFETY: the handle napi_add_async_cleanup_hook gave, removed once (its entry is gone).
@@ -291,21 +291,19 @@ mod imp {
     unsafe extern "C" fn on_teardown(_hook: sys::napi_async_cleanup_hook_handle, arg: *mut c_void) {
         let _ = catch_unwind(AssertUnwindSafe(|| {
             let env: sys::napi_env = arg.cast();
-            let (conns, callback): (Vec<usize>, sys::napi_ref) = ENVS.with(|envs| {
+            let callback = ENVS.with(|envs| {
                 let mut envs = envs.borrow_mut();
                 envs.iter_mut()
                     .find(|e| e.env == env)
                     .map(|entry| {
                         entry.tearing_down = true;
-                        let callback = std::mem::replace(&mut entry.callback, std::ptr::null_mut());
-                        (entry.conns.iter().copied().collect(), callback)
+                        std::mem::replace(&mut entry.callback, std::ptr::null_mut())
                     })
-                    .unwrap_or((Vec::new(), std::ptr::null_mut()))
+                    .unwrap_or(std::ptr::null_mut())
             });
-            for address in conns {
-                let conn = address as *mut Conn;
-                // SAFETY: a tracked Conn is live until its uv_close callback untracks it; one that
-                // JavaScript closed already only waits for that callback.
+            for conn in conns_of(env) {
+                // SAFETY: a Conn in a slot is live until its uv_close callback clears the slot;
+                // one that JavaScript closed already only waits for that callback.
                 unsafe {
                     if !(*conn).closed {
                         close(conn);
@@ -321,7 +319,7 @@ mod imp {
                 unsafe { sys::napi_delete_reference(env, callback) };
             }
             // Nothing was open: done at once.
-            untrack(env, std::ptr::null_mut());
+            untrack(env, 0);
         }));
     }
 
@@ -443,6 +441,22 @@ mod imp {
         // freeing it, so the address is that of a live Conn; by the caller, not borrowed elsewhere.
         let conn = unsafe { &mut *conn };
         (!conn.closed).then_some(conn)
+    }
+
+    /// The Conns of `env` in this thread's slots: from `open` until uv_close's callback.
+    fn conns_of(env: sys::napi_env) -> Vec<*mut Conn> {
+        CONN_SLOTS
+            .try_with(|slots| {
+                slots
+                    .borrow()
+                    .conns
+                    .iter()
+                    .map(|&(conn, _)| conn)
+                    // SAFETY: a non-null slot holds a live Conn (cleared before it is freed).
+                    .filter(|&conn| !conn.is_null() && unsafe { (*conn).env } == env)
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     fn errno() -> c_int {
@@ -881,7 +895,7 @@ mod imp {
                 let conn = Box::from_raw(handle.cast::<*mut Conn>().read());
                 libc::close(conn.fd);
                 give_slot_back(conn.id);
-                untrack(conn.env, &*conn as *const Conn as *mut Conn);
+                untrack(conn.env, 1);
                 drop(Vec::from_raw_parts(
                     conn.handle.cast::<u64>(),
                     conn.handle_words,
@@ -1006,7 +1020,7 @@ mod imp {
             }
             handle.cast::<*mut Conn>().write(conn);
         }
-        if let Err(e) = track(raw, conn) {
+        if let Err(e) = track(raw) {
             // SAFETY: the Conn just opened, closed once; its uv_close callback frees it.
             unsafe { close(conn) };
             return Err(e);
