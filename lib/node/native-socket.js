@@ -402,9 +402,7 @@ class NativeSocket extends EventEmitter {
       this.#write(Buffer.from(header.subarray(0, headerLength)), 0, headerLength, undefined);
       return this.#write(payload, 0, payload.length, cb);
     }
-    const ok = this.#queued + headerLength + payload.length < HIGH_WATER_MARK;
-    if (!ok) this.#flags |= NEED_DRAIN;
-    if (cb !== undefined) this.#wait(cb);
+    const ok = this.#accept(headerLength + payload.length, cb);
     this.#afterWrite(transportWriteFrame(this.#id, header, headerLength, payload));
     return ok;
   }
@@ -416,11 +414,7 @@ class NativeSocket extends EventEmitter {
 
   #write(bytes, start, end, cb) {
     const length = end - start;
-    // As a stream: false once what is buffered, this write included, reaches the high-water mark;
-    // 'drain' follows when everything is out.
-    const ok = this.#queued + this.#corkedBytes + length < HIGH_WATER_MARK;
-    if (!ok) this.#flags |= NEED_DRAIN;
-    if (cb !== undefined) this.#wait(cb);
+    const ok = this.#accept(length, cb);
     if (this.#corked > 0) {
       const chunk = start === 0 && end === bytes.length ? bytes : bytes.subarray(start, end);
       if (this.#corkedChunks === null) this.#corkedChunks = [chunk];
@@ -429,6 +423,15 @@ class NativeSocket extends EventEmitter {
     } else {
       this.#afterWrite(transportWrite(this.#id, bytes, start, end));
     }
+    return ok;
+  }
+
+  // A write of `length` bytes is taken: as a stream, false once what is buffered, this write
+  // included, reaches the high-water mark ('drain' follows when everything is out); `cb` waits for it.
+  #accept(length, cb) {
+    const ok = this.#queued + this.#corkedBytes + length < HIGH_WATER_MARK;
+    if (!ok) this.#flags |= NEED_DRAIN;
+    if (cb !== undefined) this.#wait(cb);
     return ok;
   }
 
