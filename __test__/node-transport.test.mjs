@@ -240,6 +240,73 @@ describe('transport after the 101', () => {
     await expectBinaryFrames(client, COUNT, SIZE, byteAt);
   });
 
+  test('binary messages kept by the handler keep their bytes, and PONGs answer their pings, while text reads reuse the memory after them', T, async (t) => {
+    // Reads of text only give their arena memory back once delivered (frame-sink.js, #giveBack):
+    // binary payloads and pings, views of that memory, must not be written over by later reads.
+    const held = [];
+    const app = new App({ logger: false }).ws('/mix', {
+      message(conn, data, isBinary) {
+        if (isBinary) held.push(data);
+        else if (data === 'done') {
+          for (const bytes of held) conn.send(bytes, { binary: true });
+          conn.send('end');
+        } else conn.send(data);
+      },
+    });
+    const server = http.createServer();
+    const handle = attach(app, server);
+    cleanup(t, () => handle.close());
+    const port = await listen(t, server);
+    const client = await RawClient.open(t, port);
+    client.send(upgradeRequest('/mix'));
+    assert.equal((await client.response()).status, 101);
+    let seed = 0x5eed;
+    const rand = (n) => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return (seed >>> 8) % n;
+    };
+    // Text echoes and automatic PONGs, in the order of what they answer.
+    const replies = [];
+    const binaries = [];
+    for (let burst = 0; burst < 150; burst++) {
+      const frames = [];
+      for (let n = 1 + rand(4); n > 0; n--) {
+        const kind = rand(4);
+        if (kind === 3) {
+          const bytes = Buffer.allocUnsafe(rand(126));
+          for (let j = 0; j < bytes.length; j++) bytes[j] = rand(256);
+          frames.push(clientFrame(0x9, bytes));
+          replies.push({ opcode: 0xa, payload: bytes });
+        } else if (kind === 0) {
+          const bytes = Buffer.allocUnsafe(1 + rand(5000));
+          for (let j = 0; j < bytes.length; j++) bytes[j] = rand(256);
+          frames.push(clientFrame(0x2, bytes));
+          binaries.push(bytes);
+        } else {
+          const body = (kind === 1 ? 'ascii ' : 'ünï ').repeat(1 + rand(500));
+          frames.push(clientFrame(0x1, body));
+          replies.push({ opcode: 0x1, payload: Buffer.from(body) });
+        }
+      }
+      client.send(Buffer.concat(frames));
+      // Some bursts leave before the previous ones are read, some after.
+      if (rand(2) === 0) await new Promise((resolve) => setImmediate(resolve));
+    }
+    client.send(clientFrame(0x1, 'done'));
+    for (const [i, reply] of replies.entries()) {
+      const frame = await client.frame();
+      assert.equal(frame.opcode, reply.opcode, `reply ${i}`);
+      assert.ok(frame.payload.equals(reply.payload), `reply ${i} differs`);
+    }
+    for (const [i, bytes] of binaries.entries()) {
+      const frame = await client.frame();
+      assert.equal(frame.opcode, 0x2);
+      assert.ok(frame.payload.equals(bytes), `binary message ${i} changed after it was delivered`);
+    }
+    const last = await client.frame();
+    assert.equal(last.payload.toString(), 'end');
+  });
+
   test('TLS: stream', T, async (t) => {
     const server = https.createServer({
       key: fs.readFileSync(new URL('./fixtures/node-tls-key.pem', import.meta.url)),

@@ -308,6 +308,104 @@ test('FrameSink: a binary message survives the caller reusing its read buffer', 
   assertHeldUnchanged(rec.held);
 });
 
+test('FrameSink: text messages leave no mark in the arena, so binary messages before and after 200 KiB of text share one', () => {
+  const rec = recordingSink();
+  rec.sink.push(binary([1, 2, 3]));
+  const line = 'x'.repeat(1024);
+  for (let i = 0; i < 200; i++) rec.sink.push(text(line));
+  rec.sink.push(binary([4, 5, 6]));
+  const [before, after] = rec.held.map((entry) => entry.data);
+  assert.equal(after.buffer, before.buffer, 'the text pushes moved the arena on');
+  assert.equal(rec.events.filter((ev) => ev.type === 'text' && ev.data === line).length, 200);
+  assertHeldUnchanged(rec.held);
+});
+
+test('FrameSink: a binary message behind more text messages than one event table holds keeps its bytes', () => {
+  const rec = recordingSink();
+  const many = Array.from({ length: 1100 }, (_, i) => text(`t${i}`));
+  rec.sink.push(concat(...many, binary([7, 7, 7, 7])));
+  for (let i = 0; i < 10; i++) rec.sink.push(text('y'.repeat(20000)));
+  assert.equal(rec.events.length, 1111);
+  assert.deepEqual(rec.events[1100], B([7, 7, 7, 7]));
+  assertHeldUnchanged(rec.held);
+});
+
+test('FrameSink with textAsBytes: text messages given as bytes keep them after later pushes', () => {
+  const kept = [];
+  const sink = new FrameSink({
+    textAsBytes: true,
+    onMessage: (ev) => kept.push({ data: ev.data, hex: hex(ev.data) }),
+    onPing() {},
+    onPong() {},
+    onClose() {},
+    onProtocolError() {},
+  });
+  for (let i = 0; i < 50; i++) sink.push(text(`${i} `.repeat(100 * (i % 7) + 1)));
+  assert.equal(kept.length, 50);
+  assertHeldUnchanged(kept);
+});
+
+test('FrameSink: memory given back after text is written over only where nothing delivered lies', () => {
+  const rng = prng(0x7e47);
+  const other = recordingSink();
+  const expected = [];
+  let nested = 0;
+  // A text callback that pushes a binary message into another sink (its view lies after this push's
+  // bytes) and one that throws (the rest of the batch waits in the arena for the next push).
+  const pings = [];
+  const rec = recordingSink({}, {
+    onPing(payload) {
+      pings.push({ data: payload, hex: hex(payload) });
+    },
+    onMessage(ev) {
+      if (ev.isBinary) return;
+      if (ev.data.startsWith('nest')) other.sink.push(binary(rng.bytes(rng.pick([1, 100, 3000]))));
+      if (ev.data.startsWith('throw') && nested++ % 2 === 0) throw new Error('handler failed');
+    },
+  });
+  for (let i = 0; i < 400; i++) {
+    const parts = [];
+    for (let n = rng.range(1, 4); n > 0; n--) {
+      const pick = rng.int(6);
+      const body = 'abc€'.repeat(rng.pick([1, 30, 300, 5000]));
+      if (pick === 0) {
+        const bytes = rng.bytes(rng.pick([0, 5, 900, 20000]));
+        parts.push(binary(bytes));
+        expected.push(B(bytes));
+      } else if (pick === 1) {
+        const bytes = rng.bytes(rng.int(126));
+        parts.push(ping(bytes));
+        expected.push(PING(bytes));
+      } else if (pick === 2) {
+        const whole = utf8(body);
+        const cut = rng.int(whole.length + 1);
+        parts.push(frame({ opcode: 1, fin: false, payload: whole.subarray(0, cut) }), cont(whole.subarray(cut)));
+        expected.push(T(body));
+      } else {
+        const data = `${rng.pick(['nest', 'throw', 'plain'])} ${body}`;
+        parts.push(text(data));
+        expected.push(T(data));
+      }
+    }
+    // Whole frames, or cut so that a push ends inside a frame (the sink holds its bytes).
+    const wire = concat(...parts);
+    const cut = rng.chance(0.5) ? wire.length : rng.int(wire.length + 1);
+    for (const piece of [wire.subarray(0, cut), wire.subarray(cut)]) {
+      try {
+        rec.sink.push(piece);
+      } catch (err) {
+        assert.equal(err.message, 'handler failed');
+      }
+    }
+  }
+  rec.sink.push(new Uint8Array(0));
+  assert.deepEqual(rec.events, expected);
+  assertHeldUnchanged(rec.held);
+  assertHeldUnchanged(pings);
+  assert.ok(other.held.length > 0);
+  assertHeldUnchanged(other.held);
+});
+
 test('FrameSink: onPing and onPong receive copies that belong to the receiver', () => {
   const payloads = [];
   const rec = recordingSink({ requireMask: false }, { onPing: (p) => payloads.push(p), onPong: (p) => payloads.push(p) });

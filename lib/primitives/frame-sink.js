@@ -29,8 +29,9 @@ const FLAG_MORE = binding.SINK_FLAG_MORE;
 const sharedTable = new Uint32Array(TABLE_LENGTH);
 let pushDepth = 0;
 
-// Payloads of a push are written into a shared arena that only moves forward, like Node's buffer
-// pool: a binary message is a view of it that no later push overwrites, so it stays the receiver's.
+// Payloads of a push are written into a shared arena that moves forward, like Node's buffer pool: a
+// binary message is a view of it that no later push overwrites, so it stays the receiver's. A push
+// that handed out no view gives its bytes back once delivered (#giveBack).
 const ARENA_MIN = 64 * 1024;
 const ARENA_CARRY_MAX = 16 * 1024;
 let arena = Buffer.allocUnsafeSlow(ARENA_MIN);
@@ -218,10 +219,13 @@ class FrameSink {
     readWindow[2] = ++pushDepth;
     try {
       const owned = sinkPush(this.#native, bytes, slab, base, table);
-      arenaOffset = base + table[1];
+      const used = table[1];
+      arenaOffset = base + used;
       if (onReadArena !== null) updateReadWindow();
       this.#buffered = table[3];
+      const reusable = this.#leavesNothingIn(table);
       this.#run(table, 0, slab, owned, table[2]);
+      if (reusable) this.#giveBack(slab, base, used);
     } finally {
       readWindow[2] = --pushDepth;
     }
@@ -237,7 +241,9 @@ class FrameSink {
   #deliverRead(owned) {
     const table = sharedTable;
     const slab = arena;
-    arenaOffset = readWindow[0] + table[1];
+    const base = readWindow[0];
+    const used = table[1];
+    arenaOffset = base + used;
     updateReadWindow();
     this.#buffered = table[3];
     readWindow[2] = ++pushDepth;
@@ -252,11 +258,42 @@ class FrameSink {
         if (this.#done) return;
         this.#run(events, 0, slab, owned, events[2]);
       } else {
+        const reusable = this.#leavesNothingIn(table);
         this.#run(table, 0, slab, owned, table[2]);
+        if (reusable) this.#giveBack(slab, base, used);
       }
     } finally {
       readWindow[2] = --pushDepth;
     }
+  }
+
+  // Whether the arena bytes of the push whose events `table` holds are free again once its events
+  // are delivered: the whole batch is in the table, and no event hands out a view of the arena (a
+  // string is a copy of its bytes; a binary message, a ping's or a pong's payload, and text given
+  // as bytes are views, the receiver's to keep). What the sink holds of an unfinished frame or
+  // message is in its own memory, never in the arena.
+  #leavesNothingIn(table) {
+    if ((table[2] & FLAG_MORE) !== 0) return false;
+    const count = table[0];
+    for (let i = 0; i < count; i++) {
+      const kind = table[TABLE_HEAD + EVENT_WORDS * i];
+      if ((kind & OWNED) !== 0) continue;
+      const opcode = kind & 0xff;
+      if (opcode === 0x8 || (opcode === 0x1 && !this.#textAsBytes)) continue;
+      return false;
+    }
+    return true;
+  }
+
+  // The `used` arena bytes from `base` that a delivered push took are free again: the next push or
+  // read writes over them, so a connection receiving text reads into memory still in cache instead
+  // of moving through the arena. Only when nothing was written after them during the delivery (a
+  // push from a callback). A callback that throws leaves the rest of the batch where it lies: this
+  // is not reached.
+  #giveBack(slab, base, used) {
+    if (slab !== arena || arenaOffset !== base + used) return;
+    arenaOffset = base;
+    updateReadWindow();
   }
 
   #run(table, next, slab, owned, flags) {

@@ -515,8 +515,9 @@ unsafe fn sink_push_args(
     }
     let start = (offset as usize).min(arena_len);
     // The mutable slices below must not alias anything: a chunk may be a message delivered earlier
-    // (a view of the arena), which lies before the offset since the arena only moves forward, but a
-    // caller could pass any views. Checked here rather than trusted.
+    // (a view of the arena), which lies before the offset since the arena moves forward past every
+    // push that handed out a view (lib/primitives/frame-sink.js), but a caller could pass any
+    // views. Checked here rather than trusted.
     let free = (arena_ptr as usize + start, arena_len - start);
     let chunk_range = (chunk_ptr as usize, chunk_len);
     let table_range = (table_ptr as usize, table_len.saturating_mul(4));
