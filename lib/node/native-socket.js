@@ -464,6 +464,11 @@ class NativeSocket extends EventEmitter {
     socket.emit('drain');
   }
 
+  /** How many cork() calls are not yet matched by uncork(), as a stream's. */
+  get writableCorked() {
+    return this.#corked;
+  }
+
   cork() {
     this.#corked++;
   }
