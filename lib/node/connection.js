@@ -20,6 +20,7 @@ const { log } = require('../app/logger.js');
 const { bytesOf, controlPayload, toArrayBuffer, closeReason } = require('../app/payload.js');
 const { callHandler, logHandlerFailure, reportError } = require('../app/handler-calls.js');
 const { idleRemaining, IDLE_CLOSE_REASON } = require('../app/idle-timeout.js');
+const { readTime } = require('./read-clock.js');
 const { MessageDeflater, inflateOptions } = require('../primitives/deflate.js');
 const { routeDeflate } = require('../app/deflate-option.js');
 const { TopicMember, kLeaveTopics, deliverEach, Publication } = require('../app/topics.js');
@@ -371,7 +372,7 @@ class WebSocketConnection extends TopicMember {
 
   // Socket bytes, or (parsed) the owned values of a read the transport pushed through the sink.
   #receive(input, parsed) {
-    this.#lastInbound = Date.now();
+    this.#lastInbound = readTime();
     try {
       if (parsed) deliverRead(this.#sink, input);
       else this.#sink.push(input);
