@@ -223,9 +223,7 @@ class FrameSink {
       arenaOffset = base + used;
       if (onReadArena !== null) updateReadWindow();
       this.#buffered = table[3];
-      const reusable = this.#leavesNothingIn(table);
-      this.#run(table, 0, slab, owned, table[2]);
-      if (reusable) this.#giveBack(slab, base, used);
+      this.#runAndGiveBack(table, slab, owned, base, used);
     } finally {
       readWindow[2] = --pushDepth;
     }
@@ -258,13 +256,19 @@ class FrameSink {
         if (this.#done) return;
         this.#run(events, 0, slab, owned, events[2]);
       } else {
-        const reusable = this.#leavesNothingIn(table);
-        this.#run(table, 0, slab, owned, table[2]);
-        if (reusable) this.#giveBack(slab, base, used);
+        this.#runAndGiveBack(table, slab, owned, base, used);
       }
     } finally {
       readWindow[2] = --pushDepth;
     }
+  }
+
+  // Delivers the events of a push that took `used` arena bytes from `base`, then gives those bytes
+  // back when nothing delivered is a view of them.
+  #runAndGiveBack(table, slab, owned, base, used) {
+    const reusable = this.#leavesNothingIn(table);
+    this.#run(table, 0, slab, owned, table[2]);
+    if (reusable) this.#giveBack(slab, base, used);
   }
 
   // Whether the arena bytes of the push whose events `table` holds are free again once its events
