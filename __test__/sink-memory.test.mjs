@@ -5,6 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PerformanceObserver, constants } from 'node:perf_hooks';
+import { createRequire } from 'node:module';
 import { FrameSink } from '../index.mjs';
 import { frame } from './helpers/frames.mjs';
 
@@ -57,4 +58,38 @@ test('dropped large messages: counted once, freed by young collections where the
   const youngFirst = Number.parseInt(process.versions.v8, 10) < 12;
   assert.ok(full <= (youngFirst ? 1 : COUNT / 64 + 1), seen);
   if (youngFirst) assert.ok(young >= 1, seen);
+});
+
+// Read arenas (the native transport) asked to be counted twice: the engine sees a second buffer of
+// each arena's length, which holds no memory, so its young collection that frees dropped arenas comes
+// after half as many of them (src/binding/sink.rs, `take_arena`; lib/primitives/frame-sink.js asks
+// for it on V8 before 13, whose young collection starts once 32 MiB of young buffers are counted).
+test('read arenas counted twice: young collections after half as many arenas', { skip: !(ON_NODE && Number.parseInt(versions.v8, 10) < 13) && 'V8 13 frees them in full collections' }, async () => {
+  const require = createRequire(import.meta.url);
+  const binding = require('../lib/primitives/addon.js');
+  const ARENA = 1 << 20;
+  const COUNT = 256;
+  async function youngCollections(countTwice) {
+    const kinds = [];
+    const observer = new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) kinds.push(/** @type {any} */ (entry).detail.kind);
+    });
+    observer.observe({ entryTypes: ['gc'] });
+    let intact = true;
+    for (let i = 0; i < COUNT; i++) {
+      const arena = binding.takeArena(ARENA, countTwice);
+      arena[0] = i & 0xff;
+      arena[ARENA - 1] = 0x5a;
+      if (arena.length !== ARENA || arena[0] !== (i & 0xff) || arena[ARENA - 1] !== 0x5a) intact = false;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    observer.disconnect();
+    assert.ok(intact, 'every arena is writable memory of the length asked for');
+    return kinds.filter((kind) => kind === constants.NODE_PERFORMANCE_GC_MINOR).length;
+  }
+  const once = await youngCollections(false);
+  const twice = await youngCollections(true);
+  // 256 MiB of arenas: about 8 young collections counted once, 16 counted twice.
+  assert.ok(once >= COUNT / 64, `${once} young collections for ${COUNT} arenas of 1 MiB counted once`);
+  assert.ok(twice >= (once * 3) / 2, `${twice} young collections counted twice, ${once} counted once`);
 });

@@ -47,6 +47,20 @@ const READ_MAX = 256 * 1024;
 const READ_ARENA = 1024 * 1024;
 const READ_RESERVE = WS_MAX_CONTROL_PAYLOAD + ARENA_CARRY_MAX;
 const READ_MIN = 64 * 1024 + 16;
+// The runtime's versions (undefined without `process`), and whether it is Node on V8 before 13 (Node
+// 20 and 22), which two choices below depend on.
+const versions = typeof process === 'object' && process !== null ? process.versions : undefined;
+const NODE_V8_BEFORE_13 =
+  versions !== undefined &&
+  versions.bun === undefined &&
+  versions.deno === undefined &&
+  Number.parseInt(String(versions.v8), 10) < 13;
+// V8 before 13 (Node 20 and 22) frees the arenas of dropped messages in a young collection once
+// the young buffers it counts pass 32 MiB; each read arena is counted twice there (takeArena), so
+// the reads cycle through 16 MiB and land in memory still in cache: 64 KiB binary echo -9% server
+// CPU a message on Node 20 (bench/README.md). Node 24's engine collects them in full collections,
+// started by a bound that counting twice would reach twice as often.
+const COUNT_ARENA_TWICE = NODE_V8_BEFORE_13;
 // The window: the next read's offset, the most bytes it may take, and how many pushes are under
 // way (pushDepth): while one is, sharedTable is in use and a read must not be pushed into it.
 const readWindow = new Uint32Array(3);
@@ -61,7 +75,7 @@ function updateReadWindow() {
   if (onReadArena === null) return;
   if (arena.length - arenaOffset - READ_RESERVE < READ_MIN) {
     // From the memory of collected arenas when there is some: reads into fresh memory fault on every page.
-    arena = binding.takeArena(READ_ARENA);
+    arena = binding.takeArena(READ_ARENA, COUNT_ARENA_TWICE);
     arenaOffset = 0;
     onReadArena(arena, readWindow, sharedTable);
   }
@@ -107,10 +121,7 @@ const NATIVE_UTF16 = (() => {
     // No process, or no permission to read the environment (Deno without --allow-env).
   }
   if (forced === '1' || forced === '0') return forced === '1';
-  const versions = typeof process === 'object' && process !== null ? process.versions : undefined;
-  if (versions === undefined || versions.bun !== undefined) return false;
-  if (versions.deno !== undefined) return true;
-  return Number.parseInt(String(versions.v8), 10) < 13;
+  return NODE_V8_BEFORE_13 || versions?.deno !== undefined;
 })();
 
 // ASCII text (the binding flags it) becomes a string by a plain copy.
