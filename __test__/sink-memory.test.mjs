@@ -12,6 +12,22 @@ import { frame } from './helpers/frames.mjs';
 const versions = process.versions;
 const ON_NODE = versions.bun === undefined && versions.deno === undefined;
 
+// The engine's young and full collections while `work` runs; their entries arrive asynchronously.
+async function collectionsDuring(work) {
+  const kinds = [];
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) kinds.push(/** @type {any} */ (entry).detail.kind);
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  work();
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  observer.disconnect();
+  return {
+    young: kinds.filter((kind) => kind === constants.NODE_PERFORMANCE_GC_MINOR).length,
+    full: kinds.filter((kind) => kind === constants.NODE_PERFORMANCE_GC_MAJOR).length,
+  };
+}
+
 test('dropped large messages: counted once, freed by young collections where the engine runs them first', { skip: !ON_NODE && 'garbage collection entries are Node’s' }, async () => {
   const SIZE = 1 << 20;
   const COUNT = 256;
@@ -38,19 +54,11 @@ test('dropped large messages: counted once, freed by young collections where the
       throw err;
     },
   });
-  const kinds = [];
-  const observer = new PerformanceObserver((list) => {
-    for (const entry of list.getEntries()) kinds.push(/** @type {any} */ (entry).detail.kind);
+  const { young, full } = await collectionsDuring(() => {
+    for (let i = 0; i < COUNT; i++) for (const piece of pieces) sink.push(piece);
   });
-  observer.observe({ entryTypes: ['gc'] });
-  for (let i = 0; i < COUNT; i++) for (const piece of pieces) sink.push(piece);
-  // Entries are delivered asynchronously.
-  await new Promise((resolve) => setTimeout(resolve, 50));
-  observer.disconnect();
   assert.equal(received, COUNT);
   assert.ok(intact, 'every message arrived intact');
-  const full = kinds.filter((kind) => kind === constants.NODE_PERFORMANCE_GC_MAJOR).length;
-  const young = kinds.filter((kind) => kind === constants.NODE_PERFORMANCE_GC_MINOR).length;
   const seen = `${full} full and ${young} young collections for ${COUNT} messages of 1 MiB`;
   // Each buffer counted once as external memory: at most a full collection per 64 MiB (7 when
   // they were counted twice). V8 before 12 (Node 20) also runs the young collection first: none.
@@ -70,22 +78,17 @@ test('read arenas counted twice: young collections after half as many arenas', {
   const ARENA = 1 << 20;
   const COUNT = 256;
   async function youngCollections(countTwice) {
-    const kinds = [];
-    const observer = new PerformanceObserver((list) => {
-      for (const entry of list.getEntries()) kinds.push(/** @type {any} */ (entry).detail.kind);
-    });
-    observer.observe({ entryTypes: ['gc'] });
     let intact = true;
-    for (let i = 0; i < COUNT; i++) {
-      const arena = binding.takeArena(ARENA, countTwice);
-      arena[0] = i & 0xff;
-      arena[ARENA - 1] = 0x5a;
-      if (arena.length !== ARENA || arena[0] !== (i & 0xff) || arena[ARENA - 1] !== 0x5a) intact = false;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    observer.disconnect();
+    const { young } = await collectionsDuring(() => {
+      for (let i = 0; i < COUNT; i++) {
+        const arena = binding.takeArena(ARENA, countTwice);
+        arena[0] = i & 0xff;
+        arena[ARENA - 1] = 0x5a;
+        if (arena.length !== ARENA || arena[0] !== (i & 0xff) || arena[ARENA - 1] !== 0x5a) intact = false;
+      }
+    });
     assert.ok(intact, 'every arena is writable memory of the length asked for');
-    return kinds.filter((kind) => kind === constants.NODE_PERFORMANCE_GC_MINOR).length;
+    return young;
   }
   const once = await youngCollections(false);
   const twice = await youngCollections(true);

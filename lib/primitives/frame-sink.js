@@ -58,8 +58,8 @@ const NODE_V8_BEFORE_13 =
 // V8 before 13 (Node 20 and 22) frees the arenas of dropped messages in a young collection once
 // the young buffers it counts pass 32 MiB; each read arena is counted twice there (takeArena), so
 // the reads cycle through 16 MiB and land in memory still in cache: 64 KiB binary echo -7 to -9%
-// server CPU a message on Node 20 (bench/README.md). Node 24's engine collects them in full collections,
-// started by a bound that counting twice would reach twice as often.
+// server CPU a message on Node 20 (bench/README.md). Node 24's engine collects them in full
+// collections, started by a bound that counting twice would reach twice as often.
 const COUNT_ARENA_TWICE = NODE_V8_BEFORE_13;
 // The window: the next read's offset, the most bytes it may take, and how many pushes are under
 // way (pushDepth): while one is, sharedTable is in use and a read must not be pushed into it.
