@@ -82,7 +82,6 @@ const NATIVE_DIFFERENCES = {
   'connection: messages, text and binary, and send callbacks in order': endsApart('peer.close', ['ws.close']),
   'connection: ping and pong, with callbacks; autoPong answers': endsApart('peer.close', ['ws.close']),
   'connection: maxPayload refuses a larger message with 1009': endsApart('peer.close', ['close']),
-  'connection: an error event without a listener does not take the process down': endsApart('wire', ['close']),
   'createWebSocketStream: messages read as chunks, writes sent, the end closes the WebSocket': endsApart('peer.close', ['ws close', 'duplex close']),
 };
 

@@ -150,7 +150,10 @@ export function clientFrame(opcode, payload, { fin = true, mask = true, rsv = 0 
 
 /**
  * Opens a raw WebSocket connection (handshake by hand) to `port`; returns the socket, a promise
- * of everything the server sends after its 101 (resolved when it closes), and the 101 itself.
+ * of everything the server sends after its 101, and the 101 itself. With `wss`, also the server's
+ * WebSocket, and the promise waits for its 'close' as well as the socket's: in one process the
+ * order of the two ends' closes depends on timing, and what a scenario records after `done` must
+ * come after both.
  */
 export async function rawSocket(port, path = '/', track, wss) {
   const accepted = wss === undefined ? undefined : next(wss, 'connection');
@@ -162,7 +165,7 @@ export async function rawSocket(port, path = '/', track, wss) {
   let buffered = Buffer.alloc(0);
   let response;
   const frames = [];
-  const done = new Promise((resolve) => {
+  const wire = new Promise((resolve) => {
     socket.on('data', (chunk) => {
       if (response === undefined) {
         buffered = Buffer.concat([buffered, chunk]);
@@ -177,5 +180,7 @@ export async function rawSocket(port, path = '/', track, wss) {
   });
   while (response === undefined) await delay(5);
   const ws = accepted === undefined ? undefined : (await accepted)[0];
+  const closed = ws === undefined ? undefined : new Promise((resolve) => ws.once('close', resolve));
+  const done = Promise.all([wire, closed]).then(([bytes]) => bytes);
   return { socket, done, response, ws };
 }
