@@ -7,7 +7,6 @@ use daloy_ws_native::close::{decode_close_payload, is_valid_wire_close_code};
 use daloy_ws_native::encoder::encode_header;
 use daloy_ws_native::error::{ErrorKind, ProtocolError};
 use daloy_ws_native::header::{decode_header, DecodeOptions, MAX_HEADER_LEN};
-use daloy_ws_native::mask::apply_mask;
 use daloy_ws_native::sink::{Event, EventKind, FrameSink, Payload, SinkOptions, ARENA_MAX_COPY};
 use daloy_ws_native::utf8::Utf8Validator;
 
@@ -62,6 +61,14 @@ impl XorShift {
     }
 }
 
+/// RFC 6455 §5.3 byte by byte: the builders and the reference decoder mask with this, not with the
+/// crate's vectorised `mask` module, so that a fault there shows up as a difference.
+pub fn mask_bytewise(buf: &mut [u8], key: [u8; 4]) {
+    for (i, byte) in buf.iter_mut().enumerate() {
+        *byte ^= key[i % 4];
+    }
+}
+
 /// A frame with `b0` as its first byte (FIN, RSV and opcode bits as given), the shortest length
 /// encoding, and `payload` masked with `mask` when given.
 pub fn raw_frame(b0: u8, payload: &[u8], mask: Option<[u8; 4]>) -> Vec<u8> {
@@ -72,7 +79,7 @@ pub fn raw_frame(b0: u8, payload: &[u8], mask: Option<[u8; 4]>) -> Vec<u8> {
     let start = out.len();
     out.extend_from_slice(payload);
     if let Some(key) = mask {
-        apply_mask(&mut out[start..], key, 0);
+        mask_bytewise(&mut out[start..], key);
     }
     out
 }
@@ -379,7 +386,7 @@ pub fn reference(opts: SinkOptions, stream: &[u8]) -> (Vec<Seen>, Option<Protoco
         let have = (body.len() as u64).min(header.payload_len) as usize;
         let mut payload = body[..have].to_vec();
         if header.masked {
-            apply_mask(&mut payload, header.mask, 0);
+            mask_bytewise(&mut payload, header.mask);
         }
         let complete = have as u64 == header.payload_len;
         if header.opcode & 0x08 != 0 {
