@@ -7,6 +7,12 @@
 //! first byte of the slice lines up with key octet `phase`. Because 8 is a multiple of 4 the
 //! rotation stays aligned for every word; the compiler turns the word loop into vector code,
 //! which measured as fast as hand-written SIMD.
+//!
+//! On x86-64 the same loops are also compiled for AVX2 and chosen at run time when the CPU has
+//! it (`multiversion`): the baseline target only allows SSE2, whose 16-byte vectors took twice as
+//! long as AVX2's 32-byte ones on a 64 KiB payload in cache on an AMD EPYC (1.15 against 0.58 µs).
+
+use multiversion::multiversion;
 
 /// The key repeated twice as the bytes of one word, starting at key octet `phase % 4`.
 #[inline]
@@ -24,7 +30,14 @@ fn key_word(key: [u8; 4], phase: usize) -> ([u8; 4], u64) {
 /// XORs `buf` in place with `key`, as if the first byte of `buf` were byte `phase` of the
 /// payload (only `phase % 4` matters). Unmasking a payload in pieces, passing each piece the
 /// number of payload bytes already processed, gives the same bytes as unmasking it whole.
+#[multiversion(targets("x86_64+avx2"))]
 pub fn apply_mask(buf: &mut [u8], key: [u8; 4], phase: usize) {
+    apply_mask_words(buf, key, phase);
+}
+
+/// The loop of [`apply_mask`], inlined into each of its versions.
+#[inline(always)]
+fn apply_mask_words(buf: &mut [u8], key: [u8; 4], phase: usize) {
     let (rotated, word) = key_word(key, phase);
     let (words, tail) = buf.as_chunks_mut::<8>();
     for chunk in words {
@@ -38,7 +51,14 @@ pub fn apply_mask(buf: &mut [u8], key: [u8; 4], phase: usize) {
 /// Copies `src` into `dst` and XORs it with `key` in the same pass, `phase` as for
 /// [`apply_mask`]. Expects `dst.len() == src.len()`; with unequal lengths only the first
 /// `min(dst.len(), src.len())` bytes are written.
+#[multiversion(targets("x86_64+avx2"))]
 pub fn unmask_into(dst: &mut [u8], src: &[u8], key: [u8; 4], phase: usize) {
+    unmask_into_words(dst, src, key, phase);
+}
+
+/// The loop of [`unmask_into`], inlined into each of its versions.
+#[inline(always)]
+fn unmask_into_words(dst: &mut [u8], src: &[u8], key: [u8; 4], phase: usize) {
     let (rotated, word) = key_word(key, phase);
     let len = dst.len().min(src.len());
     let (dst, src) = (&mut dst[..len], &src[..len]);
@@ -54,7 +74,7 @@ pub fn unmask_into(dst: &mut [u8], src: &[u8], key: [u8; 4], phase: usize) {
 
 #[cfg(test)]
 mod tests {
-    use super::{apply_mask, unmask_into};
+    use super::{apply_mask, apply_mask_words, unmask_into, unmask_into_words};
 
     fn reference(data: &[u8], key: [u8; 4], phase: usize) -> Vec<u8> {
         data.iter()
@@ -71,11 +91,13 @@ mod tests {
         assert_eq!(&payload, b"Hello");
     }
 
+    // Lengths past several unrolled iterations of the widest (AVX2) loop, each with every tail,
+    // for the version the CPU running the test gets and for the baseline loop.
     #[test]
     fn matches_the_bytewise_definition_for_every_length_and_phase() {
         let key = [0x12, 0x34, 0x56, 0x78];
-        let data: Vec<u8> = (0..100u8)
-            .map(|i| i.wrapping_mul(37).wrapping_add(11))
+        let data: Vec<u8> = (0..300u32)
+            .map(|i| (i as u8).wrapping_mul(37).wrapping_add(11))
             .collect();
         for len in 0..data.len() {
             for phase in 0..8 {
@@ -83,10 +105,47 @@ mod tests {
                 let mut in_place = data[..len].to_vec();
                 apply_mask(&mut in_place, key, phase);
                 assert_eq!(in_place, expected, "apply_mask len {len} phase {phase}");
+                let mut in_place = data[..len].to_vec();
+                apply_mask_words(&mut in_place, key, phase);
+                assert_eq!(
+                    in_place, expected,
+                    "apply_mask_words len {len} phase {phase}"
+                );
                 let mut copied = vec![0u8; len];
                 unmask_into(&mut copied, &data[..len], key, phase);
                 assert_eq!(copied, expected, "unmask_into len {len} phase {phase}");
+                let mut copied = vec![0u8; len];
+                unmask_into_words(&mut copied, &data[..len], key, phase);
+                assert_eq!(
+                    copied, expected,
+                    "unmask_into_words len {len} phase {phase}"
+                );
             }
+        }
+    }
+
+    // A slice that starts at every alignment inside a buffer, as payloads do inside a read.
+    #[test]
+    fn unaligned_slices_match_the_bytewise_definition() {
+        let key = [0xde, 0xad, 0xbe, 0xef];
+        let data: Vec<u8> = (0..1200u32).map(|i| (i * 7 + 3) as u8).collect();
+        for start in 0..64 {
+            let slice = &data[start..start + 1024];
+            let expected = reference(slice, key, start);
+            let mut buf = data.clone();
+            apply_mask(&mut buf[start..start + 1024], key, start);
+            assert_eq!(
+                &buf[start..start + 1024],
+                &expected[..],
+                "apply_mask start {start}"
+            );
+            let mut copied = vec![0u8; 1024 + 64];
+            unmask_into(&mut copied[start..start + 1024], slice, key, start);
+            assert_eq!(
+                &copied[start..start + 1024],
+                &expected[..],
+                "unmask_into start {start}"
+            );
         }
     }
 
